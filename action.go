@@ -1,0 +1,43 @@
+package muster
+
+import (
+	"strings"
+	"time"
+)
+
+// Priority of an action item, from the postmortem practice of fixing the
+// root cause first, then detection, then the class of failure.
+type Priority string
+
+const (
+	P0 Priority = "p0" // fix the root cause
+	P1 Priority = "p1" // detect faster
+	P2 Priority = "p2" // prevent the class of failure
+)
+
+// ParsePriority accepts p0, p1 or p2 in any case.
+func ParsePriority(s string) (Priority, bool) {
+	switch Priority(strings.ToLower(s)) {
+	case P0:
+		return P0, true
+	case P1:
+		return P1, true
+	case P2:
+		return P2, true
+	}
+	return "", false
+}
+
+// ActionItem is a follow-up task recorded during or after an incident.
+// Number is its 1-based position, what people type in `action done <n>`.
+type ActionItem struct {
+	Number    int       `json:"number"`
+	Text      string    `json:"text"`
+	Owner     string    `json:"owner,omitempty"`
+	Due       time.Time `json:"due,omitzero"`
+	Priority  Priority  `json:"priority,omitempty"`
+	Done      bool      `json:"done,omitempty"`
+	DoneAt    time.Time `json:"done_at,omitzero"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}

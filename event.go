@@ -1,0 +1,35 @@
+package muster
+
+import "time"
+
+// EventKind says what happened on a platform.
+type EventKind string
+
+const (
+	EventCommand        EventKind = "command"         // `/incident ...` or an @mention command
+	EventMessage        EventKind = "message"         // a human said something in a room
+	EventMessageEdited  EventKind = "message_edited"  // a message was edited
+	EventMessageDeleted EventKind = "message_deleted" // a message was deleted
+	EventKeyFlag        EventKind = "key_flag"        // a message was pinned or got a 📌
+	EventAction         EventKind = "action"          // a button was pressed or a menu choice made
+)
+
+// Event is what any platform delivers to the bot after it has verified the
+// request. Adapters translate their payloads into Events; they hold no
+// incident logic.
+type Event struct {
+	// ID is the platform's delivery id (Slack's event_id). A retried
+	// delivery carries the same ID, which makes recording it idempotent.
+	ID        string
+	Platform  string
+	Kind      EventKind
+	User      string // platform user id
+	UserName  string // display name, when the platform sends one
+	Room      string // platform channel or conversation id
+	Text      string // command text (after `/incident`), message text, or new text of an edit
+	MessageID string // the message the event is about (Slack ts)
+	ThreadID  string // parent message id of a thread reply
+	Action    string // for EventAction: the Button or Menu action
+	Value     string // for EventAction: the Button value or the chosen option
+	At        time.Time
+}

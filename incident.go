@@ -1,0 +1,353 @@
+package muster
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxTitle is the longest incident title accepted, in characters. Titles
+// end up in channel names, topics and announcement headers.
+const MaxTitle = 150
+
+// Incident is one numbered incident (INC-42) with everything the war room,
+// the reminders and the postmortem need. The timeline is stored beside it,
+// entry by entry, so that appending a message never rewrites the incident.
+type Incident struct {
+	ID          int    `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Severity    string `json:"severity"`
+	Status      Status `json:"status"`
+	Private     bool   `json:"private,omitempty"`
+	Declarer    string `json:"declarer"`
+
+	Platform     string `json:"platform,omitempty"`
+	Room         string `json:"room,omitempty"`         // war-room id on the platform
+	RoomName     string `json:"room_name,omitempty"`    // e.g. inc-42-checkout-500s
+	Header       string `json:"header,omitempty"`       // id of the header message, updated in place
+	Announcement string `json:"announcement,omitempty"` // id of the announcement message, updates thread under it
+
+	Roles        map[string]string `json:"roles,omitempty"` // role key → user id
+	RoleLog      []RoleChange      `json:"role_log,omitempty"`
+	SeverityLog  []SeverityChange  `json:"severity_log,omitempty"`
+	Participants []string          `json:"participants,omitempty"`
+	Actions      []ActionItem      `json:"actions,omitempty"`
+	Summary      string            `json:"summary,omitempty"`
+
+	DeclaredAt     time.Time `json:"declared_at"`
+	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"` // first time someone took the IC role
+	MitigatedAt    time.Time `json:"mitigated_at,omitzero"`
+	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
+
+	Reminder ReminderState `json:"reminder"`
+}
+
+// SeverityChange is one entry of an incident's severity history.
+type SeverityChange struct {
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+}
+
+// ReminderState is what the reminder logic needs to decide, from the store
+// and the current time alone, whether a nag is due. Nothing about a
+// schedule lives in memory, so a restart loses no reminder.
+type ReminderState struct {
+	LastUpdate   time.Time `json:"last_update"`       // last status update, or declare/reopen time
+	LastNag      time.Time `json:"last_nag,omitzero"` // last reminder since LastUpdate
+	Missed       int       `json:"missed,omitempty"`  // reminders sent since LastUpdate
+	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
+	NoICNagged   bool      `json:"no_ic_nagged,omitempty"`
+}
+
+// Ref is the incident's name as people say it: INC-42.
+func (inc *Incident) Ref() string { return fmt.Sprintf("INC-%d", inc.ID) }
+
+// ParseRef accepts "INC-42", "inc-42", "#42" or "42".
+func ParseRef(s string) (int, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "#")
+	if len(s) > 4 && strings.EqualFold(s[:4], "INC-") {
+		s = s[4:]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// NewIncident declares an incident. The ID is assigned by the store.
+func NewIncident(title string, sev Severity, private bool, declarer string, at time.Time) (*Incident, Entry, error) {
+	title = strings.Join(strings.Fields(title), " ")
+	if title == "" {
+		return nil, Entry{}, Errorf(EINVALID, "An incident needs a title, e.g. `declare sev2 Checkout is returning 500s`.")
+	}
+	if n := utf8.RuneCountInString(title); n > MaxTitle {
+		return nil, Entry{}, Errorf(EINVALID, "The title is %d characters long; keep it under %d and put details in a note.", n, MaxTitle)
+	}
+	inc := &Incident{
+		Title:        title,
+		Severity:     sev.Name,
+		Status:       StatusInvestigating,
+		Private:      private,
+		Declarer:     declarer,
+		Roles:        map[string]string{},
+		Participants: []string{declarer},
+		DeclaredAt:   at,
+		Reminder:     ReminderState{LastUpdate: at},
+	}
+	text := fmt.Sprintf("Declared %s: %s", sev.Name, title)
+	if private {
+		text += " (private)"
+	}
+	return inc, Entry{Kind: EntryDeclared, At: at, Actor: declarer, Text: text, Key: true}, nil
+}
+
+// Open reports whether the incident is still being worked on.
+func (inc *Incident) Open() bool { return inc.Status.Open() }
+
+// Holder returns who holds a role. The IC holds every role not yet
+// delegated, so an empty Comms seat answers with the IC.
+func (inc *Incident) Holder(role string) string {
+	if u := inc.Roles[role]; u != "" {
+		return u
+	}
+	return inc.Roles[RoleIC]
+}
+
+// Join records a participant once.
+func (inc *Incident) Join(user string) {
+	if user != "" && !slices.Contains(inc.Participants, user) {
+		inc.Participants = append(inc.Participants, user)
+	}
+}
+
+// Assign gives role to user. Taking a role someone else holds is a
+// handoff and is recorded as one. The first IC acknowledges the incident.
+func (inc *Incident) Assign(role Role, user, by string, at time.Time) (Entry, error) {
+	if user == "" {
+		return Entry{}, Errorf(EINVALID, "Name who should be %s, e.g. `%s @alex`.", role.Short, role.Key)
+	}
+	prev := inc.Roles[role.Key]
+	if prev == user {
+		return Entry{}, Errorf(ECONFLICT, "%s is already the %s of %s.", Mention(user), role.Name, inc.Ref())
+	}
+	if inc.Roles == nil {
+		inc.Roles = map[string]string{}
+	}
+	inc.Roles[role.Key] = user
+	inc.RoleLog = append(inc.RoleLog, RoleChange{Role: role.Key, User: user, From: prev, By: by, At: at})
+	inc.Join(user)
+	if role.Key == RoleIC && inc.AcknowledgedAt.IsZero() {
+		inc.AcknowledgedAt = at
+	}
+	if prev != "" {
+		return Entry{Kind: EntryHandoff, At: at, Actor: by,
+			Text: fmt.Sprintf("%s handed off from %s to %s", role.Name, Mention(prev), Mention(user))}, nil
+	}
+	return Entry{Kind: EntryRole, At: at, Actor: by,
+		Text: fmt.Sprintf("%s is now %s", Mention(user), role.Name)}, nil
+}
+
+// SetSeverity moves the incident to the severity named name. upgraded is
+// true when the new severity is more severe, which re-notifies responders.
+func (inc *Incident) SetSeverity(ladder Severities, name, by string, at time.Time) (e Entry, upgraded bool, err error) {
+	if err := inc.mustBeOpen("change its severity"); err != nil {
+		return Entry{}, false, err
+	}
+	sev, rank, ok := ladder.Find(name)
+	if !ok {
+		return Entry{}, false, Errorf(EINVALID, "%q is not a severity. Choose one of: %s.", name, strings.Join(ladder.Names(), ", "))
+	}
+	if sev.Name == inc.Severity {
+		return Entry{}, false, Errorf(ECONFLICT, "%s is already %s.", inc.Ref(), sev.Name)
+	}
+	_, oldRank, _ := ladder.Find(inc.Severity)
+	upgraded = oldRank < 0 || rank < oldRank
+	inc.SeverityLog = append(inc.SeverityLog, SeverityChange{From: inc.Severity, To: sev.Name, By: by, At: at})
+	word := "downgraded"
+	if upgraded {
+		word = "upgraded"
+	}
+	text := fmt.Sprintf("Severity %s from %s to %s", word, inc.Severity, sev.Name)
+	inc.Severity = sev.Name
+	return Entry{Kind: EntrySeverity, At: at, Actor: by, Text: text, Key: true}, upgraded, nil
+}
+
+// SetStatus moves an open incident to another open status. Resolving goes
+// through Resolve and leaving resolved through Reopen, so that their side
+// effects live in one place.
+func (inc *Incident) SetStatus(s Status, by string, at time.Time) (Entry, error) {
+	switch {
+	case s == StatusResolved:
+		return inc.Resolve("", by, at)
+	case !inc.Open():
+		return Entry{}, Errorf(ECONFLICT, "%s is resolved; `reopen` it first.", inc.Ref())
+	case s == inc.Status:
+		return Entry{}, Errorf(ECONFLICT, "%s is already %s.", inc.Ref(), s)
+	}
+	text := fmt.Sprintf("Status changed from %s to %s", inc.Status, s)
+	inc.Status = s
+	if s == StatusMitigated && inc.MitigatedAt.IsZero() {
+		inc.MitigatedAt = at
+	}
+	return Entry{Kind: EntryStatus, At: at, Actor: by, Text: text, Key: true}, nil
+}
+
+// Resolve closes the incident. Resolving twice is a conflict, never a
+// second postmortem.
+func (inc *Incident) Resolve(summary, by string, at time.Time) (Entry, error) {
+	if !inc.Open() {
+		return Entry{}, Errorf(ECONFLICT, "%s is already resolved. Use `postmortem` to see the draft again, or `reopen`.", inc.Ref())
+	}
+	inc.Status = StatusResolved
+	inc.ResolvedAt = at
+	if inc.MitigatedAt.IsZero() {
+		inc.MitigatedAt = at // resolved implies service was restored
+	}
+	if summary = strings.TrimSpace(summary); summary != "" {
+		inc.Summary = summary
+	}
+	text := "Resolved"
+	if summary != "" {
+		text += ": " + summary
+	}
+	return Entry{Kind: EntryResolved, At: at, Actor: by, Text: text, Key: true}, nil
+}
+
+// Reopen brings a resolved incident back to investigating and restarts
+// its reminder clock.
+func (inc *Incident) Reopen(by string, at time.Time) (Entry, error) {
+	if inc.Open() {
+		return Entry{}, Errorf(ECONFLICT, "%s is not resolved; it is %s.", inc.Ref(), inc.Status)
+	}
+	inc.Status = StatusInvestigating
+	inc.ResolvedAt = time.Time{}
+	inc.Reminder = ReminderState{LastUpdate: at, NoICNagged: inc.Reminder.NoICNagged}
+	return Entry{Kind: EntryReopened, At: at, Actor: by, Text: "Reopened", Key: true}, nil
+}
+
+// PostUpdate records a status update and resets the reminder clock.
+func (inc *Incident) PostUpdate(text, by string, at time.Time) (Entry, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Entry{}, Errorf(EINVALID, "An update needs text, e.g. `update Rolled back the deploy; error rate falling`.")
+	}
+	if err := inc.mustBeOpen("post an update"); err != nil {
+		return Entry{}, err
+	}
+	inc.Reminder.LastUpdate = at
+	inc.Reminder.LastNag = time.Time{}
+	inc.Reminder.Missed = 0
+	inc.Join(by)
+	return Entry{Kind: EntryUpdate, At: at, Actor: by, Text: text, Key: true}, nil
+}
+
+// AddNote records an explicit key event.
+func (inc *Incident) AddNote(text, by string, at time.Time) (Entry, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Entry{}, Errorf(EINVALID, "A note needs text, e.g. `note Disabled the feature flag checkout_v2`.")
+	}
+	inc.Join(by)
+	return Entry{Kind: EntryNote, At: at, Actor: by, Text: text, Key: true}, nil
+}
+
+// AddAction records an action item and numbers it.
+func (inc *Incident) AddAction(item ActionItem) (Entry, error) {
+	item.Text = strings.TrimSpace(item.Text)
+	if item.Text == "" {
+		return Entry{}, Errorf(EINVALID, "An action item needs text, e.g. `action Add an alert on checkout 5xx @sam p1 due 2026-12-01`.")
+	}
+	item.Number = len(inc.Actions) + 1
+	inc.Actions = append(inc.Actions, item)
+	text := fmt.Sprintf("Action item #%d: %s", item.Number, item.Text)
+	if item.Owner != "" {
+		text += " (owner " + Mention(item.Owner) + ")"
+	}
+	return Entry{Kind: EntryAction, At: item.CreatedAt, Actor: item.CreatedBy, Text: text}, nil
+}
+
+// CompleteAction marks action item n done.
+func (inc *Incident) CompleteAction(n int, by string, at time.Time) (Entry, error) {
+	if n < 1 || n > len(inc.Actions) {
+		if len(inc.Actions) == 0 {
+			return Entry{}, Errorf(ENOTFOUND, "%s has no action items yet; add one with `action <text>`.", inc.Ref())
+		}
+		return Entry{}, Errorf(ENOTFOUND, "%s has action items #1 to #%d; there is no #%d.", inc.Ref(), len(inc.Actions), n)
+	}
+	item := &inc.Actions[n-1]
+	if item.Done {
+		return Entry{}, Errorf(ECONFLICT, "Action item #%d is already done.", n)
+	}
+	item.Done, item.DoneAt = true, at
+	return Entry{Kind: EntryActionDone, At: at, Actor: by, Text: fmt.Sprintf("Action item #%d done: %s", n, item.Text)}, nil
+}
+
+// Snooze silences reminders for d, at most twice the cadence so that a
+// snoozed incident cannot fall silent for good.
+func (inc *Incident) Snooze(d, cadence time.Duration, by string, at time.Time) (Entry, error) {
+	if err := inc.mustBeOpen("snooze its reminders"); err != nil {
+		return Entry{}, err
+	}
+	if cadence <= 0 {
+		return Entry{}, Errorf(EINVALID, "%s has no update reminders at %s, so there is nothing to snooze.", inc.Ref(), inc.Severity)
+	}
+	if d <= 0 || d > 2*cadence {
+		return Entry{}, Errorf(EINVALID, "Snooze for up to %s (twice the %s cadence of %s), e.g. `snooze 30m`.", FormatDuration(2*cadence), inc.Severity, FormatDuration(cadence))
+	}
+	inc.Reminder.SnoozedUntil = at.Add(d)
+	return Entry{Kind: EntrySnooze, At: at, Actor: by, Text: fmt.Sprintf("Reminders snoozed for %s", FormatDuration(d))}, nil
+}
+
+func (inc *Incident) mustBeOpen(what string) error {
+	if !inc.Open() {
+		return Errorf(ECONFLICT, "%s is resolved; `reopen` it to %s.", inc.Ref(), what)
+	}
+	return nil
+}
+
+// Durations measured from the declaration. Zero when the milestone has not
+// been reached.
+func (inc *Incident) TimeToAcknowledge() time.Duration {
+	return since(inc.DeclaredAt, inc.AcknowledgedAt)
+}
+func (inc *Incident) TimeToMitigate() time.Duration { return since(inc.DeclaredAt, inc.MitigatedAt) }
+func (inc *Incident) TimeToResolve() time.Duration  { return since(inc.DeclaredAt, inc.ResolvedAt) }
+
+func since(from, to time.Time) time.Duration {
+	if to.IsZero() || from.IsZero() {
+		return 0
+	}
+	return to.Sub(from)
+}
+
+// FormatDuration renders a duration the way people say it: 30m, 4h, 1h30m,
+// 2d3h. Seconds are shown only under a minute.
+func FormatDuration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
+	}
+	d = d.Round(time.Minute)
+	days, d := d/(24*time.Hour), d%(24*time.Hour)
+	hours, mins := d/time.Hour, (d%time.Hour)/time.Minute
+	var b strings.Builder
+	if days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+	}
+	if hours > 0 {
+		fmt.Fprintf(&b, "%dh", hours)
+	}
+	if mins > 0 && days == 0 {
+		fmt.Fprintf(&b, "%dm", mins)
+	}
+	if b.Len() == 0 {
+		return "0m"
+	}
+	return b.String()
+}
