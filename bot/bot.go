@@ -1,0 +1,205 @@
+// Package bot routes what platforms deliver to the commands and the
+// timeline, delivers what the commands decide to say, and runs the
+// reminders. Platform adapters live in its subpackages.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/commands"
+)
+
+// Store is what the bot needs from storage. *store.DB satisfies it.
+type Store interface {
+	Incident(ctx context.Context, id int) (*muster.Incident, error)
+	IncidentByRoom(ctx context.Context, platform, room string) (*muster.Incident, error)
+	Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error)
+	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	Append(ctx context.Context, id int, key string, e muster.Entry) (muster.Entry, bool, error)
+	Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error)
+}
+
+// Config is the part of the configuration the bot reads.
+type Config struct {
+	Severities muster.Severities
+	Roles      muster.Roles
+	RoomPrefix string        // war-room names start with it: inc-42-…
+	RoomDate   bool          // name war rooms by date instead of number
+	Responders []string      // standing responders invited to every war room
+	NoICAfter  time.Duration // nag once when nobody took the IC role by then; 0 never
+}
+
+// Bot connects platforms to the commands and the store.
+type Bot struct {
+	store     Store
+	commands  *commands.Commands
+	cfg       Config
+	log       zerolog.Logger
+	now       func() time.Time
+	platforms map[string]Platform
+}
+
+// New returns a bot. Register the platforms before events arrive.
+func New(store Store, cmds *commands.Commands, cfg Config, log zerolog.Logger, now func() time.Time) *Bot {
+	return &Bot{store: store, commands: cmds, cfg: cfg, log: log, now: now, platforms: map[string]Platform{}}
+}
+
+// Register makes a platform known under name, the Event.Platform it uses.
+// It must be called before Handle or Tick run.
+func (b *Bot) Register(name string, p Platform) { b.platforms[name] = p }
+
+// Handle processes one event. When it returns nil, whatever the event
+// recorded is durable, so a platform may acknowledge the event then.
+func (b *Bot) Handle(ctx context.Context, ev muster.Event) error {
+	if ev.At.IsZero() {
+		ev.At = b.now()
+	}
+	switch ev.Kind {
+	case muster.EventCommand, muster.EventAction:
+		return b.command(ctx, ev)
+	case muster.EventMessage:
+		return b.record(ctx, ev)
+	case muster.EventMessageEdited, muster.EventMessageDeleted, muster.EventKeyFlag:
+		return b.revise(ctx, ev)
+	}
+	return fmt.Errorf("handle event %q: unknown kind %q", ev.ID, ev.Kind)
+}
+
+// record appends a human message said in a war room to its timeline.
+// Messages in other rooms are none of the bot's business.
+func (b *Bot) record(ctx context.Context, ev muster.Event) error {
+	inc, err := b.warRoom(ctx, ev)
+	if inc == nil || err != nil {
+		return err
+	}
+	entry := muster.Entry{Kind: muster.EntryMessage, At: ev.At, Actor: ev.User, Text: ev.Text, MessageID: ev.MessageID, ThreadID: ev.ThreadID}
+	if _, _, err := b.store.Append(ctx, inc.ID, dedupKey(ev), entry); err != nil {
+		return fmt.Errorf("record message %s in %s: %w", ev.MessageID, inc.Ref(), err)
+	}
+	return nil
+}
+
+// revise applies an edit, a deletion or a key-event flag to the entry of
+// the message it is about. The entry keeps its earlier text.
+func (b *Bot) revise(ctx context.Context, ev muster.Event) error {
+	inc, err := b.warRoom(ctx, ev)
+	if inc == nil || err != nil {
+		return err
+	}
+	_, _, err = b.store.Revise(ctx, inc.ID, ev.MessageID, dedupKey(ev), func(e *muster.Entry) error {
+		switch ev.Kind {
+		case muster.EventMessageEdited:
+			e.Revise(ev.Text, ev.At)
+		case muster.EventMessageDeleted:
+			e.DeletedAt = ev.At
+		case muster.EventKeyFlag:
+			e.Key = true
+		}
+		return nil
+	})
+	if muster.ErrorCode(err) == muster.ENOTFOUND {
+		// An edit of a message said before the room was a war room, or a
+		// pin of the bot's own post: nothing to revise, nothing lost.
+		b.log.Debug().Str("incident", inc.Ref()).Str("message", ev.MessageID).Str("kind", string(ev.Kind)).Msg("no timeline entry to revise")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("revise message %s in %s: %w", ev.MessageID, inc.Ref(), err)
+	}
+	return nil
+}
+
+// warRoom returns the incident whose war room the event happened in, or
+// nil when the room is not a war room.
+func (b *Bot) warRoom(ctx context.Context, ev muster.Event) (*muster.Incident, error) {
+	inc, err := b.store.IncidentByRoom(ctx, ev.Platform, ev.Room)
+	if muster.ErrorCode(err) == muster.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find war room %s/%s: %w", ev.Platform, ev.Room, err)
+	}
+	return inc, nil
+}
+
+// dedupKey makes a retried delivery of the same event a no-op. Platforms
+// without delivery ids fall back to the message id plus the event kind.
+func dedupKey(ev muster.Event) string {
+	if ev.ID != "" {
+		return ev.Platform + ":" + ev.ID
+	}
+	if ev.MessageID == "" || ev.Kind == muster.EventMessageEdited {
+		return "" // edits of one message share its id; each must count
+	}
+	return ev.Platform + ":" + string(ev.Kind) + ":" + ev.Room + ":" + ev.MessageID
+}
+
+// command runs a command or a button press and delivers its outcome.
+// User mistakes are answered privately; they are not errors of the bot.
+func (b *Bot) command(ctx context.Context, ev muster.Event) error {
+	p, ok := b.platforms[ev.Platform]
+	if !ok {
+		return fmt.Errorf("command from unregistered platform %q", ev.Platform)
+	}
+	req, err := b.request(ctx, ev)
+	if err == nil {
+		var out *commands.Outcome
+		out, err = b.commands.Run(ctx, req)
+		if err == nil {
+			b.deliver(ctx, p, ev, req, out)
+			return nil
+		}
+	}
+	if muster.ErrorCode(err) == muster.EINTERNAL {
+		b.log.Error().Err(err).Str("platform", ev.Platform).Str("user", ev.User).Msg("command failed")
+	}
+	if perr := p.Private(ctx, ev.Room, ev.User, muster.Message{Text: "⚠️ " + muster.ErrorMessage(err)}); perr != nil {
+		return errors.Join(err, fmt.Errorf("reply to %s: %w", ev.User, perr))
+	}
+	if muster.ErrorCode(err) == muster.EINTERNAL {
+		return err
+	}
+	return nil
+}
+
+// request parses the event into a command request and finds the incident
+// it acts on: the one named, or the war room it was typed in.
+func (b *Bot) request(ctx context.Context, ev muster.Event) (*commands.Request, error) {
+	war, err := b.warRoom(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	text := ev.Text
+	if ev.Kind == muster.EventAction {
+		text = ev.Action
+	}
+	call, err := commands.Parse(text, war != nil)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Kind == muster.EventAction {
+		if id, ok := muster.ParseRef(ev.Value); ok {
+			call.Ref = id
+		}
+	}
+	req := &commands.Request{Event: ev, Call: call}
+	if d, ok := b.platforms[ev.Platform].(Directory); ok {
+		req.Users = d.LookupUser
+	}
+	if !b.commands.NeedsIncident(call.Verb) {
+		return req, nil
+	}
+	req.Incident = war
+	if call.Ref != 0 {
+		if req.Incident, err = b.store.Incident(ctx, call.Ref); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}

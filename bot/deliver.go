@@ -1,0 +1,216 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/commands"
+)
+
+// deliver says what a command decided to say. The change itself is
+// already durable; a delivery step that fails is logged and, where people
+// would otherwise not notice, reported in the room, and the rest goes on.
+func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *commands.Request, out *commands.Outcome) {
+	if out.Declared {
+		out.Incident = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
+	}
+	if out.Reply != nil {
+		b.try(ctx, "reply privately", func() error { return p.Private(ctx, ev.Room, ev.User, *out.Reply) })
+	}
+	inc := out.Incident
+	if inc == nil {
+		return
+	}
+	room := inc.Room
+	if room == "" {
+		room = ev.Room // an incident without a war room is worked where it was declared
+	}
+	for _, msg := range out.Room {
+		b.try(ctx, "post in the war room", func() error { _, err := p.Post(ctx, room, msg); return err })
+	}
+	if room != ev.Room && len(out.Room) > 0 && !out.Declared {
+		// Typed outside the war room: confirm to the sender, who would
+		// otherwise see nothing happen.
+		done := fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
+		b.try(ctx, "confirm privately", func() error { return p.Private(ctx, ev.Room, ev.User, muster.Message{Text: done}) })
+	}
+	if out.Header && !out.Declared {
+		b.refreshHeader(ctx, p, inc)
+	}
+	if len(out.Invite) > 0 && !out.Declared && inc.Room != "" {
+		b.invite(ctx, p, inc, out.Invite)
+	}
+	for _, msg := range out.Announce {
+		b.announce(ctx, p, inc, msg)
+	}
+}
+
+// openWarRoom creates the war room of a new incident, invites its people,
+// posts the header and the announcement, and tells the declarer where to go.
+func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, notify []string) *muster.Incident {
+	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+	creator, canCreate := p.(RoomCreator)
+	room, name := ev.Room, ""
+	if sev.WarRoom && canCreate {
+		var err error
+		if room, name, err = b.createRoom(ctx, creator, inc); err != nil {
+			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
+			room, name = ev.Room, ""
+			b.try(ctx, "report war-room failure", func() error {
+				return p.Private(ctx, ev.Room, ev.User, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id: `update %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref())})
+			})
+		}
+	}
+	warRoom := name != ""
+	updated, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Platform = ev.Platform
+		if warRoom {
+			i.Room, i.RoomName = room, name
+		}
+		return nil, nil
+	})
+	if err != nil {
+		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("record war room")
+	} else {
+		inc = updated
+	}
+	if warRoom {
+		people := slices.Concat([]string{inc.Declarer}, notify, b.cfg.Responders)
+		b.invite(ctx, p, inc, people)
+		b.setTopic(ctx, p, inc)
+	}
+	header, err := p.Post(ctx, room, b.commands.Header(inc))
+	if err != nil {
+		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("post war-room header")
+	}
+	var announcement string
+	if ar := b.announceRoom(p, inc); ar != "" {
+		announcement, err = p.Post(ctx, ar, b.commands.Announcement(inc, b.link(p, inc)))
+		if err != nil {
+			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("announce incident")
+		}
+	}
+	if warRoom && (header != "" || announcement != "") {
+		if updated, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+			i.Header, i.Announcement = header, announcement
+			return nil, nil
+		}); err != nil {
+			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("record header and announcement ids")
+		} else {
+			inc = updated
+		}
+	}
+	if warRoom {
+		text := fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, b.link(p, inc))
+		b.try(ctx, "tell the declarer", func() error { return p.Private(ctx, ev.Room, ev.User, muster.Message{Text: text}) })
+	}
+	return inc
+}
+
+// createRoom tries the war-room name, then the name with -2, -3, … while
+// the platform says it is taken.
+func (b *Bot) createRoom(ctx context.Context, creator RoomCreator, inc *muster.Incident) (id, name string, err error) {
+	for suffix := 1; suffix <= 10; suffix++ {
+		name = roomName(b.cfg.RoomPrefix, inc, b.cfg.RoomDate, suffix)
+		id, err = creator.CreateRoom(ctx, name, inc.Private)
+		if muster.ErrorCode(err) != muster.ECONFLICT {
+			break
+		}
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("create room %s: %w", name, err)
+	}
+	return id, name, nil
+}
+
+func (b *Bot) invite(ctx context.Context, p Platform, inc *muster.Incident, people []string) {
+	inviter, ok := p.(Inviter)
+	if !ok || inc.Room == "" {
+		return
+	}
+	var unique []string
+	for _, u := range people {
+		if u != "" && !slices.Contains(unique, u) {
+			unique = append(unique, u)
+		}
+	}
+	if len(unique) == 0 {
+		return
+	}
+	if err := inviter.Invite(ctx, inc.Room, unique); err != nil {
+		b.log.Warn().Err(err).Str("incident", inc.Ref()).Msg("invite responders")
+		b.try(ctx, "report invite failure", func() error {
+			_, err := p.Post(ctx, inc.Room, muster.Message{Text: "⚠️ Could not invite everyone: " + muster.ErrorMessage(err)})
+			return err
+		})
+	}
+}
+
+// refreshHeader redraws the header message and the topic in place.
+func (b *Bot) refreshHeader(ctx context.Context, p Platform, inc *muster.Incident) {
+	if inc.Header != "" && inc.Room != "" {
+		b.try(ctx, "update the header", func() error { return p.Update(ctx, inc.Room, inc.Header, b.commands.Header(inc)) })
+	}
+	b.setTopic(ctx, p, inc)
+}
+
+func (b *Bot) setTopic(ctx context.Context, p Platform, inc *muster.Incident) {
+	t, ok := p.(Topicker)
+	if !ok || inc.Room == "" {
+		return
+	}
+	ic := "no IC yet"
+	if holder := inc.Roles[muster.RoleIC]; holder != "" {
+		ic = "IC " + muster.Mention(holder)
+	}
+	topic := fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
+	b.try(ctx, "set the topic", func() error { return t.SetTopic(ctx, inc.Room, topic) })
+}
+
+// announce posts to the stakeholders' room, threaded under the incident's
+// announcement. Private incidents are never announced.
+func (b *Bot) announce(ctx context.Context, p Platform, inc *muster.Incident, msg muster.Message) {
+	room := b.announceRoom(p, inc)
+	if room == "" {
+		return
+	}
+	msg.Thread = inc.Announcement
+	b.try(ctx, "announce", func() error { _, err := p.Post(ctx, room, msg); return err })
+}
+
+func (b *Bot) announceRoom(p Platform, inc *muster.Incident) string {
+	a, ok := p.(Announcer)
+	if !ok || inc.Private {
+		return ""
+	}
+	return a.AnnounceRoom()
+}
+
+func (b *Bot) link(p Platform, inc *muster.Incident) string {
+	if l, ok := p.(RoomLinker); ok && inc.Room != "" {
+		return l.RoomLink(inc.Room, inc.RoomName)
+	}
+	if inc.RoomName != "" {
+		return "#" + inc.RoomName
+	}
+	return inc.Ref()
+}
+
+// try runs one delivery step and logs its failure.
+func (b *Bot) try(ctx context.Context, what string, step func() error) {
+	if err := step(); err != nil {
+		b.log.Warn().Err(err).Msg(what)
+	}
+}
+
+func firstLine(m muster.Message) string {
+	s := m.Title
+	if s == "" {
+		s = m.Text
+	}
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}

@@ -1,0 +1,202 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/muster-bot/muster"
+)
+
+// Nag is a reminder the bot owes an incident.
+type Nag string
+
+const (
+	NagUpdate   Nag = "update"   // no status update for one cadence period
+	NagEscalate Nag = "escalate" // the same, after EscalateAfter reminders went unanswered
+	NagNoIC     Nag = "no_ic"    // nobody has taken the IC role yet
+)
+
+// Due says which reminders an incident is owed at now. It is a pure
+// function of the stored incident, its severity and the time: nothing
+// about schedules lives in memory, so a restart rebuilds every schedule by
+// calling it, and a reminder that came due while the bot was down is owed
+// once, whatever the number of periods missed.
+func Due(inc *muster.Incident, sev muster.Severity, noICAfter time.Duration, now time.Time) []Nag {
+	if !inc.Open() {
+		return nil
+	}
+	var nags []Nag
+	if noICAfter > 0 && !inc.Reminder.NoICNagged && inc.Roles[muster.RoleIC] == "" && !now.Before(inc.DeclaredAt.Add(noICAfter)) {
+		nags = append(nags, NagNoIC)
+	}
+	if at, ok := NextUpdateDue(inc, sev); ok && !now.Before(at) {
+		if inc.Reminder.Missed >= escalateAfter(sev) {
+			nags = append(nags, NagEscalate)
+		} else {
+			nags = append(nags, NagUpdate)
+		}
+	}
+	return nags
+}
+
+// NextUpdateDue is when the next update reminder comes due: one cadence
+// after the later of the last update and the last reminder, or when a
+// snooze ends. A severity change moves it at once, since the cadence is
+// read from the current severity.
+func NextUpdateDue(inc *muster.Incident, sev muster.Severity) (time.Time, bool) {
+	if !inc.Open() || sev.UpdateEvery <= 0 {
+		return time.Time{}, false
+	}
+	base := inc.Reminder.LastUpdate
+	if inc.Reminder.LastNag.After(base) {
+		base = inc.Reminder.LastNag
+	}
+	due := base.Add(sev.UpdateEvery)
+	if inc.Reminder.SnoozedUntil.After(due) {
+		due = inc.Reminder.SnoozedUntil
+	}
+	return due, true
+}
+
+func escalateAfter(sev muster.Severity) int {
+	if sev.EscalateAfter < 1 {
+		return 2
+	}
+	return sev.EscalateAfter
+}
+
+// Tick sends every reminder due at now. Each is claimed in the store
+// before it is sent, so two ticks (or two processes) never send it twice;
+// a send that fails gives the claim back, so the next tick tries again.
+func (b *Bot) Tick(ctx context.Context, now time.Time) error {
+	open, err := b.store.Incidents(ctx, true)
+	if err != nil {
+		return fmt.Errorf("reminder tick: list open incidents: %w", err)
+	}
+	var errs []error
+	for _, inc := range open {
+		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+		for _, nag := range Due(inc, sev, b.cfg.NoICAfter, now) {
+			if err := b.nag(ctx, inc.ID, nag, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
+	var before muster.ReminderState
+	inc, _, err := b.store.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+		if !containsNag(Due(inc, sev, b.cfg.NoICAfter, now), nag) {
+			return nil, errAlreadySent
+		}
+		before = inc.Reminder
+		return []muster.Entry{claim(inc, sev, nag, now)}, nil
+	})
+	if errors.Is(err, errAlreadySent) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("claim %s reminder of INC-%d: %w", nag, id, err)
+	}
+	if err := b.sendNag(ctx, inc, nag, before, now); err != nil {
+		if _, _, uerr := b.store.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
+			inc.Reminder = before
+			return nil, nil
+		}); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("give back the claim: %w", uerr))
+		}
+		return fmt.Errorf("send %s reminder of %s: %w", nag, inc.Ref(), err)
+	}
+	b.log.Info().Str("incident", inc.Ref()).Str("nag", string(nag)).Msg("reminder sent")
+	return nil
+}
+
+var errAlreadySent = errors.New("reminder already sent")
+
+// claim marks a reminder sent in the incident's state and returns its
+// timeline entry.
+func claim(inc *muster.Incident, sev muster.Severity, nag Nag, now time.Time) muster.Entry {
+	if nag == NagNoIC {
+		inc.Reminder.NoICNagged = true
+		return muster.Entry{Kind: muster.EntryReminder, At: now, Text: fmt.Sprintf("Reminded: no Incident Commander after %s", muster.FormatDuration(now.Sub(inc.DeclaredAt)))}
+	}
+	inc.Reminder.Missed++
+	inc.Reminder.LastNag = now
+	since := muster.FormatDuration(now.Sub(inc.Reminder.LastUpdate))
+	if nag == NagEscalate {
+		return muster.Entry{Kind: muster.EntryEscalation, At: now, Text: fmt.Sprintf("Escalated: no status update for %s (%d reminders)", since, inc.Reminder.Missed)}
+	}
+	return muster.Entry{Kind: muster.EntryReminder, At: now, Text: fmt.Sprintf("Reminded: no status update for %s (cadence %s)", since, muster.FormatDuration(sev.UpdateEvery))}
+}
+
+func (b *Bot) sendNag(ctx context.Context, inc *muster.Incident, nag Nag, before muster.ReminderState, now time.Time) error {
+	p, ok := b.platforms[inc.Platform]
+	if !ok {
+		return fmt.Errorf("platform %q of %s is not running", inc.Platform, inc.Ref())
+	}
+	room := inc.Room
+	if room == "" {
+		return fmt.Errorf("%s has no war room to remind", inc.Ref())
+	}
+	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+	ic, comms := inc.Roles[muster.RoleIC], inc.Holder("comms")
+	if comms == "" {
+		comms = inc.Declarer // nobody holds a role yet: the declarer is who we have
+	}
+	var text string
+	switch nag {
+	case NagNoIC:
+		text = fmt.Sprintf("👤 %s %s has had no Incident Commander for %s. Press “I'll be IC” above or type `ic`.",
+			muster.Mention(inc.Declarer), inc.Ref(), muster.FormatDuration(now.Sub(inc.DeclaredAt)))
+	case NagUpdate:
+		text = fmt.Sprintf("⏰ %s %s needs a status update: the last one was %s ago and %s asks for one every %s. Post it with `update <text>`, or `snooze <duration>`.",
+			muster.Mention(comms), inc.Ref(), muster.FormatDuration(now.Sub(before.LastUpdate)), sev.Name, muster.FormatDuration(sev.UpdateEvery))
+	case NagEscalate:
+		who := muster.Mention(comms)
+		if ic != "" && ic != comms {
+			who = muster.Mention(ic) + " " + who
+		}
+		text = fmt.Sprintf("🚨 %s %s has gone %s without a status update; %d reminders went unanswered and %s asks for one every %s. Post it now with `update <text>`.",
+			who, inc.Ref(), muster.FormatDuration(now.Sub(before.LastUpdate)), before.Missed, sev.Name, muster.FormatDuration(sev.UpdateEvery))
+		b.announce(ctx, p, inc, muster.Message{Text: fmt.Sprintf("⚠️ %s (%s) is overdue for a status update: the last one was %s ago.", inc.Ref(), inc.Severity, muster.FormatDuration(now.Sub(before.LastUpdate)))})
+	}
+	if _, err := p.Post(ctx, room, muster.Message{Text: text}); err != nil {
+		return fmt.Errorf("post reminder: %w", err)
+	}
+	return nil
+}
+
+func containsNag(nags []Nag, nag Nag) bool {
+	for _, n := range nags {
+		if n == nag {
+			return true
+		}
+	}
+	return false
+}
+
+// StartReminders ticks every interval until the returned stop is called.
+// cron only ticks; Due decides, so tests call Tick with the time they want.
+// The first tick runs at once, which sends what came due while the bot was
+// down.
+func (b *Bot) StartReminders(ctx context.Context, every time.Duration) (stop func(), err error) {
+	c := cron.New()
+	tick := func() {
+		if err := b.Tick(ctx, b.now()); err != nil {
+			b.log.Error().Err(err).Msg("reminder tick")
+		}
+	}
+	if _, err := c.AddFunc(fmt.Sprintf("@every %s", every), tick); err != nil {
+		return nil, fmt.Errorf("schedule reminder tick every %s: %w", every, err)
+	}
+	tick()
+	c.Start()
+	return func() { <-c.Stop().Done() }, nil
+}

@@ -1,0 +1,152 @@
+// Package commands holds the incident commands: one parser, one registry
+// (which also writes the help), and one file per command. Commands change
+// the store and describe what should be said where; the bot delivers it.
+// Nothing here talks to a chat platform.
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/templates"
+)
+
+// Store is what the commands need from storage. *store.DB satisfies it.
+type Store interface {
+	Create(ctx context.Context, inc *muster.Incident, first muster.Entry) error
+	Incident(ctx context.Context, id int) (*muster.Incident, error)
+	Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error)
+	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	Timeline(ctx context.Context, id int) ([]muster.Entry, error)
+}
+
+// Postmortems renders the postmortem draft. *templates.Postmortem satisfies it.
+type Postmortems interface {
+	Render(w io.Writer, d templates.Data) error
+}
+
+// Config is the part of the configuration the commands read.
+type Config struct {
+	Severities      muster.Severities
+	DefaultSeverity string
+	Roles           muster.Roles
+}
+
+// Commands runs incident commands against a store.
+type Commands struct {
+	store       Store
+	postmortems Postmortems
+	cfg         Config
+	now         func() time.Time
+	registry    *registry
+}
+
+// New returns the commands over store. now is the clock; tests pass a fake.
+func New(store Store, postmortems Postmortems, cfg Config, now func() time.Time) *Commands {
+	c := &Commands{store: store, postmortems: postmortems, cfg: cfg, now: now}
+	c.registry = newRegistry(cfg.Roles)
+	return c
+}
+
+// Request is one command invocation, already parsed and with its incident
+// resolved by the caller.
+type Request struct {
+	Event    muster.Event
+	Call     Call
+	Incident *muster.Incident // the incident acted on; nil for declare, list, help, stats
+	// Users resolves a user reference ("alex", "U123") to a user id on the
+	// event's platform, or fails with EINVALID when nobody has that name.
+	// Nil accepts every reference as an id.
+	Users func(ctx context.Context, ref string) (string, error)
+}
+
+// Outcome says what a command changed and what to tell whom. The bot turns
+// it into platform calls.
+type Outcome struct {
+	Incident *muster.Incident // the incident after the change
+	Reply    *muster.Message  // only the sender sees it
+	Room     []muster.Message // posted in the war room
+	Announce []muster.Message // posted to stakeholders, threaded under the announcement (never for private incidents)
+	Header   bool             // the war-room header must be redrawn
+	Declared bool             // a new incident: open its war room
+	Invite   []string         // users, groups or channels to invite or page
+}
+
+// Run executes a parsed command.
+func (c *Commands) Run(ctx context.Context, r *Request) (*Outcome, error) {
+	cmd, ok := c.registry.lookup(r.Call.Verb)
+	if !ok {
+		return nil, c.registry.unknown(r.Call.Verb)
+	}
+	if cmd.needsIncident && r.Incident == nil {
+		return nil, c.needIncident(ctx, cmd)
+	}
+	return cmd.run(c, ctx, r)
+}
+
+// NeedsIncident reports whether verb acts on one incident, so the caller
+// knows to resolve it from the room or the reference first.
+func (c *Commands) NeedsIncident(verb string) bool {
+	cmd, ok := c.registry.lookup(verb)
+	return ok && cmd.needsIncident
+}
+
+func (c *Commands) needIncident(ctx context.Context, cmd *command) error {
+	open, err := c.store.Incidents(ctx, true)
+	if err != nil {
+		return fmt.Errorf("list open incidents: %w", err)
+	}
+	hint := "There are no open incidents."
+	if len(open) > 0 {
+		hint = "Open: "
+		for i, inc := range open {
+			if i == 10 {
+				hint += ", …"
+				break
+			}
+			if i > 0 {
+				hint += ", "
+			}
+			hint += inc.Ref()
+		}
+		hint += "."
+	}
+	return muster.Errorf(muster.EINVALID, "`%s` acts on an incident: run it in the incident's war room, or name it first, e.g. `%s INC-42 …`. %s", cmd.name, cmd.name, hint)
+}
+
+// update applies fn to the request's incident in one transaction and
+// returns an outcome holding the incident after the change.
+func (c *Commands) update(ctx context.Context, r *Request, fn func(*muster.Incident) ([]muster.Entry, error)) (*Outcome, []muster.Entry, error) {
+	inc, entries, err := c.store.Update(ctx, r.Incident.ID, fn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("update %s: %w", r.Incident.Ref(), err)
+	}
+	r.Incident = inc
+	return &Outcome{Incident: inc}, entries, nil
+}
+
+// user resolves a mention argument to a user id.
+func (c *Commands) user(ctx context.Context, r *Request, word string) (string, error) {
+	ref, ok := userRef(word)
+	if !ok {
+		return "", muster.Errorf(muster.EINVALID, "%q is not a user; mention someone, e.g. @alex.", word)
+	}
+	if r.Users == nil {
+		return ref, nil
+	}
+	id, err := r.Users(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("look up user %q: %w", ref, err)
+	}
+	return id, nil
+}
+
+func (c *Commands) severity(name string) (muster.Severity, bool) {
+	sev, _, ok := c.cfg.Severities.Find(name)
+	return sev, ok
+}
+
+func private(text string) *muster.Message { return &muster.Message{Text: text} }

@@ -1,0 +1,112 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/muster-bot/muster"
+)
+
+// Header is the war room's first message: the current state, one button
+// per unassigned role, status and severity menus, and the cheat-sheet. The
+// bot updates it in place, so the top of the room always tells the truth.
+func (c *Commands) Header(inc *muster.Incident) muster.Message {
+	msg := c.Summary(inc)
+	if !inc.Open() {
+		msg.Footer = "Resolved. `postmortem` posts the draft again; `reopen` brings the incident back."
+		return msg
+	}
+	for _, role := range c.cfg.Roles {
+		if inc.Roles[role.Key] == "" {
+			style := ""
+			if role.Key == muster.RoleIC {
+				style = "primary"
+			}
+			msg.Buttons = append(msg.Buttons, muster.Button{
+				Label: "I'll be " + role.Short, Action: "role " + role.Key, Value: inc.Ref(), Style: style,
+			})
+		}
+	}
+	var statuses []string
+	for _, s := range muster.Statuses() {
+		statuses = append(statuses, string(s))
+	}
+	msg.Menus = []muster.Menu{
+		{Label: "Status", Action: "status", Incident: inc.Ref(), Options: statuses, Selected: string(inc.Status)},
+		{Label: "Severity", Action: "severity", Incident: inc.Ref(), Options: c.cfg.Severities.Names(), Selected: inc.Severity},
+	}
+	msg.Footer = "Commands: `update <text>` · `note <text>` · `action <text> [@owner]` · `severity <sevN>` · " +
+		"`handoff @user` · `snooze 30m` · `resolve [summary]` · `help`. Everything said here goes into the timeline."
+	return msg
+}
+
+// Summary is the state of an incident without the controls, for `show`.
+func (c *Commands) Summary(inc *muster.Incident) muster.Message {
+	msg := muster.Message{
+		Title: fmt.Sprintf("%s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, inc.Title),
+		Text:  inc.Description,
+	}
+	if inc.Private {
+		msg.Title += " 🔒"
+	}
+	sev, _ := c.severity(inc.Severity)
+	msg.Fields = append(msg.Fields, muster.Field{Label: "Severity", Value: strings.TrimSpace(sev.Name + " — " + sev.Description)})
+	for _, role := range c.cfg.Roles {
+		holder := inc.Roles[role.Key]
+		value := muster.Mention(holder)
+		switch {
+		case holder != "":
+		case role.Key == muster.RoleIC:
+			value = "unassigned — take it with the button or `ic`"
+		case inc.Roles[muster.RoleIC] != "":
+			value = muster.Mention(inc.Roles[muster.RoleIC]) + " (the IC holds it until delegated)"
+		default:
+			value = "unassigned (the IC will hold it)"
+		}
+		msg.Fields = append(msg.Fields, muster.Field{Label: role.Name, Value: value})
+	}
+	msg.Fields = append(msg.Fields, muster.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", clock(inc.DeclaredAt), muster.Mention(inc.Declarer))})
+	if inc.Open() && sev.UpdateEvery > 0 {
+		due := inc.Reminder.LastUpdate.Add(sev.UpdateEvery)
+		if inc.Reminder.SnoozedUntil.After(due) {
+			due = inc.Reminder.SnoozedUntil
+		}
+		msg.Fields = append(msg.Fields, muster.Field{Label: "Next update due", Value: fmt.Sprintf("%s (every %s)", clock(due), muster.FormatDuration(sev.UpdateEvery))})
+	}
+	if !inc.Open() {
+		msg.Fields = append(msg.Fields, muster.Field{Label: "Resolved", Value: fmt.Sprintf("%s, after %s", clock(inc.ResolvedAt), muster.FormatDuration(inc.TimeToResolve()))})
+	}
+	if open := openActions(inc); open > 0 {
+		msg.Fields = append(msg.Fields, muster.Field{Label: "Action items", Value: fmt.Sprintf("%d open of %d", open, len(inc.Actions))})
+	}
+	return msg
+}
+
+// Announcement is the stakeholders' message at declaration; updates
+// thread under it.
+func (c *Commands) Announcement(inc *muster.Incident, room string) muster.Message {
+	sev, _ := c.severity(inc.Severity)
+	msg := muster.Message{
+		Title: fmt.Sprintf("🚨 %s · %s — %s", inc.Ref(), inc.Severity, inc.Title),
+		Text:  fmt.Sprintf("Declared by %s. %s", muster.Mention(inc.Declarer), sev.Description),
+	}
+	if room != "" {
+		msg.Fields = []muster.Field{{Label: "War room", Value: room}}
+	}
+	msg.Footer = "Status updates follow in this thread."
+	return msg
+}
+
+func openActions(inc *muster.Incident) int {
+	n := 0
+	for _, a := range inc.Actions {
+		if !a.Done {
+			n++
+		}
+	}
+	return n
+}
+
+// clock shows a time the same way for everyone in every room: UTC.
+func clock(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

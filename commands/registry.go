@@ -1,0 +1,134 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/muster-bot/muster"
+)
+
+// command is one entry of the registry: the verb, how to use it, and what
+// it does. Help is generated from these, so it cannot drift from the code.
+type command struct {
+	name          string
+	aliases       []string
+	usage         string // arguments after the verb, e.g. "<sevN>"
+	summary       string
+	needsIncident bool
+	run           func(c *Commands, ctx context.Context, r *Request) (*Outcome, error)
+}
+
+type registry struct {
+	commands []*command
+	byName   map[string]*command
+}
+
+func newRegistry(roles muster.Roles) *registry {
+	reg := &registry{byName: map[string]*command{}}
+	reg.add(&command{name: "declare", usage: "[sevN] [private] <title>", summary: "declare a new incident and open its war room", run: (*Commands).declare})
+	for _, role := range roles {
+		reg.add(&command{name: role.Key, usage: "[@user]", summary: fmt.Sprintf("make someone (you, by default) the %s", role.Name), needsIncident: true, run: (*Commands).roleShortcut})
+	}
+	reg.add(&command{name: "role", usage: "<" + strings.Join(roles.Keys(), "|") + "> [@user]", summary: "assign a role (to you, by default)", needsIncident: true, run: (*Commands).role})
+	reg.add(&command{name: "handoff", usage: "@user", summary: "hand the Incident Commander role over", needsIncident: true, run: (*Commands).handoff})
+	reg.add(&command{name: "severity", aliases: []string{"sev"}, usage: "<sevN>", summary: "change the severity; the reminder cadence follows", needsIncident: true, run: (*Commands).setSeverity})
+	reg.add(&command{name: "status", usage: "<investigating|identified|mitigated|resolved>", summary: "move the incident along its lifecycle", needsIncident: true, run: (*Commands).setStatus})
+	reg.add(&command{name: "mitigate", summary: "shortcut for `status mitigated`", needsIncident: true, run: (*Commands).mitigate})
+	reg.add(&command{name: "update", usage: "<text>", summary: "post a status update to the room and stakeholders; resets the reminder", needsIncident: true, run: (*Commands).update_})
+	reg.add(&command{name: "note", usage: "<text>", summary: "record a key event in the timeline", needsIncident: true, run: (*Commands).note})
+	reg.add(&command{name: "action", usage: "<text> [@owner] [due YYYY-MM-DD] [p0|p1|p2] | done <n>", summary: "add an action item, or mark one done", needsIncident: true, run: (*Commands).action})
+	reg.add(&command{name: "resolve", usage: "[summary]", summary: "resolve: stop reminders, post the postmortem draft, announce", needsIncident: true, run: (*Commands).resolve})
+	reg.add(&command{name: "reopen", summary: "back to investigating; reminders resume", needsIncident: true, run: (*Commands).reopen})
+	reg.add(&command{name: "postmortem", summary: "post the postmortem draft again now", needsIncident: true, run: (*Commands).postmortem})
+	reg.add(&command{name: "snooze", usage: "<duration>", summary: "silence reminders for a while (at most twice the cadence)", needsIncident: true, run: (*Commands).snooze})
+	reg.add(&command{name: "show", summary: "summary of the incident", needsIncident: true, run: (*Commands).show})
+	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Commands).list})
+	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "MTTA, MTTR and counts by severity over a window", run: (*Commands).stats})
+	reg.add(&command{name: "help", usage: "[command]", summary: "this help, or the usage of one command", run: (*Commands).help})
+	return reg
+}
+
+func (reg *registry) add(cmd *command) {
+	reg.commands = append(reg.commands, cmd)
+	for _, name := range append([]string{cmd.name}, cmd.aliases...) {
+		reg.byName[name] = cmd
+	}
+}
+
+func (reg *registry) lookup(verb string) (*command, bool) {
+	cmd, ok := reg.byName[strings.ToLower(verb)]
+	return cmd, ok
+}
+
+func (reg *registry) names() []string {
+	names := make([]string, len(reg.commands))
+	for i, cmd := range reg.commands {
+		names[i] = cmd.name
+	}
+	return names
+}
+
+// unknown names the bad verb, suggests the closest one, and lists them all.
+func (reg *registry) unknown(verb string) error {
+	msg := fmt.Sprintf("`%s` is not a command.", verb)
+	if best := closest(verb, reg.byName); best != "" {
+		msg += fmt.Sprintf(" Did you mean `%s`?", best)
+	}
+	return muster.Errorf(muster.EINVALID, "%s Commands: %s. Type `help <command>` for its usage.", msg, strings.Join(reg.names(), ", "))
+}
+
+// usage is the one-line usage of cmd, for help and for malformed input.
+func (cmd *command) usageLine() string {
+	line := "`" + cmd.name
+	if cmd.usage != "" {
+		line += " " + cmd.usage
+	}
+	line += "`"
+	if len(cmd.aliases) > 0 {
+		line += " (alias `" + strings.Join(cmd.aliases, "`, `") + "`)"
+	}
+	return line
+}
+
+func (cmd *command) malformed(format string, args ...any) error {
+	return muster.Errorf(muster.EINVALID, "%s Usage: %s", fmt.Sprintf(format, args...), cmd.usageLine())
+}
+
+// closest returns the known name within edit distance 2 of word, if any.
+func closest(word string, names map[string]*command) string {
+	best, bestDist := "", 3
+	keys := make([]string, 0, len(names))
+	for name := range names {
+		keys = append(keys, name)
+	}
+	slices.Sort(keys) // ties resolve the same way every time
+	for _, name := range keys {
+		if d := distance(strings.ToLower(word), name); d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein edit distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,106 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/templates"
+)
+
+// resolve handles `resolve [summary]`: reminders stop (the reminder logic
+// skips resolved incidents), the postmortem draft is posted in the room
+// and stakeholders are told.
+func (c *Commands) resolve(ctx context.Context, r *Request) (*Outcome, error) {
+	summary := r.Call.Rest
+	if r.Call.Verb == "status" {
+		summary = "" // `status resolved` carries no summary
+	}
+	out, _, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.Resolve(summary, r.Event.User, c.now())
+		return []muster.Entry{e}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	inc := out.Incident
+	draft, err := c.draft(ctx, inc)
+	if err != nil {
+		return nil, err
+	}
+	draft.Title = fmt.Sprintf("✅ %s resolved after %s", inc.Ref(), muster.FormatDuration(inc.TimeToResolve()))
+	draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
+	out.Header = true
+	out.Room = []muster.Message{draft}
+	announce := fmt.Sprintf("✅ %s (%s) resolved after %s.", inc.Ref(), inc.Title, muster.FormatDuration(inc.TimeToResolve()))
+	if inc.Summary != "" {
+		announce += " " + inc.Summary
+	}
+	out.Announce = []muster.Message{{Text: announce}}
+	return out, nil
+}
+
+// reopen handles `reopen`.
+func (c *Commands) reopen(ctx context.Context, r *Request) (*Outcome, error) {
+	out, _, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.Reopen(r.Event.User, c.now())
+		return []muster.Entry{e}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Header = true
+	out.Room = []muster.Message{{Text: fmt.Sprintf("%s reopened by %s; back to investigating, reminders resume.", out.Incident.Ref(), muster.Mention(r.Event.User))}}
+	out.Announce = []muster.Message{{Text: fmt.Sprintf("%s was reopened.", out.Incident.Ref())}}
+	return out, nil
+}
+
+// postmortem handles `postmortem`: render and post the draft now.
+func (c *Commands) postmortem(ctx context.Context, r *Request) (*Outcome, error) {
+	draft, err := c.draft(ctx, r.Incident)
+	if err != nil {
+		return nil, err
+	}
+	draft.Title = fmt.Sprintf("Postmortem draft · %s · %s", r.Incident.Ref(), r.Incident.Title)
+	draft.Text = "The draft as of now is attached."
+	return &Outcome{Incident: r.Incident, Room: []muster.Message{draft}}, nil
+}
+
+// draft renders the postmortem into a message with the Markdown attached.
+func (c *Commands) draft(ctx context.Context, inc *muster.Incident) (muster.Message, error) {
+	timeline, err := c.store.Timeline(ctx, inc.ID)
+	if err != nil {
+		return muster.Message{}, fmt.Errorf("read timeline of %s: %w", inc.Ref(), err)
+	}
+	var buf bytes.Buffer
+	err = c.postmortems.Render(&buf, templates.Data{Incident: inc, Timeline: timeline, Roles: c.cfg.Roles, Now: c.now()})
+	if err != nil {
+		return muster.Message{}, fmt.Errorf("render postmortem of %s: %w", inc.Ref(), err)
+	}
+	return muster.Message{
+		Fields: c.durations(inc),
+		File: &muster.File{
+			Name:    fmt.Sprintf("%s-postmortem.md", inc.Ref()),
+			Title:   fmt.Sprintf("Postmortem draft: %s %s", inc.Ref(), inc.Title),
+			Content: buf.Bytes(),
+		},
+	}, nil
+}
+
+func (c *Commands) durations(inc *muster.Incident) []muster.Field {
+	return []muster.Field{
+		{Label: "Time to acknowledge", Value: formatSpan(inc.AcknowledgedAt, inc.TimeToAcknowledge())},
+		{Label: "Time to mitigate", Value: formatSpan(inc.MitigatedAt, inc.TimeToMitigate())},
+		{Label: "Time to resolve", Value: formatSpan(inc.ResolvedAt, inc.TimeToResolve())},
+	}
+}
+
+// formatSpan renders a milestone duration, or says it was never reached.
+func formatSpan(at time.Time, d time.Duration) string {
+	if at.IsZero() {
+		return "not reached"
+	}
+	return muster.FormatDuration(d)
+}

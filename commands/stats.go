@@ -1,0 +1,92 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/muster-bot/muster"
+)
+
+// stats handles `stats [window]`: MTTA and MTTR (mean and median) and the
+// count by severity of the incidents declared within the window.
+func (c *Commands) stats(ctx context.Context, r *Request) (*Outcome, error) {
+	window := 30 * 24 * time.Hour
+	if len(r.Call.Args) > 0 {
+		w, ok := parseWindow(r.Call.Args[0])
+		if !ok {
+			return nil, c.malformed("stats", "%q is not a window (examples: 7d, 30d, 90d, 12h).", r.Call.Args[0])
+		}
+		window = w
+	}
+	all, err := c.store.Incidents(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("list incidents for stats: %w", err)
+	}
+	since := c.now().Add(-window)
+	var tta, ttr []time.Duration
+	bySeverity := map[string]int{}
+	count := 0
+	for _, inc := range all {
+		if inc.DeclaredAt.Before(since) {
+			continue
+		}
+		count++
+		bySeverity[inc.Severity]++
+		if !inc.AcknowledgedAt.IsZero() {
+			tta = append(tta, inc.TimeToAcknowledge())
+		}
+		if !inc.ResolvedAt.IsZero() {
+			ttr = append(ttr, inc.TimeToResolve())
+		}
+	}
+	var counts []string
+	for _, name := range c.cfg.Severities.Names() {
+		counts = append(counts, fmt.Sprintf("%s %d", name, bySeverity[name]))
+	}
+	msg := &muster.Message{
+		Title: fmt.Sprintf("Incidents declared in the last %s: %d", formatWindow(window), count),
+		Fields: []muster.Field{
+			{Label: "By severity", Value: strings.Join(counts, " · ")},
+			{Label: "MTTA (time to acknowledge)", Value: meanMedian(tta)},
+			{Label: "MTTR (time to resolve)", Value: meanMedian(ttr)},
+		},
+	}
+	return &Outcome{Reply: msg}, nil
+}
+
+// parseWindow accepts whole days ("30d") or a Go duration ("12h").
+func parseWindow(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(strings.ToLower(s), "d"); ok {
+		n, err := strconv.Atoi(days)
+		return time.Duration(n) * 24 * time.Hour, err == nil && n > 0
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d > 0
+}
+
+func formatWindow(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return muster.FormatDuration(d)
+}
+
+func meanMedian(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "no data"
+	}
+	slices.Sort(ds)
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	median := ds[len(ds)/2]
+	if len(ds)%2 == 0 {
+		median = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+	}
+	return fmt.Sprintf("mean %s, median %s (n=%d)", muster.FormatDuration(sum/time.Duration(len(ds))), muster.FormatDuration(median), len(ds))
+}
