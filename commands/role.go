@@ -58,7 +58,9 @@ func (c *Commands) assign(ctx context.Context, r *Request, role muster.Role, arg
 	}
 	out.Header = true
 	out.Room = []muster.Message{{Text: entries[0].Text}}
-	out.Invite = []string{user}
+	if user != r.Event.User {
+		out.Invite = []string{user} // someone named may not be in the room yet
+	}
 	return out, nil
 }
 

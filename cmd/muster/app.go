@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/muster-bot/muster/bot"
+	"github.com/muster-bot/muster/bot/console"
+	"github.com/muster-bot/muster/commands"
+	"github.com/muster-bot/muster/config"
+	"github.com/muster-bot/muster/store"
+	"github.com/muster-bot/muster/templates"
+)
+
+// The store satisfies what the commands and the bot need of it.
+var (
+	_ commands.Store  = (*store.DB)(nil)
+	_ bot.Store       = (*store.DB)(nil)
+	_ bot.Platform    = (*console.Console)(nil)
+	_ bot.RoomCreator = (*console.Console)(nil)
+)
+
+// Options are the process's surroundings, given so a test can boot the
+// whole program in-process.
+type Options struct {
+	Console bool // run the console platform on Stdin/Stdout
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Getenv  func(string) string
+	Now     func() time.Time // nil: time.Now
+	// Listener, when set, serves HTTP on it instead of http.listen (tests
+	// pass a listener on 127.0.0.1:0).
+	Listener net.Listener
+}
+
+// App is the whole program: store, commands, bot, platforms and HTTP.
+type App struct {
+	cfg     *config.Config
+	opts    Options
+	log     zerolog.Logger
+	db      *store.DB
+	bot     *bot.Bot
+	console *console.Console
+	clock   *console.Clock
+	http    *http.Server
+}
+
+// New opens the store and wires everything; Run starts it.
+func New(cfg *config.Config, opts Options) (*App, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &App{cfg: cfg, opts: opts, log: newLogger(cfg, opts)}
+	if !opts.Console && !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
+		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID); run `muster` without a command for the local console")
+	}
+	pm, err := templates.New(cfg.Templates.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("load postmortem template: %w", err)
+	}
+	db, err := store.Open(cfg.Store.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a.db = db
+	a.clock = console.NewClock(opts.Now)
+	now := a.clock.Now
+	cmds := commands.New(db, pm, commands.Config{
+		Severities:      cfg.SeverityLadder(),
+		DefaultSeverity: cfg.DefaultSeverity,
+		Roles:           cfg.RoleList(),
+	}, now)
+	a.bot = bot.New(db, cmds, bot.Config{
+		Severities: cfg.SeverityLadder(),
+		Roles:      cfg.RoleList(),
+		RoomPrefix: cfg.WarRoom.Prefix,
+		RoomDate:   cfg.WarRoom.Date,
+		Responders: cfg.WarRoom.Responders,
+		NoICAfter:  cfg.Reminders.NoICAfter.Duration,
+	}, a.log, now)
+	if opts.Console {
+		name := cfg.Console.User
+		if name == "" {
+			name = osUser(opts.Getenv)
+		}
+		a.console = console.New(opts.Stdout, name, isTerminal(opts.Stdin), a.clock, db)
+		a.bot.Register(console.Name, a.console)
+	}
+	return a, nil
+}
+
+// Run serves until ctx is done or, on the console, until input ends.
+func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if a.console != nil {
+		if err := a.rememberRooms(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.opts.Stdout, "· No chat platform selected: starting the local console. Store: %s\n", a.cfg.Store.Path)
+	}
+	stopReminders, err := a.bot.StartReminders(ctx, a.cfg.Reminders.Tick.Duration)
+	if err != nil {
+		return err
+	}
+	defer stopReminders()
+	if a.console != nil {
+		return a.console.Run(ctx, a.opts.Stdin, a.bot, a.bot)
+	}
+	return a.serve(ctx)
+}
+
+// serve runs the HTTP listener until ctx is done, then drains it.
+func (a *App) serve(ctx context.Context) error {
+	ln := a.opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.HTTP.Listen); err != nil {
+			return fmt.Errorf("listen on %s: %w", a.cfg.HTTP.Listen, err)
+		}
+	}
+	a.http = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(ln) }()
+	a.log.Info().Str("addr", ln.Addr().String()).Msg("serving")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := a.http.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shut down http: %w", err)
+	}
+	return nil
+}
+
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.db.Ping(r.Context()); err != nil {
+			a.log.Warn().Err(err).Msg("not ready")
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// rememberRooms makes the console's war rooms from before a restart
+// enterable again.
+func (a *App) rememberRooms(ctx context.Context) error {
+	open, err := a.db.Incidents(ctx, false)
+	if err != nil {
+		return fmt.Errorf("list incidents: %w", err)
+	}
+	for _, inc := range open {
+		if inc.Platform == console.Name && inc.Room != "" {
+			a.console.Remember(inc.Room)
+		}
+	}
+	return nil
+}
+
+// Close releases the store. It is safe after a failed Run.
+func (a *App) Close() error {
+	if a.db == nil {
+		return nil
+	}
+	if err := a.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+func newLogger(cfg *config.Config, opts Options) zerolog.Logger {
+	var w io.Writer = opts.Stderr
+	if cfg.Log.Format == "console" {
+		w = zerolog.ConsoleWriter{Out: opts.Stderr, TimeFormat: time.TimeOnly}
+	}
+	level, err := zerolog.ParseLevel(cfg.Log.Level)
+	if err != nil || cfg.Log.Level == "" {
+		level = zerolog.InfoLevel
+	}
+	if opts.Console && level < zerolog.WarnLevel {
+		level = zerolog.WarnLevel // the console is a conversation; routine logs would drown it
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+func osUser(getenv func(string) string) string {
+	if u := getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "you"
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
