@@ -67,27 +67,43 @@ func New(out io.Writer, user string, interactive bool, clock *Clock, incidents I
 	}
 }
 
-// Run reads lines from in until it ends, `:quit`, or ctx is done.
+// Run reads lines from in until it ends, `:quit`, or ctx is done. Lines
+// are read on their own goroutine so that Ctrl-C or SIGTERM ends the
+// console at once, even while it waits for input.
 func (c *Console) Run(ctx context.Context, in io.Reader, h Handler, t Ticker) error {
 	c.say("muster console — you are %s in the %s. `/incident help` lists the commands, `:help` the console controls.", c.user, lobby)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+		close(lines)
+	}()
 	for {
 		c.prompt()
-		if !sc.Scan() {
-			break
-		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return nil
-		}
-		if quit := c.Line(ctx, sc.Text(), h, t); quit {
-			return nil
+		case line, ok := <-lines:
+			if !ok {
+				if err := <-readErr; err != nil {
+					return fmt.Errorf("read console input: %w", err)
+				}
+				return nil
+			}
+			if quit := c.Line(ctx, line, h, t); quit {
+				return nil
+			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read console input: %w", err)
-	}
-	return nil
 }
 
 // Line handles one line of input and reports whether it was `:quit`.

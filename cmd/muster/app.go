@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster/bot"
@@ -62,6 +65,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		opts.Now = time.Now
 	}
 	a := &App{cfg: cfg, opts: opts, log: newLogger(cfg, opts)}
+	a.log.Debug().Interface("config", cfg.Redacted()).Msg("configuration loaded")
 	if !opts.Console && !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
 		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID); run `muster` without a command for the local console")
 	}
@@ -152,6 +156,9 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.db.Ping(r.Context()); err != nil {
 			a.log.Warn().Err(err).Msg("not ready")
