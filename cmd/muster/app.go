@@ -66,8 +66,15 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{cfg: cfg, opts: opts, log: newLogger(cfg, opts)}
 	a.log.Debug().Interface("config", cfg.Redacted()).Msg("configuration loaded")
-	if !opts.Console && !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
-		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID); run `muster` without a command for the local console")
+	if !opts.Console {
+		// The Slack and Teams platforms register here once they exist;
+		// until then serving would answer nobody, so say so plainly.
+		switch {
+		case cfg.SlackEnabled() || cfg.TeamsEnabled():
+			return nil, errors.New("chat credentials are set, but this version of muster has no Slack or Teams platform yet; run `muster console` for the local console")
+		default:
+			return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID); run `muster` without a command for the local console")
+		}
 	}
 	pm, err := templates.New(cfg.Templates.Dir)
 	if err != nil {

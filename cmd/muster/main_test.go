@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,5 +156,49 @@ func TestRunExitCodes(t *testing.T) {
 				t.Errorf("muster %v: exit %d, output:\n%s\nwant exit %d and %q", tt.args, code, out.String(), tt.code, tt.output)
 			}
 		})
+	}
+}
+
+func TestHealthEndpoints(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	app, err := New(cfg, Options{Console: true, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app.routes())
+	defer srv.Close()
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"GET", "/healthz", 200, "ok"},
+		{"GET", "/readyz", 200, "ready"},
+		{"GET", "/metrics", 200, "go_goroutines"},
+		{"POST", "/healthz", 405, ""},
+		{"GET", "/nope", 404, ""},
+	} {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.body) {
+			t.Errorf("%s %s = %d %q, want %d with %q", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.body)
+		}
+	}
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A closed store is not ready.
+	resp, err := srv.Client().Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("readyz with the store closed = %d, want 503", resp.StatusCode)
 	}
 }
