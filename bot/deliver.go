@@ -93,7 +93,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("announce incident")
 		}
 	}
-	if warRoom && (header != "" || announcement != "") {
+	if header != "" || announcement != "" {
 		if updated, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
 			i.Header, i.Announcement = header, announcement
 			return nil, nil

@@ -1,0 +1,498 @@
+package bot_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/bot"
+)
+
+var sev1, sev4 = muster.DefaultSeverities()[0], muster.DefaultSeverities()[3]
+
+// openIncident returns a SEV1 incident declared at t0 with the reminder state given.
+func openIncident(r muster.ReminderState, roles map[string]string) *muster.Incident {
+	if r.LastUpdate.IsZero() {
+		r.LastUpdate = t0
+	}
+	return &muster.Incident{ID: 1, Severity: "SEV1", Status: muster.StatusInvestigating, DeclaredAt: t0, Roles: roles, Reminder: r}
+}
+
+func TestDue(t *testing.T) {
+	t.Parallel()
+	ic := map[string]string{muster.RoleIC: "bob"}
+	plus := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	resolved := openIncident(muster.ReminderState{}, ic)
+	resolved.Status = muster.StatusResolved
+	escalateAfter1 := sev1
+	escalateAfter1.EscalateAfter = 1
+	escalateUnset := sev1
+	escalateUnset.EscalateAfter = 0
+	tests := []struct {
+		name      string
+		inc       *muster.Incident
+		sev       muster.Severity
+		noICAfter time.Duration
+		now       time.Time
+		want      []bot.Nag
+	}{
+		{"nothing before the cadence", openIncident(muster.ReminderState{}, ic), sev1, 0, plus(29), nil},
+		{"update at the cadence", openIncident(muster.ReminderState{}, ic), sev1, 0, plus(30), []bot.Nag{bot.NagUpdate}},
+		{"one owed after a long downtime", openIncident(muster.ReminderState{}, ic), sev1, 0, plus(600), []bot.Nag{bot.NagUpdate}},
+		{"measured from the last update", openIncident(muster.ReminderState{LastUpdate: plus(20)}, ic), sev1, 0, plus(49), nil},
+		{"measured from the last reminder", openIncident(muster.ReminderState{LastNag: plus(30), Missed: 1}, ic), sev1, 0, plus(59), nil},
+		{"second reminder", openIncident(muster.ReminderState{LastNag: plus(30), Missed: 1}, ic), sev1, 0, plus(60), []bot.Nag{bot.NagUpdate}},
+		{"third reminder escalates", openIncident(muster.ReminderState{LastNag: plus(60), Missed: 2}, ic), sev1, 0, plus(90), []bot.Nag{bot.NagEscalate}},
+		{"EscalateAfter 1 escalates the second", openIncident(muster.ReminderState{LastNag: plus(30), Missed: 1}, ic), escalateAfter1, 0, plus(60), []bot.Nag{bot.NagEscalate}},
+		{"EscalateAfter unset means 2", openIncident(muster.ReminderState{LastNag: plus(30), Missed: 1}, ic), escalateUnset, 0, plus(60), []bot.Nag{bot.NagUpdate}},
+		{"snoozed", openIncident(muster.ReminderState{SnoozedUntil: plus(55)}, ic), sev1, 0, plus(54), nil},
+		{"snooze over", openIncident(muster.ReminderState{SnoozedUntil: plus(55)}, ic), sev1, 0, plus(55), []bot.Nag{bot.NagUpdate}},
+		{"no cadence", openIncident(muster.ReminderState{}, ic), sev4, 0, plus(600), nil},
+		{"resolved", resolved, sev1, 5 * time.Minute, plus(600), nil},
+		{"no IC before the limit", openIncident(muster.ReminderState{}, nil), sev4, 5 * time.Minute, plus(4), nil},
+		{"no IC at the limit", openIncident(muster.ReminderState{}, nil), sev4, 5 * time.Minute, plus(5), []bot.Nag{bot.NagNoIC}},
+		{"no IC already nagged", openIncident(muster.ReminderState{NoICNagged: true}, nil), sev4, 5 * time.Minute, plus(60), nil},
+		{"no IC nag off", openIncident(muster.ReminderState{}, nil), sev4, 0, plus(60), nil},
+		{"IC taken", openIncident(muster.ReminderState{}, ic), sev4, 5 * time.Minute, plus(60), nil},
+		{"no IC and no update", openIncident(muster.ReminderState{}, nil), sev1, 5 * time.Minute, plus(30), []bot.Nag{bot.NagNoIC, bot.NagUpdate}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := bot.Due(tt.inc, tt.sev, tt.noICAfter, tt.now); !slices.Equal(got, tt.want) {
+				t.Errorf("Due at +%s = %v, want %v", tt.now.Sub(t0), got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNextUpdateDue(t *testing.T) {
+	t.Parallel()
+	plus := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	resolved := openIncident(muster.ReminderState{}, nil)
+	resolved.Status = muster.StatusResolved
+	tests := []struct {
+		name   string
+		inc    *muster.Incident
+		sev    muster.Severity
+		want   time.Time
+		wantOK bool
+	}{
+		{"one cadence after declare", openIncident(muster.ReminderState{}, nil), sev1, plus(30), true},
+		{"one cadence after the update", openIncident(muster.ReminderState{LastUpdate: plus(20)}, nil), sev1, plus(50), true},
+		{"one cadence after the reminder", openIncident(muster.ReminderState{LastNag: plus(35), Missed: 1}, nil), sev1, plus(65), true},
+		{"at the end of a longer snooze", openIncident(muster.ReminderState{SnoozedUntil: plus(55)}, nil), sev1, plus(55), true},
+		{"a shorter snooze changes nothing", openIncident(muster.ReminderState{SnoozedUntil: plus(10)}, nil), sev1, plus(30), true},
+		{"no cadence", openIncident(muster.ReminderState{}, nil), sev4, time.Time{}, false},
+		{"resolved", resolved, sev1, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := bot.NextUpdateDue(tt.inc, tt.sev)
+			if !got.Equal(tt.want) || ok != tt.wantOK {
+				t.Errorf("NextUpdateDue = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+// wantNags fails unless room holds exactly n posts starting with prefix.
+func wantNags(tb testing.TB, h *harness, room, prefix string, n int, when string) []string {
+	tb.Helper()
+	got := h.fp.posted(room, prefix)
+	if len(got) != n {
+		tb.Fatalf("%s: %d posts starting with %q in %s, want %d: %q", when, len(got), prefix, room, n, got)
+	}
+	return got
+}
+
+func TestReminderAtCadence(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+
+	h.mustTick(29 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 0, "at 29m")
+
+	h.mustTick(30 * time.Minute)
+	nags := wantNags(t, h, inc.Room, "⏰", 1, "at 30m")
+	for _, want := range []string{"INC-1", "30m ago", "SEV1", "every 30m", "update <text>"} {
+		if !strings.Contains(nags[0], want) {
+			t.Errorf("reminder %q does not say %q", nags[0], want)
+		}
+	}
+	if n := len(h.entries(inc.ID, muster.EntryReminder)); n != 1 {
+		t.Errorf("%d reminder entries in the timeline, want 1", n)
+	}
+
+	h.mustTick(30 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "second tick at 30m")
+	h.mustTick(59 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "at 59m")
+	h.mustTick(60 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 2, "at 60m")
+}
+
+func TestReminderMentions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		roles    []string // commands typed by bob in the war room first
+		want     string
+		dontWant string
+	}{
+		{"comms holder", []string{"ic", "comms @carol"}, "<@carol>", "<@bob>"},
+		{"IC when comms is unassigned", []string{"ic"}, "<@bob>", "<@carol>"},
+		{"declarer when nobody holds a role", nil, "<@alice>", "<@bob>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			inc := h.declare("sev1 Checkout down")
+			for _, cmd := range tt.roles {
+				h.command("bob", inc.Room, cmd)
+			}
+			h.mustTick(30 * time.Minute)
+			nag := wantNags(t, h, inc.Room, "⏰", 1, "at 30m")[0]
+			if !strings.Contains(nag, tt.want) || strings.Contains(nag, tt.dontWant) {
+				t.Errorf("reminder %q: want a mention of %s and none of %s", nag, tt.want, tt.dontWant)
+			}
+		})
+	}
+}
+
+func TestReminderClockResetByUpdate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.at(20 * time.Minute)
+	h.command("carol", inc.Room, "update Rolled back the deploy")
+
+	h.mustTick(30 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 0, "at 30m, 10m after the update")
+	h.mustTick(49 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 0, "at 49m")
+	h.mustTick(50 * time.Minute)
+	nag := wantNags(t, h, inc.Room, "⏰", 1, "at 50m")[0]
+	if !strings.Contains(nag, "30m ago") {
+		t.Errorf("reminder %q should count from the update, 30m ago", nag)
+	}
+}
+
+func TestReminderSeverityChange(t *testing.T) {
+	t.Parallel()
+	t.Run("upgrade to SEV1 is due at once", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev2 Checkout slow")
+		h.mustTick(39 * time.Minute)
+		wantNags(t, h, inc.Room, "⏰", 0, "SEV2 at 39m")
+		h.at(40 * time.Minute)
+		h.command("bob", inc.Room, "severity sev1")
+		h.mustTick(40 * time.Minute)
+		nag := wantNags(t, h, inc.Room, "⏰", 1, "SEV1 at 40m")[0]
+		if !strings.Contains(nag, "40m ago") || !strings.Contains(nag, "every 30m") {
+			t.Errorf("reminder %q should say 40m since the update and the SEV1 cadence", nag)
+		}
+	})
+	t.Run("downgrade to SEV4 stops reminders", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev1 Checkout down")
+		h.at(10 * time.Minute)
+		h.command("bob", inc.Room, "sev sev4")
+		for _, d := range []time.Duration{30 * time.Minute, time.Hour, 3 * time.Hour, 24 * time.Hour} {
+			h.mustTick(d)
+		}
+		wantNags(t, h, inc.Room, "⏰", 0, "SEV4")
+		wantNags(t, h, inc.Room, "🚨", 0, "SEV4")
+	})
+}
+
+func TestReminderStopsAtResolve(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *bot.Config) { c.NoICAfter = 5 * time.Minute })
+	inc := h.declare("sev1 Checkout down")
+	h.at(2 * time.Minute)
+	h.command("bob", inc.Room, "resolve Rolled back")
+	mark := h.fp.mark()
+	for _, d := range []time.Duration{5 * time.Minute, 30 * time.Minute, 3 * time.Hour} {
+		h.mustTick(d)
+	}
+	if calls := h.fp.since(mark); len(calls) != 0 {
+		t.Errorf("a resolved incident got %d platform calls from the reminders: %+v", len(calls), calls)
+	}
+}
+
+func TestReminderSnooze(t *testing.T) {
+	t.Parallel()
+	t.Run("45m delays the reminder", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev1 Checkout down")
+		h.at(10 * time.Minute)
+		h.command("carol", inc.Room, "snooze 45m")
+		if got := h.incident(inc.ID).Reminder.SnoozedUntil; !got.Equal(t0.Add(55 * time.Minute)) {
+			t.Fatalf("SnoozedUntil = %v, want +55m", got)
+		}
+		h.mustTick(30 * time.Minute)
+		h.mustTick(54 * time.Minute)
+		wantNags(t, h, inc.Room, "⏰", 0, "snoozed until 55m")
+		h.mustTick(55 * time.Minute)
+		wantNags(t, h, inc.Room, "⏰", 1, "at 55m")
+		if n := len(h.entries(inc.ID, muster.EntrySnooze)); n != 1 {
+			t.Errorf("%d snooze entries, want 1", n)
+		}
+	})
+	t.Run("over twice the cadence is rejected", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev1 Checkout down")
+		before, mark := h.snapshot(), h.fp.mark()
+		h.at(10 * time.Minute)
+		h.command("carol", inc.Room, "snooze 61m")
+		calls := h.fp.since(mark)
+		if len(calls) != 1 || calls[0].Method != "Private" || calls[0].User != "carol" ||
+			!strings.Contains(calls[0].Msg.Text, "Snooze for up to 1h") {
+			t.Fatalf("want one private reply to carol naming the 1h limit, got %+v", calls)
+		}
+		if h.snapshot() != before {
+			t.Error("a rejected snooze changed the store")
+		}
+		h.mustTick(30 * time.Minute)
+		wantNags(t, h, inc.Room, "⏰", 1, "at 30m")
+	})
+}
+
+func TestReminderRestartsAtReopen(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.at(10 * time.Minute)
+	h.command("bob", inc.Room, "resolve")
+	h.at(2 * time.Hour)
+	h.command("bob", inc.Room, "reopen")
+
+	h.mustTick(2 * time.Hour)
+	h.mustTick(2*time.Hour + 29*time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 0, "within 30m of the reopen")
+	h.mustTick(2*time.Hour + 30*time.Minute)
+	nag := wantNags(t, h, inc.Room, "⏰", 1, "30m after the reopen")[0]
+	if !strings.Contains(nag, "30m ago") {
+		t.Errorf("reminder %q should count from the reopen", nag)
+	}
+}
+
+func TestReminderFiresOnceAfterDowntime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.mustTick(3 * time.Hour)
+	nag := wantNags(t, h, inc.Room, "⏰", 1, "first tick at 3h")[0]
+	wantNags(t, h, inc.Room, "🚨", 0, "first tick at 3h")
+	if !strings.Contains(nag, "3h ago") {
+		t.Errorf("reminder %q should say the last update was 3h ago", nag)
+	}
+	h.mustTick(3*time.Hour + 29*time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "at 3h29m")
+	h.mustTick(3*time.Hour + 30*time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 2, "at 3h30m")
+}
+
+func TestReminderConcurrentTicksSendOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.at(30 * time.Minute)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() { errs <- h.tick() })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Tick: %v", err)
+		}
+	}
+	wantNags(t, h, inc.Room, "⏰", 1, "8 concurrent ticks")
+}
+
+func TestReminderEscalates(t *testing.T) {
+	t.Parallel()
+	for _, private := range []bool{false, true} {
+		name := "public"
+		args := "sev1 Checkout down"
+		if private {
+			name, args = "private", "private sev1 Token leaked"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			inc := h.declare(args)
+			h.command("bob", inc.Room, "ic")
+			h.command("bob", inc.Room, "comms @carol")
+			announcements := len(h.fp.ok("Post", announceRoom))
+
+			h.mustTick(30 * time.Minute)
+			h.mustTick(60 * time.Minute)
+			for _, nag := range wantNags(t, h, inc.Room, "⏰", 2, "two reminders") {
+				if strings.Contains(nag, "<@bob>") {
+					t.Errorf("reminder %q mentions the IC before escalating", nag)
+				}
+			}
+			wantNags(t, h, inc.Room, "🚨", 0, "two reminders")
+
+			h.mustTick(90 * time.Minute)
+			esc := wantNags(t, h, inc.Room, "🚨", 1, "third reminder")[0]
+			for _, want := range []string{"<@bob>", "<@carol>", "2 reminders went unanswered", "1h30m"} {
+				if !strings.Contains(esc, want) {
+					t.Errorf("escalation %q does not say %q", esc, want)
+				}
+			}
+			if n := len(h.entries(inc.ID, muster.EntryEscalation)); n != 1 {
+				t.Errorf("%d escalation entries, want 1", n)
+			}
+			posts := h.fp.ok("Post", announceRoom)[announcements:]
+			if private {
+				if len(posts) != 0 {
+					t.Errorf("a private incident's escalation was announced: %+v", posts)
+				}
+				return
+			}
+			if len(posts) != 1 || !strings.Contains(posts[0].Msg.Text, "overdue") {
+				t.Fatalf("want one overdue note in the announcement room, got %+v", posts)
+			}
+			if inc := h.incident(inc.ID); posts[0].Msg.Thread == "" || posts[0].Msg.Thread != inc.Announcement {
+				t.Errorf("overdue note threaded under %q, want the announcement %q", posts[0].Msg.Thread, inc.Announcement)
+			}
+		})
+	}
+}
+
+func TestNoICNag(t *testing.T) {
+	t.Parallel()
+	noIC := func(c *bot.Config) { c.NoICAfter = 5 * time.Minute }
+	t.Run("once at 5m", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, noIC)
+		inc := h.declare("sev4 Typo on the status page")
+		h.mustTick(4 * time.Minute)
+		wantNags(t, h, inc.Room, "👤", 0, "at 4m")
+		h.mustTick(5 * time.Minute)
+		nag := wantNags(t, h, inc.Room, "👤", 1, "at 5m")[0]
+		if !strings.Contains(nag, "<@alice>") || !strings.Contains(nag, "no Incident Commander for 5m") {
+			t.Errorf("no-IC nag %q should mention the declarer and the 5m", nag)
+		}
+		h.mustTick(6 * time.Minute)
+		h.mustTick(time.Hour)
+		wantNags(t, h, inc.Room, "👤", 1, "after 5m")
+	})
+	t.Run("not when an IC was taken", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, noIC)
+		inc := h.declare("sev4 Typo on the status page")
+		h.at(2 * time.Minute)
+		h.command("bob", inc.Room, "ic")
+		h.mustTick(5 * time.Minute)
+		h.mustTick(time.Hour)
+		wantNags(t, h, inc.Room, "👤", 0, "with an IC")
+	})
+}
+
+func TestReminderScheduleSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.restart()
+	if got := h.incident(inc.ID); got.Room != inc.Room || got.Header == "" {
+		t.Fatalf("after restart: room %q header %q, want room %q and a header", got.Room, got.Header, inc.Room)
+	}
+	h.mustTick(2 * time.Hour) // came due at 30m while the bot was down
+	wantNags(t, h, inc.Room, "⏰", 1, "first tick after restart")
+
+	h.restart()
+	h.mustTick(2 * time.Hour)
+	h.mustTick(2*time.Hour + 29*time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 0, "after a second restart, before the next period")
+	h.mustTick(2*time.Hour + 30*time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "one period after the reminder")
+}
+
+func TestReminderRetriedAfterFailedPost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.fp.fail("Post", inc.Room, errors.New("platform is down"))
+	h.at(30 * time.Minute)
+	if err := h.tick(); err == nil {
+		t.Fatal("Tick with a failing platform returned nil")
+	}
+	if got := h.incident(inc.ID).Reminder; got.Missed != 0 || !got.LastNag.IsZero() {
+		t.Errorf("claim not given back after the failed send: %+v", got)
+	}
+
+	h.fp.heal("Post")
+	h.mustTick(31 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "retry")
+	if got := h.incident(inc.ID).Reminder; got.Missed != 1 || !got.LastNag.Equal(t0.Add(31*time.Minute)) {
+		t.Errorf("after the retry: %+v, want one reminder at 31m", got)
+	}
+	h.mustTick(32 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "tick after the retry")
+}
+
+// A reminder that could not be sent must not appear in the timeline (and
+// so in the postmortem's count of reminders) as if it had been.
+func TestReminderFailedSendLeavesNoTimelineEntry(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.fp.fail("Post", inc.Room, errors.New("platform is down"))
+	for _, d := range []time.Duration{30 * time.Minute, 31 * time.Minute, 32 * time.Minute} {
+		h.at(d)
+		if err := h.tick(); err == nil {
+			t.Fatalf("Tick at +%s with a failing platform returned nil", d)
+		}
+	}
+	h.fp.heal("Post")
+	h.mustTick(33 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "after the platform came back")
+	if got := h.entries(inc.ID, muster.EntryReminder); len(got) != 1 {
+		t.Errorf("%d reminder entries in the timeline for 1 reminder sent (3 failed): %+v", len(got), got)
+	}
+}
+
+// An escalation whose room post fails is retried; the stakeholders must
+// not be told twice that the update is overdue.
+func TestEscalationRetryAnnouncesOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.mustTick(30 * time.Minute)
+	h.mustTick(60 * time.Minute)
+	h.fp.fail("Post", inc.Room, errors.New("platform is down"))
+	h.at(90 * time.Minute)
+	if err := h.tick(); err == nil {
+		t.Fatal("Tick with a failing war room returned nil")
+	}
+	h.fp.heal("Post")
+	h.mustTick(91 * time.Minute)
+	wantNags(t, h, inc.Room, "🚨", 1, "escalation after the retry")
+	var overdue []string
+	for _, c := range h.fp.ok("Post", announceRoom) {
+		if strings.Contains(c.Msg.Text, "overdue") {
+			overdue = append(overdue, c.Msg.Text)
+		}
+	}
+	if len(overdue) != 1 {
+		t.Errorf("%d overdue notes in the announcement room for one escalation: %q", len(overdue), overdue)
+	}
+}
