@@ -1,0 +1,255 @@
+// Package config loads muster's YAML configuration, fills in defaults,
+// takes secrets from the environment and validates everything at start-up,
+// reporting each problem with its file and line.
+//
+// config.example.yaml at the repository root documents every key.
+package config
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/muster-bot/muster"
+)
+
+// Config is muster's whole configuration. Fields tagged env are read from
+// that environment variable (overriding the file when the variable is set);
+// fields tagged secret are hidden by Redacted. Secrets have yaml:"-": they
+// never come from, or go to, a file.
+type Config struct {
+	Log             Log        `yaml:"log"`
+	HTTP            HTTP       `yaml:"http"`
+	Store           Store      `yaml:"store"`
+	DefaultSeverity string     `yaml:"default_severity"`
+	Severities      []Severity `yaml:"severities"`
+	Roles           []Role     `yaml:"roles"`
+	Reminders       Reminders  `yaml:"reminders"`
+	WarRoom         WarRoom    `yaml:"war_room"`
+	Templates       Templates  `yaml:"templates"`
+	Console         Console    `yaml:"console"`
+	Slack           Slack      `yaml:"slack"`
+	Teams           Teams      `yaml:"teams"`
+}
+
+// Log configures zerolog.
+type Log struct {
+	Format string `yaml:"format"` // json (default) or console
+	Level  string `yaml:"level"`  // debug, info (default), warn or error
+}
+
+// HTTP configures the listener for Slack, Teams, health and metrics.
+type HTTP struct {
+	Listen string `yaml:"listen"` // host:port, default ":8080"
+}
+
+// Store configures the bbolt database.
+type Store struct {
+	Path string `yaml:"path"` // default "./data/muster.db"
+}
+
+// Severity is one level of the ladder as written in the file. See
+// muster.Severity for what each field means.
+type Severity struct {
+	Name          string   `yaml:"name"`
+	Description   string   `yaml:"description"`
+	UpdateEvery   Duration `yaml:"update_every"` // zero: no reminders
+	Notify        []string `yaml:"notify"`
+	WarRoom       *bool    `yaml:"war_room"`       // nil in the file means true; Parse fills it in
+	EscalateAfter int      `yaml:"escalate_after"` // default 2
+}
+
+// Role is one responder role as written in the file. Short defaults to Name.
+type Role struct {
+	Key   string `yaml:"key"`
+	Name  string `yaml:"name"`
+	Short string `yaml:"short"`
+}
+
+// Reminders configures the reminder scheduler.
+type Reminders struct {
+	Tick      Duration `yaml:"tick"`        // how often due reminders are checked, default 10s
+	NoICAfter Duration `yaml:"no_ic_after"` // one-time "no IC yet" nag, default 5m; 0 disables
+}
+
+// WarRoom configures war-room channels.
+type WarRoom struct {
+	Prefix     string   `yaml:"prefix"`     // default "inc"
+	Date       bool     `yaml:"date"`       // inc-2026-11-22-slug instead of inc-42-slug
+	Responders []string `yaml:"responders"` // standing responders invited to every war room
+}
+
+// Templates configures the postmortem template.
+type Templates struct {
+	Dir string `yaml:"dir"` // directory whose postmortem.md.tmpl overrides the embedded one
+}
+
+// Console configures the local REPL platform.
+type Console struct {
+	User string `yaml:"user"` // default speaker; empty means the OS user name
+}
+
+// Slack configures the Slack platform. It is enabled by SLACK_BOT_TOKEN
+// together with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN
+// (Socket Mode).
+type Slack struct {
+	APIURL          string `yaml:"api_url" env:"SLACK_API_URL"` // always ends in "/"
+	AnnounceChannel string `yaml:"announce_channel"`
+	ChannelPrefix   string `yaml:"channel_prefix"` // overrides war_room.prefix on Slack
+
+	BotToken      string `yaml:"-" env:"SLACK_BOT_TOKEN" secret:"true"`
+	SigningSecret string `yaml:"-" env:"SLACK_SIGNING_SECRET" secret:"true"`
+	AppToken      string `yaml:"-" env:"SLACK_APP_TOKEN" secret:"true"`
+}
+
+// Teams configures the Microsoft Teams platform. It is enabled by
+// TEAMS_APP_ID. URLs carry no trailing slash.
+type Teams struct {
+	TeamID               string `yaml:"team_id"`
+	AnnounceChannelID    string `yaml:"announce_channel_id"`
+	GraphURL             string `yaml:"graph_url"`
+	LoginURL             string `yaml:"login_url"`
+	ServiceURL           string `yaml:"service_url"`
+	AllowUnauthenticated bool   `yaml:"allow_unauthenticated"`
+
+	AppID       string `yaml:"-" env:"TEAMS_APP_ID" secret:"true"`
+	AppPassword string `yaml:"-" env:"TEAMS_APP_PASSWORD" secret:"true"`
+	TenantID    string `yaml:"-" env:"TEAMS_TENANT_ID" secret:"true"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	c := &Config{
+		Log:             Log{Format: "json", Level: "info"},
+		HTTP:            HTTP{Listen: ":8080"},
+		Store:           Store{Path: "./data/muster.db"},
+		DefaultSeverity: "SEV3",
+		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}},
+		WarRoom:         WarRoom{Prefix: "inc"},
+		Slack:           Slack{APIURL: "https://slack.com/api/"},
+		Teams: Teams{
+			GraphURL: "https://graph.microsoft.com/v1.0",
+			LoginURL: "https://login.microsoftonline.com",
+		},
+	}
+	for _, s := range muster.DefaultSeverities() {
+		c.Severities = append(c.Severities, Severity{
+			Name:          s.Name,
+			Description:   s.Description,
+			UpdateEvery:   Duration{s.UpdateEvery},
+			Notify:        s.Notify,
+			WarRoom:       &s.WarRoom,
+			EscalateAfter: s.EscalateAfter,
+		})
+	}
+	for _, r := range muster.DefaultRoles() {
+		c.Roles = append(c.Roles, Role{Key: r.Key, Name: r.Name, Short: r.Short})
+	}
+	return c
+}
+
+// Load reads the config file at path ("" for defaults only), applies the
+// environment through getenv (os.Getenv in main; nil means an empty
+// environment) and validates the result. On failure the error is an
+// *Error listing every problem.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	if path == "" {
+		return Parse(nil, "defaults", getenv)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, r := parse(data, path, getenv)
+	if c.Templates.Dir != "" && !r.bad["templates.dir"] {
+		if fi, err := os.Stat(c.Templates.Dir); err != nil || !fi.IsDir() {
+			r.addf("templates.dir", "%q is not a directory; it should hold postmortem.md.tmpl", c.Templates.Dir)
+		}
+	}
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse decodes data as the config file name (used in problem reports),
+// fills in defaults, applies the environment and validates. Empty data
+// gives the defaults. It does not touch the file system; Load also checks
+// that templates.dir exists. On failure the error is an *Error.
+func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
+	c, r := parse(data, name, getenv)
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func parse(data []byte, name string, getenv func(string) string) (*Config, *report) {
+	if name == "" {
+		name = "config"
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	c := Default()
+	r := newReport(name)
+	decodeFile(data, c, r)
+	applyEnv(c, getenv, r)
+	validate(c, r)
+	return c, r
+}
+
+// SeverityLadder returns the configured severities, most severe first.
+func (c *Config) SeverityLadder() muster.Severities {
+	ladder := make(muster.Severities, len(c.Severities))
+	for i, s := range c.Severities {
+		ladder[i] = muster.Severity{
+			Name:          s.Name,
+			Description:   s.Description,
+			UpdateEvery:   s.UpdateEvery.Duration,
+			Notify:        append([]string(nil), s.Notify...),
+			WarRoom:       s.WarRoom == nil || *s.WarRoom,
+			EscalateAfter: s.EscalateAfter,
+		}
+	}
+	return ladder
+}
+
+// RoleList returns the configured roles, the IC first.
+func (c *Config) RoleList() muster.Roles {
+	roles := make(muster.Roles, 0, len(c.Roles))
+	for _, r := range c.Roles {
+		if r.Key == muster.RoleIC {
+			roles = append(muster.Roles{{Key: r.Key, Name: r.Name, Short: r.Short}}, roles...)
+			continue
+		}
+		roles = append(roles, muster.Role{Key: r.Key, Name: r.Name, Short: r.Short})
+	}
+	return roles
+}
+
+// SlackEnabled reports whether Slack is configured: a bot token (to post)
+// and a signing secret or an app-level token (to receive, over HTTP or
+// Socket Mode). Validation rejects a bot token without either, so a
+// half-configured Slack is an error at start-up rather than a silent
+// fallback to the console.
+func (c *Config) SlackEnabled() bool {
+	s := c.Slack
+	return s.BotToken != "" && (s.SigningSecret != "" || s.AppToken != "")
+}
+
+// SlackSocketMode reports whether Slack should connect over Socket Mode,
+// which it does whenever an app-level token is set.
+func (c *Config) SlackSocketMode() bool { return c.SlackEnabled() && c.Slack.AppToken != "" }
+
+// SlackChannelPrefix is the war-room prefix on Slack: slack.channel_prefix
+// when set, war_room.prefix otherwise.
+func (c *Config) SlackChannelPrefix() string {
+	if c.Slack.ChannelPrefix != "" {
+		return c.Slack.ChannelPrefix
+	}
+	return c.WarRoom.Prefix
+}
+
+// TeamsEnabled reports whether Teams is configured (TEAMS_APP_ID is set).
+func (c *Config) TeamsEnabled() bool { return c.Teams.AppID != "" }

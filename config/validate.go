@@ -1,0 +1,243 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/muster-bot/muster"
+)
+
+var (
+	severityNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	roleKeyRE      = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+	prefixRE       = regexp.MustCompile(`^[a-z0-9_-]+$`)
+)
+
+// maxPrefix keeps room in an 80-character channel name for the number (or
+// date) and the title's slug.
+const maxPrefix = 20
+
+// validate checks c after decoding and the environment, recording problems
+// in r, and normalizes what it accepts (lowercase log settings, canonical
+// default severity name, role shorts, URL slashes).
+func validate(c *Config, r *report) {
+	oneOf(r, "log.format", &c.Log.Format, "json", "console")
+	oneOf(r, "log.level", &c.Log.Level, "debug", "info", "warn", "error")
+	if err := checkListen(c.HTTP.Listen); err != nil {
+		r.addf("http.listen", "%v", err)
+	}
+	if strings.TrimSpace(c.Store.Path) == "" {
+		r.addf("store.path", "must not be empty (default ./data/muster.db)")
+	}
+	if c.Reminders.Tick.Duration < time.Second {
+		r.addf("reminders.tick", "is %s; it must be at least 1s, the scheduler's resolution (default 10s)", c.Reminders.Tick)
+	}
+	nonNegative(r, "reminders.no_ic_after", c.Reminders.NoICAfter, "0 disables the nag")
+	validateSeverities(c, r)
+	validateRoles(c, r)
+	checkPrefix(r, "war_room.prefix", c.WarRoom.Prefix)
+	nonEmpty(r, "war_room.responders", c.WarRoom.Responders)
+	validatePlatforms(c, r)
+}
+
+func oneOf(r *report, path string, v *string, choices ...string) {
+	s := strings.ToLower(strings.TrimSpace(*v))
+	for _, c := range choices {
+		if s == c {
+			*v = s
+			return
+		}
+	}
+	r.addf(path, "%q is not one of: %s", *v, strings.Join(choices, ", "))
+}
+
+func checkListen(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q is not host:port (examples: :8080, 127.0.0.1:8080)", s)
+	}
+	return nil
+}
+
+func nonNegative(r *report, path string, d Duration, hint string) {
+	if d.Duration < 0 {
+		r.addf(path, "%s is negative; %s", d, hint)
+	}
+}
+
+func nonEmpty(r *report, path string, list []string) {
+	for i, s := range list {
+		if strings.TrimSpace(s) == "" {
+			r.addf(fmt.Sprintf("%s[%d]", path, i), "is empty")
+		}
+	}
+}
+
+func validateSeverities(c *Config, r *report) {
+	if len(c.Severities) == 0 {
+		if r.given("severities") {
+			r.addf("severities", "the list is empty; list at least one severity, or remove the key to use SEV1 to SEV4")
+		}
+		return
+	}
+	first := map[string]int{}
+	badName := false
+	for i := range c.Severities {
+		s := &c.Severities[i]
+		p := fmt.Sprintf("severities[%d]", i)
+		s.Name = strings.TrimSpace(s.Name)
+		switch j, dup := first[strings.ToLower(s.Name)]; {
+		case s.Name == "":
+			badName = true
+			r.addf(p+".name", "every severity needs a name, such as SEV1")
+		case !severityNameRE.MatchString(s.Name):
+			badName = true
+			r.addf(p+".name", "%q must be one word (letters, digits, - and _) so that people can type it", s.Name)
+		case dup:
+			r.addf(p+".name", "%q is already the name of severities[%d] (line %d); names are compared ignoring case",
+				s.Name, j, r.line(fmt.Sprintf("severities[%d]", j)))
+		default:
+			first[strings.ToLower(s.Name)] = i
+		}
+		nonNegative(r, p+".update_every", s.UpdateEvery, "leave it empty for no reminders")
+		if s.EscalateAfter < 1 {
+			r.addf(p+".escalate_after", "is %d; it must be at least 1 (default 2)", s.EscalateAfter)
+		}
+		nonEmpty(r, p+".notify", s.Notify)
+		if s.WarRoom == nil {
+			yes := true
+			s.WarRoom = &yes
+		}
+	}
+	ladder := c.SeverityLadder()
+	if badName {
+		return // the default may well name the severity whose name is bad
+	}
+	if sev, _, ok := ladder.Find(strings.TrimSpace(c.DefaultSeverity)); ok {
+		c.DefaultSeverity = sev.Name
+		return
+	}
+	names := strings.Join(ladder.Names(), ", ")
+	if r.given("default_severity") {
+		r.addf("default_severity", "%q is not a configured severity; choose one of: %s", c.DefaultSeverity, names)
+		return
+	}
+	r.addLinef(r.line("severities"), "default_severity",
+		"is not set, and the default %q is not among the severities; set it to one of: %s", c.DefaultSeverity, names)
+}
+
+func validateRoles(c *Config, r *report) {
+	if len(c.Roles) == 0 {
+		r.addf("roles", "the list is empty; it must hold at least the Incident Commander (key: ic), or remove the key for the default roles")
+		return
+	}
+	owner := map[string]int{} // lowercase key or short → role index
+	hasIC := false
+	for i := range c.Roles {
+		ro := &c.Roles[i]
+		p := fmt.Sprintf("roles[%d]", i)
+		ro.Key, ro.Name, ro.Short = strings.TrimSpace(ro.Key), strings.TrimSpace(ro.Name), strings.TrimSpace(ro.Short)
+		j, dup := owner[ro.Key]
+		switch {
+		case ro.Key == "":
+			r.addf(p+".key", "every role needs a key, such as comms (what people type)")
+		case !roleKeyRE.MatchString(ro.Key):
+			r.addf(p+".key", "%q must be lowercase letters, digits, - and _, starting with a letter", ro.Key)
+		case dup:
+			r.addf(p+".key", "%q is already used by roles[%d] (line %d)", ro.Key, j, r.line(fmt.Sprintf("roles[%d]", j)))
+		default:
+			owner[ro.Key] = i
+		}
+		hasIC = hasIC || ro.Key == muster.RoleIC
+		if ro.Name == "" {
+			r.addf(p+".name", "role %q needs a name, such as Communications lead", ro.Key)
+		}
+		if ro.Short == "" {
+			ro.Short = ro.Name
+		}
+	}
+	// People may name a role by its short form too (`role Comms`), so a
+	// short must not be another role's key or short.
+	for i, ro := range c.Roles {
+		short := strings.ToLower(ro.Short)
+		if j, taken := owner[short]; taken && j != i && ro.Short != "" {
+			r.addf(fmt.Sprintf("roles[%d].short", i), "%q is also how roles[%d] is called; people could not tell them apart", ro.Short, j)
+		} else if short != "" && !taken {
+			owner[short] = i
+		}
+	}
+	if !hasIC {
+		r.addf("roles", "no role has key %q; the Incident Commander is mandatory", muster.RoleIC)
+	}
+}
+
+func checkPrefix(r *report, path, prefix string) {
+	switch {
+	case prefix == "":
+		r.addf(path, "must not be empty (default inc)")
+	case !prefixRE.MatchString(prefix):
+		r.addf(path, "%q may hold only lowercase letters, digits, - and _ (Slack's channel-name rules)", prefix)
+	case len(prefix) > maxPrefix:
+		r.addf(path, "%q is %d characters long; keep it to %d or fewer so that the number and title fit", prefix, len(prefix), maxPrefix)
+	}
+}
+
+func validatePlatforms(c *Config, r *report) {
+	if checkURL(r, "slack.api_url", c.Slack.APIURL, "https://slack.com/api/") && !strings.HasSuffix(c.Slack.APIURL, "/") {
+		c.Slack.APIURL += "/" // slack-go appends method names to it
+	}
+	if c.Slack.ChannelPrefix != "" {
+		checkPrefix(r, "slack.channel_prefix", c.Slack.ChannelPrefix)
+	}
+	t := &c.Teams
+	for _, u := range []struct {
+		path    string
+		v       *string
+		example string
+	}{
+		{"teams.graph_url", &t.GraphURL, "https://graph.microsoft.com/v1.0"},
+		{"teams.login_url", &t.LoginURL, "https://login.microsoftonline.com"},
+		{"teams.service_url", &t.ServiceURL, "http://127.0.0.1:9000"},
+	} {
+		if *u.v == "" && u.path == "teams.service_url" {
+			continue // optional
+		}
+		if checkURL(r, u.path, *u.v, u.example) {
+			*u.v = strings.TrimRight(*u.v, "/")
+		}
+	}
+
+	s := c.Slack
+	switch {
+	case s.BotToken != "" && s.SigningSecret == "" && s.AppToken == "":
+		r.envf("SLACK_BOT_TOKEN", "is set, but neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is; set one so that Slack can reach muster")
+	case s.BotToken == "" && s.SigningSecret != "":
+		r.envf("SLACK_BOT_TOKEN", "is not set, but SLACK_SIGNING_SECRET is; muster needs the bot token to post")
+	case s.BotToken == "" && s.AppToken != "":
+		r.envf("SLACK_BOT_TOKEN", "is not set, but SLACK_APP_TOKEN is; muster needs the bot token to post")
+	}
+	switch {
+	case t.AppID == "" && t.AppPassword != "":
+		r.envf("TEAMS_APP_ID", "is not set, but TEAMS_APP_PASSWORD is; set both to enable Teams")
+	case t.AppID != "" && t.AppPassword == "" && !t.AllowUnauthenticated:
+		r.envf("TEAMS_APP_PASSWORD", "is not set, but TEAMS_APP_ID is; set it, or teams.allow_unauthenticated: true for a local emulator")
+	case t.AppID != "" && t.AppPassword != "" && t.TeamID != "" && t.TenantID == "":
+		r.envf("TEAMS_TENANT_ID", "is not set, but teams.team_id is; Microsoft Graph needs the tenant to create war-room channels")
+	}
+}
+
+// checkURL reports whether s is an absolute http(s) URL, recording a
+// problem when it is not.
+func checkURL(r *report, path, s, example string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.addf(path, "%q is not an http(s) URL (example: %s)", s, example)
+		return false
+	}
+	return true
+}
