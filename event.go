@@ -29,7 +29,11 @@ type Event struct {
 	Text      string // command text (after `/incident`), message text, or new text of an edit
 	MessageID string // the message the event is about (Slack ts)
 	ThreadID  string // parent message id of a thread reply
-	Action    string // for EventAction: the Button or Menu action
-	Value     string // for EventAction: the Button value or the chosen option
-	At        time.Time
+	// For EventAction, Action is the command the control stands for
+	// ("role ic"; for a menu its Action and Incident, "status INC-4"), and
+	// Value is a button's incident reference or the option chosen in a
+	// menu, which becomes the command's argument.
+	Action string
+	Value  string
+	At     time.Time
 }

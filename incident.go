@@ -27,6 +27,7 @@ type Incident struct {
 
 	Platform     string `json:"platform,omitempty"`
 	Room         string `json:"room,omitempty"`         // war-room id on the platform
+	DeclaredIn   string `json:"declared_in,omitempty"`  // room the incident was declared in; where it is worked without a war room
 	RoomName     string `json:"room_name,omitempty"`    // e.g. inc-42-checkout-500s
 	Header       string `json:"header,omitempty"`       // id of the header message, updated in place
 	Announcement string `json:"announcement,omitempty"` // id of the announcement message, updates thread under it

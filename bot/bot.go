@@ -175,18 +175,23 @@ func (b *Bot) request(ctx context.Context, ev muster.Event) (*commands.Request, 
 	if err != nil {
 		return nil, err
 	}
-	text := ev.Text
+	text, ref := ev.Text, 0
 	if ev.Kind == muster.EventAction {
+		// A button carries its incident in Value; a menu carries the
+		// choice, which is the command's argument.
 		text = ev.Action
+		if id, ok := muster.ParseRef(ev.Value); ok {
+			ref = id
+		} else {
+			text += " " + ev.Value
+		}
 	}
 	call, err := commands.Parse(text, war != nil)
 	if err != nil {
 		return nil, err
 	}
-	if ev.Kind == muster.EventAction {
-		if id, ok := muster.ParseRef(ev.Value); ok {
-			call.Ref = id
-		}
+	if ref != 0 {
+		call.Ref = ref
 	}
 	req := &commands.Request{Event: ev, Call: call}
 	if d, ok := b.platforms[ev.Platform].(Directory); ok {

@@ -24,9 +24,9 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	if inc == nil {
 		return
 	}
-	room := inc.Room
+	room := workRoom(inc)
 	if room == "" {
-		room = ev.Room // an incident without a war room is worked where it was declared
+		room = ev.Room
 	}
 	for _, msg := range out.Room {
 		b.try(ctx, "post in the war room", func() error { _, err := p.Post(ctx, room, msg); return err })
@@ -66,7 +66,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 	}
 	warRoom := name != ""
 	updated, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
-		i.Platform = ev.Platform
+		i.Platform, i.DeclaredIn = ev.Platform, ev.Room
 		if warRoom {
 			i.Room, i.RoomName = room, name
 		}
@@ -151,8 +151,8 @@ func (b *Bot) invite(ctx context.Context, p Platform, inc *muster.Incident, peop
 
 // refreshHeader redraws the header message and the topic in place.
 func (b *Bot) refreshHeader(ctx context.Context, p Platform, inc *muster.Incident) {
-	if inc.Header != "" && inc.Room != "" {
-		b.try(ctx, "update the header", func() error { return p.Update(ctx, inc.Room, inc.Header, b.commands.Header(inc)) })
+	if room := workRoom(inc); inc.Header != "" && room != "" {
+		b.try(ctx, "update the header", func() error { return p.Update(ctx, room, inc.Header, b.commands.Header(inc)) })
 	}
 	b.setTopic(ctx, p, inc)
 }
@@ -213,4 +213,13 @@ func firstLine(m muster.Message) string {
 	}
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// workRoom is where an incident is worked: its war room, or the room it
+// was declared in when it has none.
+func workRoom(inc *muster.Incident) string {
+	if inc.Room != "" {
+		return inc.Room
+	}
+	return inc.DeclaredIn
 }

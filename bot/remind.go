@@ -91,13 +91,15 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 
 func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	var before muster.ReminderState
+	var entry muster.Entry
 	inc, _, err := b.store.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
 		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 		if !containsNag(Due(inc, sev, b.cfg.NoICAfter, now), nag) {
 			return nil, errAlreadySent
 		}
 		before = inc.Reminder
-		return []muster.Entry{claim(inc, sev, nag, now)}, nil
+		entry = claim(inc, sev, nag, now)
+		return nil, nil
 	})
 	if errors.Is(err, errAlreadySent) {
 		return nil
@@ -114,14 +116,19 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 		}
 		return fmt.Errorf("send %s reminder of %s: %w", nag, inc.Ref(), err)
 	}
+	// The timeline records reminders that reached people, so the entry is
+	// written only once the send succeeded.
+	if _, _, err := b.store.Append(ctx, id, "", entry); err != nil {
+		return fmt.Errorf("record %s reminder of %s: %w", nag, inc.Ref(), err)
+	}
 	b.log.Info().Str("incident", inc.Ref()).Str("nag", string(nag)).Msg("reminder sent")
 	return nil
 }
 
 var errAlreadySent = errors.New("reminder already sent")
 
-// claim marks a reminder sent in the incident's state and returns its
-// timeline entry.
+// claim marks a reminder sent in the incident's state and returns the
+// timeline entry to record once it has been delivered.
 func claim(inc *muster.Incident, sev muster.Severity, nag Nag, now time.Time) muster.Entry {
 	if nag == NagNoIC {
 		inc.Reminder.NoICNagged = true
@@ -141,9 +148,9 @@ func (b *Bot) sendNag(ctx context.Context, inc *muster.Incident, nag Nag, before
 	if !ok {
 		return fmt.Errorf("platform %q of %s is not running", inc.Platform, inc.Ref())
 	}
-	room := inc.Room
+	room := workRoom(inc)
 	if room == "" {
-		return fmt.Errorf("%s has no war room to remind", inc.Ref())
+		return fmt.Errorf("%s has no room to remind", inc.Ref())
 	}
 	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 	ic, comms := inc.Roles[muster.RoleIC], inc.Holder("comms")
@@ -165,10 +172,13 @@ func (b *Bot) sendNag(ctx context.Context, inc *muster.Incident, nag Nag, before
 		}
 		text = fmt.Sprintf("🚨 %s %s has gone %s without a status update; %d reminders went unanswered and %s asks for one every %s. Post it now with `update <text>`.",
 			who, inc.Ref(), muster.FormatDuration(now.Sub(before.LastUpdate)), before.Missed, sev.Name, muster.FormatDuration(sev.UpdateEvery))
-		b.announce(ctx, p, inc, muster.Message{Text: fmt.Sprintf("⚠️ %s (%s) is overdue for a status update: the last one was %s ago.", inc.Ref(), inc.Severity, muster.FormatDuration(now.Sub(before.LastUpdate)))})
 	}
 	if _, err := p.Post(ctx, room, muster.Message{Text: text}); err != nil {
 		return fmt.Errorf("post reminder: %w", err)
+	}
+	if nag == NagEscalate {
+		// After the room post, so a retried escalation is announced once.
+		b.announce(ctx, p, inc, muster.Message{Text: fmt.Sprintf("⚠️ %s (%s) is overdue for a status update: the last one was %s ago.", inc.Ref(), inc.Severity, muster.FormatDuration(now.Sub(before.LastUpdate)))})
 	}
 	return nil
 }

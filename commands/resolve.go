@@ -75,7 +75,7 @@ func (c *Commands) draft(ctx context.Context, inc *muster.Incident) (muster.Mess
 		return muster.Message{}, fmt.Errorf("read timeline of %s: %w", inc.Ref(), err)
 	}
 	var buf bytes.Buffer
-	err = c.postmortems.Render(&buf, templates.Data{Incident: inc, Timeline: timeline, Roles: c.cfg.Roles, Now: c.now()})
+	err = c.postmortems.Render(&buf, templates.Data{Incident: inc, Timeline: timeline, Roles: c.cfg.Roles, Severities: c.cfg.Severities, Now: c.now()})
 	if err != nil {
 		return muster.Message{}, fmt.Errorf("render postmortem of %s: %w", inc.Ref(), err)
 	}

@@ -142,23 +142,18 @@ func writeStamp(b *strings.Builder, t time.Time) {
 }
 
 // writeWhat writes an entry's text as the review should read it: the
-// current text, struck through when deleted, and every earlier version of
-// an edited message, so nothing said is lost.
+// current text and every earlier version of an edited message. A deleted
+// message shows only that it was deleted: people delete what should never
+// have been posted (a token, a customer's data), and the draft is shared
+// widely. The store keeps the text for whoever audits the record.
 func writeWhat(b *strings.Builder, e muster.Entry, n *namer) {
-	text := strings.TrimSpace(e.Text)
-	strike := e.Deleted() && text != ""
-	if strike {
-		b.WriteString("~~")
+	if e.Deleted() {
+		b.WriteString("_(message deleted)_")
+		return
 	}
-	n.writeCell(b, text)
-	if strike {
-		b.WriteString("~~")
-	}
+	n.writeCell(b, strings.TrimSpace(e.Text))
 	if len(e.Edits) > 0 {
 		b.WriteString(" _(edited)_")
-	}
-	if e.Deleted() {
-		b.WriteString(" _(deleted)_")
 	}
 	for i, ed := range e.Edits {
 		if i == 0 {
