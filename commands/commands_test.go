@@ -405,3 +405,14 @@ func TestHeaderButtons(t *testing.T) {
 		t.Errorf("a resolved header keeps no controls: %+v", h)
 	}
 }
+
+func TestCheckRoles(t *testing.T) {
+	if err := commands.CheckRoles(muster.DefaultRoles()); err != nil {
+		t.Errorf("default roles: %v", err)
+	}
+	roles := append(muster.DefaultRoles(), muster.Role{Key: "update", Name: "Updater", Short: "Upd"}, muster.Role{Key: "help", Name: "Helper", Short: "Help"})
+	err := commands.CheckRoles(roles)
+	if msg := muster.ErrorMessage(err); !strings.Contains(msg, "update, help") {
+		t.Errorf("clashing roles: %v", err)
+	}
+}

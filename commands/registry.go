@@ -132,3 +132,20 @@ func distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// CheckRoles reports role keys that would shadow a command: each role key
+// becomes a verb (`comms @alex`), so a role keyed "update" would hide the
+// update command. The config cannot know the verbs; the wiring calls this.
+func CheckRoles(roles muster.Roles) error {
+	builtin := newRegistry(nil)
+	var clashes []string
+	for _, role := range roles {
+		if _, ok := builtin.lookup(role.Key); ok {
+			clashes = append(clashes, role.Key)
+		}
+	}
+	if len(clashes) > 0 {
+		return muster.Errorf(muster.EINVALID, "role keys %s are command names; rename them in roles[].key", strings.Join(clashes, ", "))
+	}
+	return nil
+}

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
 )
 
@@ -50,6 +52,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cfg, err := config.Load(*configPath, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "muster: %v\n", err)
+		return 1
+	}
+	if err := commands.CheckRoles(cfg.RoleList()); err != nil {
+		fmt.Fprintf(stderr, "muster: config: %s\n", muster.ErrorMessage(err))
 		return 1
 	}
 	if *logFormat != "" {
