@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/muster-bot/muster"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Create numbers the incident (1, 2, 3, …; a number is never reused) and
+// stores it with first as entry 1 of its timeline, in one transaction. It
+// sets inc.ID only once the transaction is durable.
+func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create incident: %w", err)
+	}
+	if inc == nil {
+		return fmt.Errorf("create incident: nil incident")
+	}
+	var id int
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		n, err := tx.Bucket([]byte(bucketIncidents)).NextSequence()
+		if err != nil {
+			return fmt.Errorf("next incident number: %w", err)
+		}
+		// A copy, so that a failed transaction leaves the caller's incident
+		// without a number that was never stored.
+		rec := *inc
+		rec.ID = int(n)
+		if err := index(tx, rec.ID, placement{}, placementOf(&rec)); err != nil {
+			return err
+		}
+		if err := putIncident(tx, &rec); err != nil {
+			return err
+		}
+		tl, err := createTimeline(tx, rec.ID)
+		if err != nil {
+			return err
+		}
+		if err := appendEntry(tl, &first); err != nil {
+			return err
+		}
+		id = rec.ID
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create incident: %w", err)
+	}
+	inc.ID = id
+	return nil
+}
+
+// Incident returns incident id, or an ENOTFOUND error.
+func (db *DB) Incident(ctx context.Context, id int) (*muster.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read INC-%d: %w", id, err)
+	}
+	var inc *muster.Incident
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		inc, err = loadIncident(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read INC-%d: %w", id, err)
+	}
+	return inc, nil
+}
+
+// IncidentByRoom returns the incident whose war room is room on platform,
+// or an ENOTFOUND error.
+func (db *DB) IncidentByRoom(ctx context.Context, platform, room string) (*muster.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
+	}
+	var inc *muster.Incident
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var v []byte
+		if room != "" {
+			v = tx.Bucket([]byte(bucketRooms)).Get(roomKey(platform, room))
+		}
+		if v == nil {
+			return muster.Errorf(muster.ENOTFOUND, "This room is not an incident war room.")
+		}
+		var err error
+		inc, err = loadIncident(tx, int(binary.BigEndian.Uint64(v)))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
+	}
+	return inc, nil
+}
+
+// Update loads incident id, lets fn change it and saves it with the
+// entries fn returns appended to the timeline, all in one transaction. If
+// fn fails nothing is written and its error is returned, wrapped. The
+// room and open indexes follow the incident's Platform, Room and Status.
+//
+// Update uses a plain bbolt transaction, not Batch: fn is the caller's code
+// and Batch may run a function twice.
+func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("update INC-%d: %w", id, err)
+	}
+	var (
+		saved  *muster.Incident
+		stored []muster.Entry
+	)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		inc, err := loadIncident(tx, id)
+		if err != nil {
+			return err
+		}
+		old := placementOf(inc)
+		entries, err := fn(inc)
+		if err != nil {
+			return err
+		}
+		inc.ID = id // the number is the key; fn cannot renumber an incident
+		if err := index(tx, id, old, placementOf(inc)); err != nil {
+			return err
+		}
+		if err := putIncident(tx, inc); err != nil {
+			return err
+		}
+		tl, err := timeline(tx, id)
+		if err != nil {
+			return err
+		}
+		entries = slices.Clone(entries) // Seq is set on the store's copy, not the caller's
+		for i := range entries {
+			if err := appendEntry(tl, &entries[i]); err != nil {
+				return err
+			}
+		}
+		saved, stored = inc, entries
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("update INC-%d: %w", id, err)
+	}
+	return saved, stored, nil
+}
+
+// Incidents lists incidents by number. With openOnly it walks the open
+// index, so resolved incidents cost nothing however many there are.
+func (db *DB) Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	var list []*muster.Incident
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		incidents := tx.Bucket([]byte(bucketIncidents))
+		if !openOnly {
+			return incidents.ForEach(func(k, v []byte) error {
+				inc, err := decodeIncident(k, v)
+				list = append(list, inc)
+				return err
+			})
+		}
+		return tx.Bucket([]byte(bucketOpen)).ForEach(func(k, _ []byte) error {
+			v := incidents.Get(k)
+			if v == nil {
+				return fmt.Errorf("open index names INC-%d, which is not stored", binary.BigEndian.Uint64(k))
+			}
+			inc, err := decodeIncident(k, v)
+			list = append(list, inc)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	return list, nil
+}
+
+func loadIncident(tx *bolt.Tx, id int) (*muster.Incident, error) {
+	k := idKey(id)
+	v := tx.Bucket([]byte(bucketIncidents)).Get(k)
+	if v == nil || id <= 0 {
+		return nil, muster.Errorf(muster.ENOTFOUND, "There is no incident INC-%d.", id)
+	}
+	return decodeIncident(k, v)
+}
+
+func decodeIncident(k, v []byte) (*muster.Incident, error) {
+	inc := new(muster.Incident)
+	if err := json.Unmarshal(v, inc); err != nil {
+		return nil, fmt.Errorf("decode INC-%d: %w", binary.BigEndian.Uint64(k), err)
+	}
+	return inc, nil
+}
+
+func putIncident(tx *bolt.Tx, inc *muster.Incident) error {
+	v, err := json.Marshal(inc)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", inc.Ref(), err)
+	}
+	if err := tx.Bucket([]byte(bucketIncidents)).Put(idKey(inc.ID), v); err != nil {
+		return fmt.Errorf("store %s: %w", inc.Ref(), err)
+	}
+	return nil
+}
+
+// placement is what the room and open indexes know of an incident.
+type placement struct {
+	platform, room string
+	open           bool
+}
+
+func placementOf(inc *muster.Incident) placement {
+	return placement{platform: inc.Platform, room: inc.Room, open: inc.Open()}
+}
+
+// index moves incident id in the room and open indexes from where it was
+// (the zero placement for a new incident: no room, not open) to where it
+// is now. A room belongs to one incident: claiming another incident's room
+// is a conflict.
+func index(tx *bolt.Tx, id int, was, now placement) error {
+	rooms := tx.Bucket([]byte(bucketRooms))
+	if was.platform != now.platform || was.room != now.room {
+		if now.room != "" {
+			if v := rooms.Get(roomKey(now.platform, now.room)); v != nil && int(binary.BigEndian.Uint64(v)) != id {
+				return muster.Errorf(muster.ECONFLICT, "That room is already the war room of INC-%d.", binary.BigEndian.Uint64(v))
+			}
+		}
+		// Only our own entry is removed: the index must never lose another
+		// incident's room, whatever state this one was in.
+		if v := rooms.Get(roomKey(was.platform, was.room)); was.room != "" && v != nil && int(binary.BigEndian.Uint64(v)) == id {
+			if err := rooms.Delete(roomKey(was.platform, was.room)); err != nil {
+				return fmt.Errorf("unindex room of INC-%d: %w", id, err)
+			}
+		}
+		if now.room != "" {
+			if err := rooms.Put(roomKey(now.platform, now.room), idKey(id)); err != nil {
+				return fmt.Errorf("index room of INC-%d: %w", id, err)
+			}
+		}
+	}
+	if was.open == now.open {
+		return nil
+	}
+	open := tx.Bucket([]byte(bucketOpen))
+	var err error
+	if now.open {
+		err = open.Put(idKey(id), []byte{})
+	} else {
+		err = open.Delete(idKey(id))
+	}
+	if err != nil {
+		return fmt.Errorf("index status of INC-%d: %w", id, err)
+	}
+	return nil
+}

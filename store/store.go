@@ -1,0 +1,177 @@
+// Package store keeps incidents and their timelines in one bbolt file.
+//
+// Layout (numeric keys are big-endian uint64 so that bbolt's byte order is
+// numeric order):
+//
+//	meta       "schema" → format version
+//	incidents  id → Incident (JSON); the bucket sequence numbers incidents
+//	open       id → nothing, one key per open incident
+//	rooms      platform NUL room → id
+//	timelines  id → bucket {entries: seq → Entry (JSON), messages: message id → seq}
+//	keys       idempotency key → first-seen time, incident id, seq
+//
+// Every write is fsynced before it is acknowledged. Timeline writes that
+// overlap go through bbolt's Batch so that they share one fsync.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	bucketMeta      = "meta"
+	bucketIncidents = "incidents"
+	bucketOpen      = "open"
+	bucketRooms     = "rooms"
+	bucketTimelines = "timelines"
+	bucketKeys      = "keys"
+	bucketEntries   = "entries"  // inside one incident's timeline bucket
+	bucketMessages  = "messages" // inside one incident's timeline bucket
+
+	keySchema = "schema"
+
+	// schemaVersion is bumped when the layout changes incompatibly, so that
+	// an older binary refuses a newer file instead of corrupting it.
+	schemaVersion = 1
+
+	// keyTTL is how long an idempotency key is remembered. Slack retries an
+	// event within about an hour; a week also covers a bot that was down
+	// over a long weekend, and keeps the bucket small.
+	keyTTL = 7 * 24 * time.Hour
+
+	// batchSize and batchDelay tune bbolt's Batch, which overlapping
+	// timeline writes share (see commit). A batch commits when it holds
+	// batchSize calls or batchDelay after its first call. With 64 writers
+	// (the load we size for) batches fill to 64 and commit at once; the
+	// delay only decides how long a partial batch waits for company.
+	// bbolt's default of 10ms made every partial batch wait 10ms; 500µs
+	// measured best for 64 writers on a 2-core VM (bench_test.go,
+	// BenchmarkAppendBatchTuning). An idle Go process rounds short timers up
+	// to about 1ms, so anything under that costs the same when quiet.
+	batchSize  = 64
+	batchDelay = 500 * time.Microsecond
+
+	// lockTimeout bounds the wait for bbolt's file lock, so that a second
+	// muster pointed at the same file fails at start-up instead of hanging.
+	lockTimeout = 2 * time.Second
+)
+
+// DB is the muster store. It is safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	// now stamps idempotency keys with their first-seen time; a field so
+	// tests can age keys without waiting a week.
+	now func() time.Time
+	// writers counts timeline writes in progress; see commit.
+	writers atomic.Int64
+}
+
+// Open opens the store at path, creating the file, its directory and the
+// buckets when missing, and forgets idempotency keys older than a week.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: create directory: %w", path, err)
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	b.MaxBatchSize = batchSize
+	b.MaxBatchDelay = batchDelay
+	db := &DB{bolt: b, now: time.Now}
+	// Pruning at start-up needs no schedule of its own: a key only has to
+	// outlive the platform's retries, and a week is far longer.
+	if err := b.Update(func(tx *bolt.Tx) error {
+		if err := initBuckets(tx); err != nil {
+			return err
+		}
+		_, err := pruneKeys(tx, db.now().Add(-keyTTL))
+		return err
+	}); err != nil {
+		_ = b.Close() // the init error is the one worth reporting
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close waits for running transactions and closes the file.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the store is open and readable, for /readyz.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte(bucketMeta)) == nil {
+			return errors.New("meta bucket is missing")
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	return nil
+}
+
+// commit runs fn in a durable (fsynced) write transaction. Writes that
+// overlap go through bbolt's Batch and share one fsync; a write with no
+// other in progress goes straight to Update, because Batch would first hold
+// it for MaxBatchDelay, and an idle Go process sleeps at least a
+// millisecond for any timer. fn may run more than once (Batch retries the
+// rest of a batch when one function fails), so it must only touch tx.
+func (db *DB) commit(fn func(*bolt.Tx) error) error {
+	n := db.writers.Add(1)
+	defer db.writers.Add(-1)
+	if n == 1 {
+		return db.bolt.Update(fn)
+	}
+	return db.bolt.Batch(fn)
+}
+
+func initBuckets(tx *bolt.Tx) error {
+	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketTimelines, bucketKeys} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket([]byte(bucketMeta))
+	v := meta.Get([]byte(keySchema))
+	if v == nil {
+		return meta.Put([]byte(keySchema), u64(schemaVersion))
+	}
+	if len(v) != 8 {
+		return fmt.Errorf("schema version is %d bytes long, want 8", len(v))
+	}
+	if got := binary.BigEndian.Uint64(v); got > schemaVersion {
+		return fmt.Errorf("the file has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
+	}
+	return nil
+}
+
+// u64 encodes a number as a key that sorts numerically.
+func u64(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
+}
+
+func idKey(id int) []byte { return u64(uint64(id)) }
+
+// roomKey indexes a war room. NUL cannot occur in platform names, so the
+// key is unambiguous.
+func roomKey(platform, room string) []byte {
+	return []byte(platform + "\x00" + room)
+}

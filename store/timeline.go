@@ -1,0 +1,250 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/muster-bot/muster"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Append adds e to the timeline of incident id and returns it with its
+// Seq, once it is on disk. Concurrent appends share one fsync (bbolt
+// Batch). key makes the append idempotent: a platform retry carrying a key
+// already recorded writes nothing and gets back the entry stored the first
+// time, with appended false. Keys are global, as platform event ids are.
+func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (stored muster.Entry, appended bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
+	}
+	// A function that fails inside a batch makes bbolt roll the whole batch
+	// back and run it again, so the likely failure is checked outside it.
+	if err := db.bolt.View(func(tx *bolt.Tx) error { _, err := timeline(tx, id); return err }); err != nil {
+		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
+	}
+	err = db.commit(func(tx *bolt.Tx) error {
+		// Batch may run this function more than once, each time in a fresh
+		// transaction; the results are set afresh on every run.
+		stored, appended = muster.Entry{}, false
+		if key != "" {
+			first, seen, err := keyedEntry(tx, key)
+			if err != nil || seen {
+				stored = first
+				return err
+			}
+		}
+		tl, err := timeline(tx, id)
+		if err != nil {
+			return err
+		}
+		entry := e
+		if err := appendEntry(tl, &entry); err != nil {
+			return err
+		}
+		if key != "" {
+			if err := recordKey(tx, key, keyRecord{seen: db.now(), incident: id, seq: entry.Seq}); err != nil {
+				return err
+			}
+		}
+		stored, appended = entry, true
+		return nil
+	})
+	if err != nil {
+		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
+	}
+	return stored, appended, nil
+}
+
+// Revise applies fn to the entry of incident id that records message
+// messageID (an edit, a delete, a key-event flag) and returns the entry as
+// stored, once it is on disk. It is batched and idempotent on key like
+// Append. fn may be called more than once, each time on a freshly read
+// entry, so it must do nothing but change the entry.
+func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error) {
+	wrap := func(err error) error {
+		return fmt.Errorf("revise message %s in timeline of INC-%d: %w", messageID, id, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return muster.Entry{}, false, wrap(err)
+	}
+	// Checked outside the batch for the reason given in Append.
+	if err := db.bolt.View(func(tx *bolt.Tx) error { _, _, err := messageEntry(tx, id, messageID); return err }); err != nil {
+		return muster.Entry{}, false, wrap(err)
+	}
+	var (
+		stored  muster.Entry
+		revised bool
+	)
+	err := db.commit(func(tx *bolt.Tx) error {
+		stored, revised = muster.Entry{}, false // see Append: this may run more than once
+		if key != "" {
+			first, seen, err := keyedEntry(tx, key)
+			if err != nil || seen {
+				stored = first
+				return err
+			}
+		}
+		tl, entry, err := messageEntry(tx, id, messageID)
+		if err != nil {
+			return err
+		}
+		seq := entry.Seq
+		if err := fn(&entry); err != nil {
+			return err
+		}
+		// The position and the message id are the store's to keep: the
+		// message index points at this seq.
+		entry.Seq, entry.MessageID = seq, messageID
+		if err := putEntry(tl, entry); err != nil {
+			return err
+		}
+		if key != "" {
+			if err := recordKey(tx, key, keyRecord{seen: db.now(), incident: id, seq: entry.Seq}); err != nil {
+				return err
+			}
+		}
+		stored, revised = entry, true
+		return nil
+	})
+	if err != nil {
+		return muster.Entry{}, false, wrap(err)
+	}
+	return stored, revised, nil
+}
+
+// Timeline returns every entry of incident id in Seq order.
+func (db *DB) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
+	}
+	var entries []muster.Entry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		tl, err := timeline(tx, id)
+		if err != nil {
+			return err
+		}
+		return tl.Bucket([]byte(bucketEntries)).ForEach(func(k, v []byte) error {
+			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			entries = append(entries, e)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
+	}
+	return entries, nil
+}
+
+func createTimeline(tx *bolt.Tx, id int) (*bolt.Bucket, error) {
+	tl, err := tx.Bucket([]byte(bucketTimelines)).CreateBucket(idKey(id))
+	if err != nil {
+		return nil, fmt.Errorf("create timeline of INC-%d: %w", id, err)
+	}
+	for _, name := range []string{bucketEntries, bucketMessages} {
+		if _, err := tl.CreateBucket([]byte(name)); err != nil {
+			return nil, fmt.Errorf("create timeline of INC-%d: %w", id, err)
+		}
+	}
+	return tl, nil
+}
+
+// timeline returns the timeline bucket of incident id, or ENOTFOUND.
+// Every stored incident has one: Create makes both in one transaction.
+func timeline(tx *bolt.Tx, id int) (*bolt.Bucket, error) {
+	var tl *bolt.Bucket
+	if id > 0 {
+		tl = tx.Bucket([]byte(bucketTimelines)).Bucket(idKey(id))
+	}
+	if tl == nil {
+		return nil, muster.Errorf(muster.ENOTFOUND, "There is no incident INC-%d.", id)
+	}
+	return tl, nil
+}
+
+// appendEntry numbers e with the timeline's next Seq and stores it. The
+// bucket sequence is rolled back with a failed transaction, so Seq values
+// stay contiguous.
+func appendEntry(tl *bolt.Bucket, e *muster.Entry) error {
+	entries := tl.Bucket([]byte(bucketEntries))
+	n, err := entries.NextSequence()
+	if err != nil {
+		return fmt.Errorf("next timeline seq: %w", err)
+	}
+	e.Seq = int(n)
+	if err := putEntry(tl, *e); err != nil {
+		return err
+	}
+	if e.MessageID != "" {
+		if err := tl.Bucket([]byte(bucketMessages)).Put([]byte(e.MessageID), u64(n)); err != nil {
+			return fmt.Errorf("index message %s: %w", e.MessageID, err)
+		}
+	}
+	return nil
+}
+
+func putEntry(tl *bolt.Bucket, e muster.Entry) error {
+	v, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode entry %d: %w", e.Seq, err)
+	}
+	if err := tl.Bucket([]byte(bucketEntries)).Put(u64(uint64(e.Seq)), v); err != nil {
+		return fmt.Errorf("store entry %d: %w", e.Seq, err)
+	}
+	return nil
+}
+
+func getEntry(tl *bolt.Bucket, seq uint64) (muster.Entry, error) {
+	v := tl.Bucket([]byte(bucketEntries)).Get(u64(seq))
+	if v == nil {
+		return muster.Entry{}, fmt.Errorf("entry %d is missing", seq)
+	}
+	return decodeEntry(seq, v)
+}
+
+func decodeEntry(seq uint64, v []byte) (muster.Entry, error) {
+	var e muster.Entry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return muster.Entry{}, fmt.Errorf("decode entry %d: %w", seq, err)
+	}
+	e.Seq = int(seq) // the key is authoritative
+	return e, nil
+}
+
+// messageEntry returns the timeline of incident id and the entry that
+// records message messageID, or ENOTFOUND.
+func messageEntry(tx *bolt.Tx, id int, messageID string) (*bolt.Bucket, muster.Entry, error) {
+	tl, err := timeline(tx, id)
+	if err != nil {
+		return nil, muster.Entry{}, err
+	}
+	var v []byte
+	if messageID != "" {
+		v = tl.Bucket([]byte(bucketMessages)).Get([]byte(messageID))
+	}
+	if len(v) != 8 {
+		return nil, muster.Entry{}, muster.Errorf(muster.ENOTFOUND, "That message is not in the timeline of INC-%d.", id)
+	}
+	e, err := getEntry(tl, binary.BigEndian.Uint64(v))
+	return tl, e, err
+}
+
+// keyedEntry returns the entry an idempotency key produced, if the key
+// was seen. The entry is read as it is now, so a retried edit reports the
+// text the edit left.
+func keyedEntry(tx *bolt.Tx, key string) (muster.Entry, bool, error) {
+	r, seen, err := lookupKey(tx, key)
+	if err != nil || !seen {
+		return muster.Entry{}, false, err
+	}
+	tl := tx.Bucket([]byte(bucketTimelines)).Bucket(idKey(r.incident))
+	if tl == nil {
+		return muster.Entry{}, false, fmt.Errorf("idempotency key %q names INC-%d, which has no timeline", key, r.incident)
+	}
+	e, err := getEntry(tl, uint64(r.seq))
+	if err != nil {
+		return muster.Entry{}, false, fmt.Errorf("idempotency key %q: %w", key, err)
+	}
+	return e, true, nil
+}
