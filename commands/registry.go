@@ -3,10 +3,12 @@ package commands
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/suggest"
 )
 
 // command is one entry of the registry: the verb, how to use it, and what
@@ -73,7 +75,8 @@ func (reg *registry) names() []string {
 // unknown names the bad verb, suggests the closest one, and lists them all.
 func (reg *registry) unknown(verb string) error {
 	msg := fmt.Sprintf("`%s` is not a command.", verb)
-	if best := closest(verb, reg.byName); best != "" {
+	verbs := slices.Sorted(maps.Keys(reg.byName)) // sorted: ties resolve the same way every time
+	if best := suggest.Closest(verb, verbs); best != "" {
 		msg += fmt.Sprintf(" Did you mean `%s`?", best)
 	}
 	return muster.Errorf(muster.EINVALID, "%s Commands: %s. Type `help <command>` for its usage.", msg, strings.Join(reg.names(), ", "))
@@ -94,43 +97,6 @@ func (cmd *command) usageLine() string {
 
 func (cmd *command) malformed(format string, args ...any) error {
 	return muster.Errorf(muster.EINVALID, "%s Usage: %s", fmt.Sprintf(format, args...), cmd.usageLine())
-}
-
-// closest returns the known name within edit distance 2 of word, if any.
-func closest(word string, names map[string]*command) string {
-	best, bestDist := "", 3
-	keys := make([]string, 0, len(names))
-	for name := range names {
-		keys = append(keys, name)
-	}
-	slices.Sort(keys) // ties resolve the same way every time
-	for _, name := range keys {
-		if d := distance(strings.ToLower(word), name); d < bestDist {
-			best, bestDist = name, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // CheckRoles reports role keys that would shadow a command: each role key

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/muster-bot/muster/internal/suggest"
 )
 
 // unknownKey explains an unknown key found in a section of type t: a
@@ -14,7 +16,7 @@ import (
 func unknownKey(key string, t reflect.Type) string {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if env := f.Tag.Get("env"); env != "" && yamlName(f) == "" && normalize(f.Name) == normalize(key) {
+		if env := f.Tag.Get("env"); env != "" && yamlName(f) == "" && suggest.Same(f.Name, key) {
 			return fmt.Sprintf("%s is read only from the environment, never from a file: set %s instead", key, env)
 		}
 	}
@@ -24,13 +26,13 @@ func unknownKey(key string, t reflect.Type) string {
 			names = append(names, name)
 		}
 	}
-	if best := closest(key, names); best != "" {
+	if best := suggest.Closest(key, names); best != "" {
 		return fmt.Sprintf("unknown key; did you mean %q?", best)
 	}
 	var elsewhere []string
 	for _, p := range schemaPaths(reflect.TypeFor[Config](), "") {
 		leaf := p[strings.LastIndexAny(p, ".]")+1:]
-		if normalize(leaf) == normalize(key) {
+		if suggest.Same(leaf, key) {
 			elsewhere = append(elsewhere, p)
 		}
 	}
@@ -64,55 +66,6 @@ func schemaPaths(t reflect.Type, prefix string) []string {
 		paths = append(paths, p)
 	}
 	return paths
-}
-
-// closest returns the candidate that key most likely misspells, or "".
-func closest(key string, candidates []string) string {
-	best, bestDist := "", 0
-	for _, c := range candidates {
-		if normalize(c) == normalize(key) {
-			return c // update-every, UpdateEvery
-		}
-		d := levenshtein(strings.ToLower(key), c)
-		limit := 1
-		if len(c) >= 5 {
-			limit = 2
-		}
-		if len(c) >= 10 {
-			limit = 3
-		}
-		if d <= limit && (best == "" || d < bestDist) {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// normalize folds case and drops separators, so that update_every,
-// update-every and updateEvery compare equal.
-func normalize(s string) string {
-	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(s))
-}
-
-// levenshtein is the edit distance between a and b, counted in bytes.
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // fieldsOf maps the YAML names of a struct's fields to their indexes.
