@@ -36,4 +36,7 @@ type Event struct {
 	Action string
 	Value  string
 	At     time.Time
+	// ReplyTo is the platform's handle for answering this event privately,
+	// such as Slack's response_url; empty when the platform needs none.
+	ReplyTo string
 }

@@ -18,7 +18,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		out.Incident = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
 	}
 	if out.Reply != nil {
-		b.try(ctx, "reply privately", func() error { return p.Private(ctx, ev.Room, ev.User, *out.Reply) })
+		b.try(ctx, "reply privately", func() error { return p.Reply(ctx, ev, *out.Reply) })
 	}
 	inc := out.Incident
 	if inc == nil {
@@ -35,7 +35,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		// Typed outside the war room: confirm to the sender, who would
 		// otherwise see nothing happen.
 		done := fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
-		b.try(ctx, "confirm privately", func() error { return p.Private(ctx, ev.Room, ev.User, muster.Message{Text: done}) })
+		b.try(ctx, "confirm privately", func() error { return p.Reply(ctx, ev, muster.Message{Text: done}) })
 	}
 	if out.Header && !out.Declared {
 		b.refreshHeader(ctx, p, inc)
@@ -60,7 +60,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
 			room, name = ev.Room, ""
 			b.try(ctx, "report war-room failure", func() error {
-				return p.Private(ctx, ev.Room, ev.User, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id: `update %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref())})
+				return p.Reply(ctx, ev, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id: `update %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref())})
 			})
 		}
 	}
@@ -105,7 +105,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 	}
 	if warRoom {
 		text := fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, b.link(p, inc))
-		b.try(ctx, "tell the declarer", func() error { return p.Private(ctx, ev.Room, ev.User, muster.Message{Text: text}) })
+		b.try(ctx, "tell the declarer", func() error { return p.Reply(ctx, ev, muster.Message{Text: text}) })
 	}
 	return inc
 }

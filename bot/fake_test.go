@@ -140,7 +140,8 @@ func (f *fakePlatform) Update(ctx context.Context, room, id string, msg muster.M
 	return f.record(call{Method: "Update", Room: room, ID: id, Msg: msg})
 }
 
-func (f *fakePlatform) Private(ctx context.Context, room, user string, msg muster.Message) error {
+func (f *fakePlatform) Reply(ctx context.Context, ev muster.Event, msg muster.Message) error {
+	room, user := ev.Room, ev.User
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.record(call{Method: "Private", Room: room, User: user, Msg: msg})

@@ -7,14 +7,16 @@ import (
 )
 
 // Platform is what the bot needs from every chat platform: post a message,
-// update it in place, and reply privately to one user.
+// update it in place, and reply privately to the sender of an event.
 type Platform interface {
 	// Post sends msg to room and returns the new message's id.
 	Post(ctx context.Context, room string, msg muster.Message) (string, error)
 	// Update replaces the message id in room with msg.
 	Update(ctx context.Context, room, id string, msg muster.Message) error
-	// Private shows msg to user alone, in room (Slack's ephemeral messages).
-	Private(ctx context.Context, room, user string, msg muster.Message) error
+	// Reply shows msg to the sender of ev alone (Slack's ephemeral
+	// messages). The event carries whatever the platform needs to answer
+	// it, such as Slack's response_url.
+	Reply(ctx context.Context, ev muster.Event, msg muster.Message) error
 }
 
 // The capabilities below are optional; the bot finds them by type

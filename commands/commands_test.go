@@ -99,6 +99,7 @@ func TestDeclare(t *testing.T) {
 		{"private then severity", "declare private sev1 Leaked key", "Leaked key", "SEV1", true},
 		{"severity then private", "declare sev2 private Leaked key", "Leaked key", "SEV2", true},
 		{"spacing folded", "declare   sev4   Typo   on   pricing page", "Typo on pricing page", "SEV4", false},
+		{"lines after the title describe it", "declare sev2 Search slow\np99 at 4s since 02:40\nEU only", "Search slow", "SEV2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +111,9 @@ func TestDeclare(t *testing.T) {
 			inc := e.incident(1)
 			if inc.Title != tt.title || inc.Severity != tt.sev || inc.Private != tt.private || inc.Status != muster.StatusInvestigating || inc.Declarer != "alice" {
 				t.Errorf("stored %+v, want title %q severity %s private %v", inc, tt.title, tt.sev, tt.private)
+			}
+			if _, desc, _ := strings.Cut(tt.text, "\n"); inc.Description != desc {
+				t.Errorf("description = %q, want %q", inc.Description, desc)
 			}
 			if tl := e.timeline(1); len(tl) != 1 || tl[0].Kind != muster.EntryDeclared || !tl[0].Key {
 				t.Errorf("timeline = %+v, want one key 'declared' entry", tl)

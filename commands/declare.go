@@ -8,7 +8,8 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// declare opens a new incident: `declare [sevN] [private] <title>`. The
+// declare opens a new incident: `declare [sevN] [private] <title>`, with
+// an optional description on the lines after the title. The
 // severity and the private flag may come in either order; the rest is the
 // title. Anything that looks like a severity but is not one is an error,
 // since a typo must not silently become part of the title.
@@ -32,10 +33,14 @@ func (c *Commands) declare(ctx context.Context, r *Request) (*Outcome, error) {
 	if !ok {
 		return nil, fmt.Errorf("default severity %q is not configured", sevName)
 	}
-	inc, first, err := muster.NewIncident(rest, sev, private, r.Event.User, c.now())
+	// The first line is the title; any further lines describe the incident
+	// (Slack's declare form sends its description that way).
+	title, description, _ := strings.Cut(rest, "\n")
+	inc, first, err := muster.NewIncident(title, sev, private, r.Event.User, c.now())
 	if err != nil {
 		return nil, err
 	}
+	inc.Description = strings.TrimSpace(description)
 	if err := c.store.Create(ctx, inc, first); err != nil {
 		return nil, fmt.Errorf("store new incident: %w", err)
 	}

@@ -73,7 +73,7 @@ func TestRenderGolden(t *testing.T) {
 	if _, err := c.Post(ctx, "inc-7-checkout", header()); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Private(ctx, "lobby", "alice", muster.Message{Text: "⚠️ only you"}); err != nil {
+	if err := c.Reply(ctx, muster.Event{Room: "lobby", User: "alice"}, muster.Message{Text: "⚠️ only you"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Post(ctx, "announcements", muster.Message{Text: "threaded", Thread: "b1"}); err != nil {

@@ -35,8 +35,9 @@ func (c *Console) Update(ctx context.Context, room, id string, msg muster.Messag
 	return nil
 }
 
-// Private prints msg as seen by user alone.
-func (c *Console) Private(ctx context.Context, room, user string, msg muster.Message) error {
+// Reply prints msg as seen by the event's sender alone.
+func (c *Console) Reply(ctx context.Context, ev muster.Event, msg muster.Message) error {
+	room, user := ev.Room, ev.User
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.print(fmt.Sprintf("[%s] muster (only @%s sees this): ", c.roomLabel(room), user), render(msg))
