@@ -29,10 +29,12 @@ type Store interface {
 type Config struct {
 	Severities muster.Severities
 	Roles      muster.Roles
-	RoomPrefix string        // war-room names start with it: inc-42-…
-	RoomDate   bool          // name war rooms by date instead of number
-	Responders []string      // standing responders invited to every war room
-	NoICAfter  time.Duration // nag once when nobody took the IC role by then; 0 never
+	RoomPrefix string // war-room names start with it: inc-42-…
+	// RoomPrefixes overrides RoomPrefix per platform name.
+	RoomPrefixes map[string]string
+	RoomDate     bool          // name war rooms by date instead of number
+	Responders   []string      // standing responders invited to every war room
+	NoICAfter    time.Duration // nag once when nobody took the IC role by then; 0 never
 }
 
 // Bot connects platforms to the commands and the store.

@@ -56,7 +56,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 	room, name := ev.Room, ""
 	if sev.WarRoom && canCreate {
 		var err error
-		if room, name, err = b.createRoom(ctx, creator, inc); err != nil {
+		if room, name, err = b.createRoom(ctx, creator, ev.Platform, inc); err != nil {
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
 			room, name = ev.Room, ""
 			b.try(ctx, "report war-room failure", func() error {
@@ -112,9 +112,13 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 
 // createRoom tries the war-room name, then the name with -2, -3, … while
 // the platform says it is taken.
-func (b *Bot) createRoom(ctx context.Context, creator RoomCreator, inc *muster.Incident) (id, name string, err error) {
+func (b *Bot) createRoom(ctx context.Context, creator RoomCreator, platform string, inc *muster.Incident) (id, name string, err error) {
+	prefix := b.cfg.RoomPrefix
+	if p := b.cfg.RoomPrefixes[platform]; p != "" {
+		prefix = p
+	}
 	for suffix := 1; suffix <= 10; suffix++ {
-		name = roomName(b.cfg.RoomPrefix, inc, b.cfg.RoomDate, suffix)
+		name = roomName(prefix, inc, b.cfg.RoomDate, suffix)
 		id, err = creator.CreateRoom(ctx, name, inc.Private)
 		if muster.ErrorCode(err) != muster.ECONFLICT {
 			break

@@ -53,7 +53,11 @@ func TestVerifySignature(t *testing.T) {
 		{"body changed", signed(now, body), append([]byte(nil), append(body, '!')...), ErrBadSignature},
 		{"no headers", http.Header{}, body, ErrMissingSignature},
 		{"timestamp not a number", func() http.Header { h := signed(now, body); h.Set("X-Slack-Request-Timestamp", "soon"); return h }(), body, ErrBadTimestamp},
-		{"no v0 prefix", func() http.Header { h := signed(now, body); h.Set("X-Slack-Signature", h.Get("X-Slack-Signature")[3:]); return h }(), body, ErrBadSignature},
+		{"no v0 prefix", func() http.Header {
+			h := signed(now, body)
+			h.Set("X-Slack-Signature", h.Get("X-Slack-Signature")[3:])
+			return h
+		}(), body, ErrBadSignature},
 		{"not hex", func() http.Header { h := signed(now, body); h.Set("X-Slack-Signature", "v0=zz"); return h }(), body, ErrBadSignature},
 		{"other secret", func() http.Header {
 			h := signed(now, body)

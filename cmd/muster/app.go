@@ -19,6 +19,7 @@ import (
 
 	"github.com/muster-bot/muster/bot"
 	"github.com/muster-bot/muster/bot/console"
+	"github.com/muster-bot/muster/bot/slack"
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/store"
@@ -55,6 +56,7 @@ type App struct {
 	db      *store.DB
 	bot     *bot.Bot
 	console *console.Console
+	slack   *slack.Platform
 	clock   *console.Clock
 	http    *http.Server
 }
@@ -66,15 +68,11 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{cfg: cfg, opts: opts, log: newLogger(cfg, opts)}
 	a.log.Debug().Interface("config", cfg.Redacted()).Msg("configuration loaded")
-	if !opts.Console {
-		// The Slack and Teams platforms register here once they exist;
-		// until then serving would answer nobody, so say so plainly.
-		switch {
-		case cfg.SlackEnabled() || cfg.TeamsEnabled():
-			return nil, errors.New("chat credentials are set, but this version of muster has no Slack or Teams platform yet; run `muster console` for the local console")
-		default:
-			return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID); run `muster` without a command for the local console")
+	if !opts.Console && !cfg.SlackEnabled() {
+		if cfg.TeamsEnabled() {
+			return nil, errors.New("TEAMS_APP_ID is set, but this version of muster has no Teams platform yet; configure Slack, or run `muster console`")
 		}
+		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); run `muster` without a command for the local console")
 	}
 	pm, err := templates.New(cfg.Templates.Dir)
 	if err != nil {
@@ -96,6 +94,9 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Severities: cfg.SeverityLadder(),
 		Roles:      cfg.RoleList(),
 		RoomPrefix: cfg.WarRoom.Prefix,
+		RoomPrefixes: map[string]string{
+			slack.Name: cfg.SlackChannelPrefix(),
+		},
 		RoomDate:   cfg.WarRoom.Date,
 		Responders: cfg.WarRoom.Responders,
 		NoICAfter:  cfg.Reminders.NoICAfter.Duration,
@@ -107,7 +108,19 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		}
 		a.console = console.New(opts.Stdout, name, isTerminal(opts.Stdin), a.clock, db)
 		a.bot.Register(console.Name, a.console)
+		return a, nil
 	}
+	a.slack = slack.New(slack.Config{
+		APIURL:          cfg.Slack.APIURL,
+		BotToken:        cfg.Slack.BotToken,
+		SigningSecret:   cfg.Slack.SigningSecret,
+		AppToken:        cfg.Slack.AppToken,
+		AnnounceChannel: cfg.Slack.AnnounceChannel,
+		Severities:      cfg.SeverityLadder(),
+		DefaultSeverity: cfg.DefaultSeverity,
+		Now:             opts.Now,
+	}, a.log)
+	a.bot.Register(slack.Name, a.slack)
 	return a, nil
 }
 
@@ -132,8 +145,20 @@ func (a *App) Run(ctx context.Context) error {
 	return a.serve(ctx)
 }
 
-// serve runs the HTTP listener until ctx is done, then drains it.
+// serve runs the HTTP listener (and Slack's socket, in Socket Mode) until
+// ctx is done, then stops taking requests and finishes the work in flight.
 func (a *App) serve(ctx context.Context) error {
+	if err := a.slack.Connect(ctx); err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
+	if a.cfg.Slack.AppToken != "" {
+		go func() {
+			if err := a.slack.RunSocketMode(ctx, a.bot); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	ln := a.opts.Listener
 	if ln == nil {
 		var err error
@@ -142,20 +167,33 @@ func (a *App) serve(ctx context.Context) error {
 		}
 	}
 	a.http = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- a.http.Serve(ln) }()
-	a.log.Info().Str("addr", ln.Addr().String()).Msg("serving")
+	go func() {
+		if err := a.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve http: %w", err)
+		}
+	}()
+	a.log.Info().Str("addr", ln.Addr().String()).Bool("slack_http", a.cfg.Slack.SigningSecret != "").Bool("slack_socket_mode", a.cfg.Slack.AppToken != "").Msg("serving")
+	var err error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve http: %w", err)
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := a.http.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shut down http: %w", err)
+	if serr := a.http.Shutdown(shutdown); serr != nil {
+		err = errors.Join(err, fmt.Errorf("shut down http: %w", serr))
 	}
-	return nil
+	a.slack.Drain()
+	return err
+}
+
+// Addr is where HTTP is served, once Run has started it (tests listen on
+// port 0).
+func (a *App) Addr() string {
+	if a.opts.Listener != nil {
+		return a.opts.Listener.Addr().String()
+	}
+	return a.cfg.HTTP.Listen
 }
 
 func (a *App) routes() http.Handler {
@@ -172,8 +210,15 @@ func (a *App) routes() http.Handler {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		if a.slack != nil && !a.slack.Ready() {
+			http.Error(w, "slack not connected", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ready")
 	})
+	if a.slack != nil && a.cfg.Slack.SigningSecret != "" {
+		mux.Handle("/slack/", a.slack.Handler(a.bot))
+	}
 	return mux
 }
 
