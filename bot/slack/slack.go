@@ -62,7 +62,14 @@ type Platform struct {
 	mu        sync.Mutex
 	connected bool
 	work      sync.WaitGroup // work still running after an ack
+	// slots bounds that work: when Slack sends faster than the bot can
+	// post, acknowledgements wait for a free slot instead of piling up
+	// goroutines without end.
+	slots chan struct{}
 }
+
+// maxAsync is how many acknowledged requests may be worked on at once.
+const maxAsync = 256
 
 // New returns the Slack platform; Connect checks the token.
 func New(cfg Config, log zerolog.Logger) *Platform {
@@ -79,13 +86,21 @@ func New(cfg Config, log zerolog.Logger) *Platform {
 		cfg.AsyncTimeout = 2 * time.Minute
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		// Keep as many idle connections to Slack as requests may be worked
+		// on at once; Go's default of two per host would open a new TLS
+		// connection for almost every post under load.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = maxAsync, maxAsync
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
 	opts := []goslack.Option{goslack.OptionAPIURL(cfg.APIURL), goslack.OptionHTTPClient(cfg.HTTPClient)}
 	if cfg.AppToken != "" {
 		opts = append(opts, goslack.OptionAppLevelToken(cfg.AppToken))
 	}
-	return &Platform{cfg: cfg, api: goslack.New(cfg.BotToken, opts...), log: log.With().Str("platform", Name).Logger(), secret: []byte(cfg.SigningSecret)}
+	return &Platform{
+		cfg: cfg, api: goslack.New(cfg.BotToken, opts...), log: log.With().Str("platform", Name).Logger(),
+		secret: []byte(cfg.SigningSecret), slots: make(chan struct{}, maxAsync),
+	}
 }
 
 // Connect checks the bot token with auth.test and learns the bot's user id.
@@ -133,9 +148,10 @@ func (p *Platform) Drain() { p.work.Wait() }
 // async runs the slow part of a request (creating channels, inviting,
 // posting) after Slack got its acknowledgement within three seconds.
 func (p *Platform) async(h Handler, ev muster.Event) {
+	p.slots <- struct{}{}
 	p.work.Add(1)
 	go func() {
-		defer p.work.Done()
+		defer func() { <-p.slots; p.work.Done() }()
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
 		defer cancel()
 		if err := h.Handle(ctx, ev); err != nil {
