@@ -441,3 +441,67 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestSlackDeclareForm: `/incident` alone opens the declare form; its
+// submission declares the incident with the description.
+func TestSlackDeclareForm(t *testing.T) {
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
+	s := startSlackApp(t, fake, env, "")
+	s.command("UALICE", "CGENERAL", "", "form")
+	eventually(t, "the form opens", func() bool { return len(fake.Views()) == 1 })
+	if v := string(fake.Views()[0]); !strings.Contains(v, "muster_declare") || !strings.Contains(v, "SEV1") {
+		t.Fatalf("view = %s", v)
+	}
+	submit := func(title string) *http.Response {
+		payload, _ := json.Marshal(map[string]any{
+			"type": "view_submission", "user": map[string]any{"id": "UALICE", "username": "alice"},
+			"view": map[string]any{"id": "V1", "callback_id": "muster_declare", "private_metadata": "CGENERAL", "state": map[string]any{"values": map[string]any{
+				"title":       map[string]any{"title": map[string]any{"type": "plain_text_input", "value": title}},
+				"severity":    map[string]any{"severity": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "SEV2", "text": map[string]any{"type": "plain_text", "text": "SEV2"}}}},
+				"description": map[string]any{"description": map[string]any{"type": "plain_text_input", "value": "p99 at 4s since 02:40\nEU only"}},
+				"private":     map[string]any{"private": map[string]any{"type": "checkboxes", "selected_options": []any{}}},
+			}}},
+		})
+		return s.post("/slack/interactions", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode()), nil)
+	}
+	if resp := submit("Search is slow"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("submit: HTTP %d", resp.StatusCode)
+	}
+	eventually(t, "the incident is declared", func() bool {
+		inc, err := s.app.db.Incident(context.Background(), 1)
+		return err == nil && inc.Title == "Search is slow" && inc.Severity == "SEV2" && inc.Description == "p99 at 4s since 02:40\nEU only" && inc.Room != ""
+	})
+}
+
+// TestSlackBadAppToken: a rejected app token stops the bot with a clear
+// message instead of retrying forever.
+func TestSlackBadAppToken(t *testing.T) {
+	fake := newFakeSlack(t)
+	fake.SetAppToken("xapp-right")
+	cfg, err := config.Parse([]byte("store:\n  path: "+filepath.Join(t.TempDir(), "m.db")+"\n"), "t.yaml", func(k string) string {
+		return map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-wrong", "SLACK_API_URL": fake.URL()}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(cfg, Options{Listener: ln, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	done := make(chan error, 1)
+	go func() { done <- app.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
+			t.Errorf("Run = %v, want an error naming SLACK_APP_TOKEN", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bot kept running with a rejected app token")
+	}
+}
