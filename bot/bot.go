@@ -19,6 +19,7 @@ import (
 type Store interface {
 	Incident(ctx context.Context, id int) (*muster.Incident, error)
 	IncidentByRoom(ctx context.Context, platform, room string) (*muster.Incident, error)
+	RoomIncident(ctx context.Context, platform, room string) (int, error)
 	Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error)
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
 	Append(ctx context.Context, id int, key string, e muster.Entry) (muster.Entry, bool, error)
@@ -76,13 +77,16 @@ func (b *Bot) Handle(ctx context.Context, ev muster.Event) error {
 // record appends a human message said in a war room to its timeline.
 // Messages in other rooms are none of the bot's business.
 func (b *Bot) record(ctx context.Context, ev muster.Event) error {
-	inc, err := b.warRoom(ctx, ev)
-	if inc == nil || err != nil {
-		return err
+	id, err := b.store.RoomIncident(ctx, ev.Platform, ev.Room)
+	if muster.ErrorCode(err) == muster.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find war room %s/%s: %w", ev.Platform, ev.Room, err)
 	}
 	entry := muster.Entry{Kind: muster.EntryMessage, At: ev.At, Actor: ev.User, Text: ev.Text, MessageID: ev.MessageID, ThreadID: ev.ThreadID}
-	if _, _, err := b.store.Append(ctx, inc.ID, dedupKey(ev), entry); err != nil {
-		return fmt.Errorf("record message %s in %s: %w", ev.MessageID, inc.Ref(), err)
+	if _, _, err := b.store.Append(ctx, id, dedupKey(ev), entry); err != nil {
+		return fmt.Errorf("record message %s in INC-%d: %w", ev.MessageID, id, err)
 	}
 	return nil
 }

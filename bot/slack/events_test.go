@@ -11,8 +11,8 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// envelope wraps an inner event sample in an event_callback.
-func envelope(t *testing.T, inner string, id string) []byte {
+// wrapInner wraps an inner event sample in an event_callback.
+func wrapInner(t *testing.T, inner string, id string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/payloads/" + inner)
 	if err != nil {
@@ -48,10 +48,10 @@ func TestTranslateEvents(t *testing.T) {
 		want muster.Event
 	}{
 		{"a message (Slack's sample envelope)", sample, true, muster.Event{ID: "Ev123ABC456", Kind: muster.EventMessage, User: "U123ABC456", Room: "C123ABC456", Text: "Live long and prospect.", MessageID: "1355517523.000005", At: time.Unix(1355517523, 5000).UTC()}},
-		{"an edit keeps the message id", envelope(t, "slack-event-message-changed.json", "Ev2"), true, muster.Event{ID: "Ev2", Kind: muster.EventMessageEdited, User: "U123ABC456", Room: "G024BE91L", Text: "Live long and prospect.", MessageID: "1355517523.000005", At: time.Unix(1358878755, 1000).UTC()}},
-		{"a pin flags the pinned message", envelope(t, "slack-event-pin-added.json", "Ev3"), true, muster.Event{ID: "Ev3", Kind: muster.EventKeyFlag, User: "U061F7AUR", Room: "C0LAN2Q65", MessageID: "1539904112.000100", At: time.Unix(1515449522, 16000).UTC()}},
-		{"a bot's message is not a human message", envelope(t, "slack-event-bot-message.json", "Ev4"), false, muster.Event{}},
-		{"joins are noise", envelope(t, "slack-event-member-joined-channel.json", "Ev5"), false, muster.Event{}},
+		{"an edit keeps the message id", wrapInner(t, "slack-event-message-changed.json", "Ev2"), true, muster.Event{ID: "Ev2", Kind: muster.EventMessageEdited, User: "U123ABC456", Room: "G024BE91L", Text: "Live long and prospect.", MessageID: "1355517523.000005", At: time.Unix(1358878755, 1000).UTC()}},
+		{"a pin flags the pinned message", wrapInner(t, "slack-event-pin-added.json", "Ev3"), true, muster.Event{ID: "Ev3", Kind: muster.EventKeyFlag, User: "U061F7AUR", Room: "C0LAN2Q65", MessageID: "1539904112.000100", At: time.Unix(1515449522, 16000).UTC()}},
+		{"a bot's message is not a human message", wrapInner(t, "slack-event-bot-message.json", "Ev4"), false, muster.Event{}},
+		{"joins are noise", wrapInner(t, "slack-event-member-joined-channel.json", "Ev5"), false, muster.Event{}},
 		{"a thread reply keeps its parent", rawEnvelope(t, "Ev6", map[string]any{"type": "message", "user": "U1", "channel": "C1", "text": "on it", "ts": "1700000002.000200", "thread_ts": "1700000001.000100"}), true,
 			muster.Event{ID: "Ev6", Kind: muster.EventMessage, User: "U1", Room: "C1", Text: "on it", MessageID: "1700000002.000200", ThreadID: "1700000001.000100", At: time.Unix(1700000002, 200000).UTC()}},
 		{"the bot's own post", rawEnvelope(t, "Ev7", map[string]any{"type": "message", "user": "UBOT", "channel": "C1", "text": "⏰", "ts": "1700000003.000100"}), false, muster.Event{}},
@@ -78,5 +78,34 @@ func TestTranslateEvents(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPlainMessageFastPath: the fast path for plain messages agrees with
+// slack-go's parser on every sample it accepts.
+func TestPlainMessageFastPath(t *testing.T) {
+	p := New(Config{APIURL: "http://127.0.0.1:1/"}, zerolog.Nop())
+	p.botUser = "UBOT"
+	sample, err := os.ReadFile("testdata/payloads/slack-event-callback-message-channels.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := [][]byte{
+		sample,
+		rawEnvelope(t, "E1", map[string]any{"type": "message", "user": "U1", "channel": "C1", "text": "reply", "ts": "2.000002", "thread_ts": "1.000001"}),
+		rawEnvelope(t, "E2", map[string]any{"type": "message", "user": "UBOT", "channel": "C1", "text": "own", "ts": "3.1"}),
+		rawEnvelope(t, "E3", map[string]any{"type": "message", "bot_id": "B9", "channel": "C1", "text": "bot", "ts": "4.1"}),
+		wrapInner(t, "slack-event-message-changed.json", "E4"),
+	}
+	for i, body := range bodies {
+		var env envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			t.Fatal(err)
+		}
+		fast, fastOK := p.plainMessage(env)
+		slow, slowOK := p.translateEvent(body)
+		if fastOK && (!slowOK || fast != slow) {
+			t.Errorf("body %d: fast path %+v (%v), parser %+v (%v)", i, fast, fastOK, slow, slowOK)
+		}
 	}
 }

@@ -97,11 +97,7 @@ func (p *Platform) serveInteraction(w http.ResponseWriter, body []byte, h Handle
 }
 
 func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byte, h Handler) {
-	var outer struct {
-		Type      string `json:"type"`
-		Challenge string `json:"challenge"`
-		EventID   string `json:"event_id"`
-	}
+	var outer envelope
 	if err := json.Unmarshal(body, &outer); err != nil {
 		http.Error(w, "body is not JSON", http.StatusBadRequest)
 		return
@@ -116,7 +112,10 @@ func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byt
 		w.WriteHeader(http.StatusOK) // app_rate_limited and anything new: nothing to record
 		return
 	}
-	ev, ok := p.translateEvent(body)
+	ev, ok := p.plainMessage(outer)
+	if !ok {
+		ev, ok = p.translateEvent(body)
+	}
 	if !ok {
 		w.WriteHeader(http.StatusOK)
 		return
