@@ -105,7 +105,7 @@ func (p *Platform) message(e *slackevents.MessageEvent) (muster.Event, bool) {
 		if e.BotID != "" || e.User == "" || p.isBot(e.User) {
 			return muster.Event{}, false
 		}
-		ev := muster.Event{Kind: muster.EventMessage, User: e.User, Room: e.Channel, Text: e.Text, MessageID: e.TimeStamp, At: tsTime(e.TimeStamp)}
+		ev := muster.Event{Kind: muster.EventMessage, User: e.User, Room: e.Channel, Text: unescape(e.Text), MessageID: e.TimeStamp, At: tsTime(e.TimeStamp)}
 		if e.ThreadTimeStamp != "" && e.ThreadTimeStamp != e.TimeStamp {
 			ev.ThreadID = e.ThreadTimeStamp
 		}
@@ -122,7 +122,7 @@ func (p *Platform) message(e *slackevents.MessageEvent) (muster.Event, bool) {
 		if m.Edited != nil {
 			at = tsTime(m.Edited.Timestamp)
 		}
-		return muster.Event{Kind: muster.EventMessageEdited, User: m.User, Room: e.Channel, Text: m.Text, MessageID: m.Timestamp, At: at}, true
+		return muster.Event{Kind: muster.EventMessageEdited, User: m.User, Room: e.Channel, Text: unescape(m.Text), MessageID: m.Timestamp, At: at}, true
 	case goslack.MsgSubTypeMessageDeleted:
 		return muster.Event{Kind: muster.EventMessageDeleted, Room: e.Channel, MessageID: e.DeletedTimeStamp, At: tsTime(e.EventTimeStamp)}, true
 	}

@@ -3,10 +3,12 @@ package slack
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+	goslack "github.com/slack-go/slack"
 
 	"github.com/muster-bot/muster"
 )
@@ -107,5 +109,22 @@ func TestPlainMessageFastPath(t *testing.T) {
 		if fastOK && (!slowOK || fast != slow) {
 			t.Errorf("body %d: fast path %+v (%v), parser %+v (%v)", i, fast, fastOK, slow, slowOK)
 		}
+	}
+}
+
+func TestInboundTextIsUnescaped(t *testing.T) {
+	p := New(Config{APIURL: "http://127.0.0.1:1/"}, zerolog.Nop())
+	ev, ok := p.translateEvent(rawEnvelope(t, "E1", map[string]any{"type": "message", "user": "U1", "channel": "C1", "text": "p99 &lt; 2s &amp;&amp; errors &gt; 1% cc <@U2>", "ts": "1.1"}))
+	if !ok || ev.Text != "p99 < 2s && errors > 1% cc <@U2>" {
+		t.Errorf("text = %q", ev.Text)
+	}
+	if got := commandText(goslack.SlashCommand{Text: " note a &lt;b&gt; &amp;c "}); got != "note a <b> &c" {
+		t.Errorf("command text = %q", got)
+	}
+	// What comes in unescaped goes out escaped once.
+	_, blocks := render(muster.Message{Text: ev.Text})
+	out, _ := json.Marshal(blocks)
+	if !strings.Contains(string(out), `p99 \u0026lt; 2s \u0026amp;\u0026amp; errors \u0026gt; 1% cc \u003c@U2\u003e`) {
+		t.Errorf("rendered = %s", out)
 	}
 }

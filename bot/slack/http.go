@@ -132,4 +132,4 @@ func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byt
 }
 
 // commandText strips the parts of a slash command that are not ours.
-func commandText(s goslack.SlashCommand) string { return strings.TrimSpace(s.Text) }
+func commandText(s goslack.SlashCommand) string { return strings.TrimSpace(unescape(s.Text)) }

@@ -1,0 +1,161 @@
+package slack
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// sequenceRE matches the Slack control sequences that pass through escape:
+// user, channel and group mentions, @here, @channel and links.
+var sequenceRE = regexp.MustCompile(`<(?:@[A-Za-z0-9._-]+|#[A-Z0-9]+|!here|!channel|!subteam\^[A-Z0-9]+|https?://[^\s<>|]+)(?:\|[^<>\n]*)?>`)
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// escape makes user text safe for mrkdwn: &, < and > become entities,
+// except in the control sequences of sequenceRE, whose brackets stay (an &
+// inside one is still escaped).
+func escape(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	last := 0
+	for _, loc := range sequenceRE.FindAllStringIndex(s, -1) {
+		seq := strings.ReplaceAll(s[loc[0]:loc[1]], "&", "&amp;")
+		if len(seq) > maxSequence {
+			continue
+		}
+		b.WriteString(escaper.Replace(s[last:loc[0]]))
+		b.WriteString(seq)
+		last = loc[1]
+	}
+	b.WriteString(escaper.Replace(s[last:]))
+	return b.String()
+}
+
+// plain makes user text fit a plain_text object of limit characters on one
+// line; Slack shows plain_text as it is, so control sequences become what
+// they stand for (<@U1|alex> → @alex, <https://x|docs> → docs).
+func plain(s string, limit int) string {
+	s = sequenceRE.ReplaceAllStringFunc(strings.ToValidUTF8(s, "\uFFFD"), func(seq string) string {
+		target, label, _ := strings.Cut(seq[1:len(seq)-1], "|")
+		switch {
+		case target[0] == '@' || target[0] == '#':
+			if label = strings.TrimLeft(label, "@#"); label != "" {
+				return target[:1] + label
+			}
+			return target
+		case target[0] == '!':
+			if label = strings.TrimLeft(label, "@"); label != "" {
+				return "@" + label
+			}
+			return "@" + strings.TrimPrefix(target[1:], "subteam^")
+		case label != "":
+			return label
+		}
+		return target
+	})
+	s = strings.Join(strings.Fields(s), " ")
+	if size(s) <= limit {
+		return s
+	}
+	end := prefix(s, limit-size(ellipsis))
+	return strings.TrimRight(s[:end], " ") + ellipsis
+}
+
+// size is the length of s in UTF-16 code units.
+func size(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
+}
+
+// prefix is the longest prefix of s, in bytes, at most limit code units long.
+func prefix(s string, limit int) int {
+	n := 0
+	for i, r := range s {
+		if n += max(utf16.RuneLen(r), 1); n > limit {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// cuttable reports whether escaped text may be cut at byte p without
+// breaking a character, an entity (&amp;) or a control sequence (<@U1>).
+func cuttable(s string, p int) bool {
+	if p <= 0 || p >= len(s) {
+		return true
+	}
+	if !utf8.RuneStart(s[p]) {
+		return false
+	}
+	back := s[max(0, p-maxSequence):p]
+	if i := strings.LastIndexByte(back, '<'); i >= 0 && !strings.Contains(back[i:], ">") {
+		return false
+	}
+	if i := strings.LastIndexByte(back, '&'); i >= 0 && len(back)-i < len("&amp;") && !strings.Contains(back[i:], ";") {
+		return false
+	}
+	return true
+}
+
+// clip trims escaped text and, when it is longer than limit, cuts it where
+// cuttable allows and marks the cut with "… (truncated)".
+func clip(s string, limit int) string {
+	s = strings.TrimSpace(s)
+	if size(s) <= limit {
+		return s
+	}
+	end := prefix(s, limit-size(truncated))
+	for !cuttable(s, end) {
+		end--
+	}
+	return strings.TrimRight(s[:end], " \n\t") + truncated
+}
+
+// split cuts escaped text into at most n chunks of at most limit code units,
+// after the last line break in a chunk's second half, else after the last
+// space there, else wherever cuttable allows. Text past n chunks is dropped.
+func split(s string, limit, n int) []string {
+	var chunks []string
+	s = strings.TrimRight(s, " \n\t")
+	for len(chunks) < n && strings.TrimSpace(s) != "" {
+		if size(s) <= limit {
+			return append(chunks, s)
+		}
+		end := prefix(s, limit)
+		cut := breakAt(s, end)
+		if chunk := strings.TrimRight(s[:cut], " \n\t"); chunk != "" {
+			chunks = append(chunks, chunk)
+		}
+		s = strings.TrimLeft(s[cut:], " \n\t")
+	}
+	return chunks
+}
+
+func breakAt(s string, end int) int {
+	for _, sep := range []byte{'\n', ' '} {
+		for p := end; p > end/2; p-- {
+			if s[p-1] == sep && cuttable(s, p) {
+				return p
+			}
+		}
+	}
+	for p := end; p > 0; p-- {
+		if cuttable(s, p) {
+			return p
+		}
+	}
+	return end
+}
+
+// unescaper undoes the three entities Slack puts in the text it sends, so
+// the timeline and the commands hold what people typed ("a < b & c"), and
+// render escapes it once on the way out. Mentions (<@U…>) are not
+// entities and stay as they are.
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+func unescape(s string) string { return unescaper.Replace(s) }
