@@ -63,8 +63,13 @@ func (p *Platform) serveCommand(w http.ResponseWriter, body []byte, h Handler) {
 		http.Error(w, "not a slash command", http.StatusBadRequest)
 		return
 	}
-	p.slashCommand(slashFromForm(form), h)
-	w.WriteHeader(http.StatusOK) // the answer follows through response_url
+	resp := p.runCommand(slashFromForm(form), h)
+	if resp == nil {
+		w.WriteHeader(http.StatusOK) // the answer, if any, follows through the response_url
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
 }
 
 func slashFromForm(f url.Values) goslack.SlashCommand {

@@ -19,30 +19,20 @@ const (
 	blockPrivate    = "private"
 )
 
-// slashCommand handles `/incident …` from either transport. The request is
-// acknowledged at once; the work and the answer follow.
-func (p *Platform) slashCommand(s goslack.SlashCommand, h Handler) {
-	text := commandText(s)
-	if text == "" && s.TriggerID != "" {
-		// `/incident` alone opens the declare form. The trigger expires in
-		// about three seconds, so this cannot wait.
-		p.work.Add(1)
-		go func() {
-			defer p.work.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
-			defer cancel()
-			if err := p.openDeclareForm(ctx, s); err != nil {
-				p.log.Error().Err(err).Msg("open the declare form")
-				_ = p.Reply(ctx, muster.Event{Room: s.ChannelID, User: s.UserID, ReplyTo: s.ResponseURL},
-					muster.Message{Text: "⚠️ The declare form could not be opened. Type it instead: `/incident declare [sevN] <title>`."})
-			}
-		}()
-		return
-	}
-	p.async(h, muster.Event{
-		Platform: Name, Kind: muster.EventCommand, User: s.UserID, UserName: s.UserName,
-		Room: s.ChannelID, Text: text, ReplyTo: s.ResponseURL, At: p.cfg.Now(),
-	})
+// openDeclareFormLater opens the declare form for `/incident` alone. The
+// trigger expires in about three seconds, so this cannot wait for a slot.
+func (p *Platform) openDeclareFormLater(s goslack.SlashCommand) {
+	p.work.Add(1)
+	go func() {
+		defer p.work.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
+		defer cancel()
+		if err := p.openDeclareForm(ctx, s); err != nil {
+			p.log.Error().Err(err).Msg("open the declare form")
+			_ = p.Reply(ctx, muster.Event{Room: s.ChannelID, User: s.UserID, ReplyTo: s.ResponseURL},
+				muster.Message{Text: "⚠️ The declare form could not be opened. Type it instead: `/incident declare [sevN] <title>`."})
+		}
+	}()
 }
 
 // interaction handles clicks and the declare form. It returns the body of
@@ -62,7 +52,7 @@ func (p *Platform) interaction(ic goslack.InteractionCallback, h Handler) any {
 			p.async(h, muster.Event{
 				Platform: Name, Kind: muster.EventAction, User: ic.User.ID, UserName: ic.User.Name,
 				Room: room, Action: actionOf(a.ActionID), Value: value, ReplyTo: ic.ResponseURL, At: p.cfg.Now(),
-			})
+			}, nil)
 		}
 	case goslack.InteractionTypeViewSubmission:
 		if ic.View.CallbackID != declareCallback {
@@ -75,7 +65,7 @@ func (p *Platform) interaction(ic goslack.InteractionCallback, h Handler) any {
 		p.async(h, muster.Event{
 			Platform: Name, Kind: muster.EventCommand, User: ic.User.ID, UserName: ic.User.Name,
 			Room: ic.View.PrivateMetadata, Text: text, At: p.cfg.Now(),
-		})
+		}, nil)
 	}
 	return nil
 }

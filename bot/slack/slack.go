@@ -62,6 +62,7 @@ type Platform struct {
 	mu        sync.Mutex
 	connected bool
 	work      sync.WaitGroup // work still running after an ack
+	inlines   sync.Map       // response_url → *inline, for commands not yet acknowledged
 	// slots bounds that work: when Slack sends faster than the bot can
 	// post, acknowledgements wait for a free slot instead of piling up
 	// goroutines without end.
@@ -146,12 +147,16 @@ func (p *Platform) isBot(user string) bool {
 func (p *Platform) Drain() { p.work.Wait() }
 
 // async runs the slow part of a request (creating channels, inviting,
-// posting) after Slack got its acknowledgement within three seconds.
-func (p *Platform) async(h Handler, ev muster.Event) {
+// posting) after Slack got its acknowledgement within three seconds; then
+// calls finished, when given.
+func (p *Platform) async(h Handler, ev muster.Event, finished func()) {
 	p.slots <- struct{}{}
 	p.work.Add(1)
 	go func() {
 		defer func() { <-p.slots; p.work.Done() }()
+		if finished != nil {
+			defer finished()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
 		defer cancel()
 		if err := h.Handle(ctx, ev); err != nil {
@@ -204,11 +209,15 @@ func (p *Platform) Update(ctx context.Context, room, id string, msg muster.Messa
 	})
 }
 
-// Reply answers the sender of ev alone: through the response_url of a
-// slash command or a click when there is one (it works in any channel,
+// Reply answers the sender of ev alone: in the acknowledgement of its
+// slash command when that is still open (see InlineWait), else through the
+// response_url of a slash command or a click when there is one (it works in any channel,
 // even one the bot is not in), else as an ephemeral message, else, when
 // the bot cannot post in that channel, as a direct message.
 func (p *Platform) Reply(ctx context.Context, ev muster.Event, msg muster.Message) error {
+	if p.replyInline(ev, msg) {
+		return nil
+	}
 	fallback, blocks := render(msg)
 	if ev.ReplyTo != "" {
 		err := p.call(ctx, "response_url", func(ctx context.Context) error {

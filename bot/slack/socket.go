@@ -64,8 +64,11 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 		p.ackUnparsed(client, evt)
 	case socketmode.EventTypeSlashCommand:
 		cmd, _ := evt.Data.(goslack.SlashCommand)
-		p.ack(client, evt.Request, nil)
-		p.slashCommand(cmd, h)
+		p.work.Add(1)
+		go func() { // the answer may ride in the ack, which must not hold up the loop
+			defer p.work.Done()
+			p.ack(client, evt.Request, p.runCommand(cmd, h))
+		}()
 	case socketmode.EventTypeInteractive:
 		ic, _ := evt.Data.(goslack.InteractionCallback)
 		p.ack(client, evt.Request, p.interaction(ic, h))

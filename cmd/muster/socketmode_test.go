@@ -98,6 +98,14 @@ func TestSlackSocketMode(t *testing.T) {
 		t.Errorf("an empty title: ack payload %s, want response_action errors on the title", ack.Payload)
 	}
 
+	// A quick answer rides in the acknowledgement.
+	must(t, fake.Send(envelope("e-help", "slash_commands", map[string]any{
+		"command": "/incident", "text": "help", "user_id": "UBOB", "channel_id": "CGENERAL", "response_url": fake.ResponseURL("help"),
+	})))
+	if help := wait("e-help"); !strings.Contains(string(help.Payload), "muster commands") || !strings.Contains(string(help.Payload), "ephemeral") {
+		t.Errorf("help ack payload = %s", help.Payload)
+	}
+
 	// Slack asks to reconnect; the bot comes back and keeps recording.
 	must(t, fake.Disconnect("refresh_requested"))
 	eventually(t, "the bot reconnects", func() bool { return fake.Connected() >= 2 })

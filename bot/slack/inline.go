@@ -1,0 +1,103 @@
+package slack
+
+import (
+	"sync"
+	"time"
+
+	goslack "github.com/slack-go/slack"
+
+	"github.com/muster-bot/muster"
+)
+
+// InlineWait is how long a slash command's acknowledgement waits for the
+// bot's private answer, so that the answer can travel in the
+// acknowledgement itself: no second request through the response_url, and
+// the person sees it at once. Slack allows three seconds; slow work (a war
+// room's creation) goes on after this and answers through the
+// response_url.
+const InlineWait = 1500 * time.Millisecond
+
+// inline is the open acknowledgement of one slash command.
+type inline struct {
+	mu    sync.Mutex
+	open  bool
+	msg   *muster.Message
+	ready chan struct{} // closed once there is an answer or the command is done
+}
+
+func newInline() *inline { return &inline{open: true, ready: make(chan struct{})} }
+
+// offer hands the command's first private answer to the acknowledgement;
+// false when it has gone out already, or already holds an answer.
+func (in *inline) offer(msg muster.Message) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.open || in.msg != nil {
+		return false
+	}
+	in.msg = &msg
+	close(in.ready)
+	return true
+}
+
+// done says the command finished; whatever it offered is all there is.
+func (in *inline) done() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.open && in.msg == nil {
+		in.open = false
+		close(in.ready)
+	}
+}
+
+// take closes the acknowledgement and returns the answer it holds, if any.
+func (in *inline) take() *muster.Message {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.open = false
+	return in.msg
+}
+
+// runCommand starts a slash command and returns the acknowledgement's body:
+// the private answer when it comes within InlineWait, else nil (an empty
+// acknowledgement; the answer follows through the response_url).
+func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
+	ev := muster.Event{
+		Platform: Name, Kind: muster.EventCommand, User: s.UserID, UserName: s.UserName,
+		Room: s.ChannelID, Text: commandText(s), ReplyTo: s.ResponseURL, At: p.cfg.Now(),
+	}
+	if ev.Text == "" && s.TriggerID != "" {
+		p.openDeclareFormLater(s)
+		return nil
+	}
+	if ev.ReplyTo == "" {
+		p.async(h, ev, nil)
+		return nil
+	}
+	in := newInline()
+	p.inlines.Store(ev.ReplyTo, in)
+	defer p.inlines.Delete(ev.ReplyTo)
+	p.async(h, ev, in.done)
+	timer := time.NewTimer(InlineWait)
+	defer timer.Stop()
+	select {
+	case <-in.ready:
+	case <-timer.C:
+	}
+	msg := in.take()
+	if msg == nil {
+		return nil
+	}
+	fallback, blocks := render(*msg)
+	return &goslack.Msg{ResponseType: goslack.ResponseTypeEphemeral, Text: fallback, Blocks: goslack.Blocks{BlockSet: blocks}}
+}
+
+// replyInline gives msg to the open acknowledgement of ev's command, if
+// there is one that has no answer yet.
+func (p *Platform) replyInline(ev muster.Event, msg muster.Message) bool {
+	if ev.ReplyTo == "" {
+		return false
+	}
+	v, ok := p.inlines.Load(ev.ReplyTo)
+	return ok && v.(*inline).offer(msg)
+}
