@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -74,6 +75,10 @@ func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
 		p.async(h, ev, nil)
 		return nil
 	}
+	// The reply handle names this request alone, even if Slack (or a
+	// test) reuses a response_url: a URL fragment is never sent, so the
+	// URL still works for answers that miss the acknowledgement.
+	ev.ReplyTo = fmt.Sprintf("%s#muster-%d", ev.ReplyTo, p.inlineSeq.Add(1))
 	in := newInline()
 	p.inlines.Store(ev.ReplyTo, in)
 	defer p.inlines.Delete(ev.ReplyTo)

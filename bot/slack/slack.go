@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -62,7 +63,8 @@ type Platform struct {
 	mu        sync.Mutex
 	connected bool
 	work      sync.WaitGroup // work still running after an ack
-	inlines   sync.Map       // response_url → *inline, for commands not yet acknowledged
+	inlines   sync.Map       // reply handle → *inline, for commands not yet acknowledged
+	inlineSeq atomic.Int64
 	// slots bounds that work: when Slack sends faster than the bot can
 	// post, acknowledgements wait for a free slot instead of piling up
 	// goroutines without end.

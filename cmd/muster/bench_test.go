@@ -50,19 +50,21 @@ func BenchmarkSlackAcks(b *testing.B) {
 	}))
 	defer floor.Close()
 
-	command := []byte(url.Values{"command": {"/incident"}, "text": {"help"}, "user_id": {"UALICE"}, "channel_id": {"CGENERAL"},
-		"response_url": {fake.ResponseURL("bench")}}.Encode())
 	var seq atomic.Int64
+	command := func() []byte {
+		return []byte(url.Values{"command": {"/incident"}, "text": {"help"}, "user_id": {"UALICE"}, "channel_id": {"CGENERAL"},
+			"response_url": {fake.ResponseURL(fmt.Sprint("bench-", seq.Add(1)))}}.Encode())
+	}
 	event := func() []byte {
 		n := seq.Add(1)
 		ts := fmt.Sprintf("1700%06d.%06d", n/1000000, n%1000000)
 		return []byte(fmt.Sprintf(`{"type":"event_callback","team_id":"T0001","event_id":"EvBench%d","event":{"type":"message","user":"UALICE","channel":%q,"text":"message %d","ts":%q,"event_ts":%q,"channel_type":"channel"}}`, n, room, n, ts, ts))
 	}
 	b.Run("floor", func(b *testing.B) {
-		hammer(b, floor.URL+"/slack/commands", "application/x-www-form-urlencoded", func() []byte { return command })
+		hammer(b, floor.URL+"/slack/commands", "application/x-www-form-urlencoded", command)
 	})
 	b.Run("commands", func(b *testing.B) {
-		hammer(b, s.url+"/slack/commands", "application/x-www-form-urlencoded", func() []byte { return command })
+		hammer(b, s.url+"/slack/commands", "application/x-www-form-urlencoded", command)
 		s.app.slack.Drain()
 	})
 	b.Run("events", func(b *testing.B) {
