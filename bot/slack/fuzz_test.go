@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	goslack "github.com/slack-go/slack"
 	"github.com/rs/zerolog"
+	goslack "github.com/slack-go/slack"
 
 	"github.com/muster-bot/muster"
 )
