@@ -110,6 +110,7 @@ type Teams struct {
 	GraphURL             string `yaml:"graph_url"`
 	LoginURL             string `yaml:"login_url"`
 	ServiceURL           string `yaml:"service_url"`
+	OpenIDMetadataURL    string `yaml:"openid_metadata_url"`
 	AllowUnauthenticated bool   `yaml:"allow_unauthenticated"`
 
 	AppID       string `yaml:"-" env:"TEAMS_APP_ID" secret:"true"`
@@ -128,8 +129,9 @@ func Default() *Config {
 		WarRoom:         WarRoom{Prefix: "inc"},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
 		Teams: Teams{
-			GraphURL: "https://graph.microsoft.com/v1.0",
-			LoginURL: "https://login.microsoftonline.com",
+			GraphURL:          "https://graph.microsoft.com/v1.0",
+			LoginURL:          "https://login.microsoftonline.com",
+			OpenIDMetadataURL: "https://login.botframework.com/v1/.well-known/openidconfiguration",
 		},
 	}
 	for _, s := range muster.DefaultSeverities() {

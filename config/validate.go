@@ -203,6 +203,7 @@ func validatePlatforms(c *Config, r *report) {
 		{"teams.graph_url", &t.GraphURL, "https://graph.microsoft.com/v1.0"},
 		{"teams.login_url", &t.LoginURL, "https://login.microsoftonline.com"},
 		{"teams.service_url", &t.ServiceURL, "http://127.0.0.1:9000"},
+		{"teams.openid_metadata_url", &t.OpenIDMetadataURL, "https://login.botframework.com/v1/.well-known/openidconfiguration"},
 	} {
 		if *u.v == "" && u.path == "teams.service_url" {
 			continue // optional

@@ -323,3 +323,20 @@ func TestOpenTwiceTimesOut(t *testing.T) {
 		t.Errorf("second Open took %s to fail", d)
 	}
 }
+
+func TestSettingsSurviveReopen(t *testing.T) {
+	path := dbPath(t)
+	db := openDB(t, path)
+	ctx := context.Background()
+	if v, err := db.Setting(ctx, "teams.service_url"); err != nil || v != "" {
+		t.Fatalf("unset setting = %q, %v", v, err)
+	}
+	if err := db.SetSetting(ctx, "teams.service_url", "https://smba.example/amer/"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = openDB(t, path)
+	if v, err := db.Setting(ctx, "teams.service_url"); err != nil || v != "https://smba.example/amer/" {
+		t.Errorf("after reopen = %q, %v", v, err)
+	}
+}

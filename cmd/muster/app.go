@@ -20,6 +20,7 @@ import (
 	"github.com/muster-bot/muster/bot"
 	"github.com/muster-bot/muster/bot/console"
 	"github.com/muster-bot/muster/bot/slack"
+	"github.com/muster-bot/muster/bot/teams"
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/store"
@@ -57,6 +58,7 @@ type App struct {
 	bot     *bot.Bot
 	console *console.Console
 	slack   *slack.Platform
+	teams   *teams.Platform
 	clock   *console.Clock
 	http    *http.Server
 }
@@ -68,11 +70,8 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{cfg: cfg, opts: opts, log: newLogger(cfg, opts)}
 	a.log.Debug().Interface("config", cfg.Redacted()).Msg("configuration loaded")
-	if !opts.Console && !cfg.SlackEnabled() {
-		if cfg.TeamsEnabled() {
-			return nil, errors.New("TEAMS_APP_ID is set, but this version of muster has no Teams platform yet; configure Slack, or run `muster console`")
-		}
-		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN); run `muster` without a command for the local console")
+	if !opts.Console && !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
+		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID with TEAMS_APP_PASSWORD); run `muster` without a command for the local console")
 	}
 	pm, err := templates.New(cfg.Templates.Dir)
 	if err != nil {
@@ -108,6 +107,18 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		}
 		a.console = console.New(opts.Stdout, name, isTerminal(opts.Stdin), a.clock, db)
 		a.bot.Register(console.Name, a.console)
+		return a, nil
+	}
+	if cfg.TeamsEnabled() {
+		a.teams = teams.New(teams.Config{
+			AppID: cfg.Teams.AppID, AppPassword: cfg.Teams.AppPassword, TenantID: cfg.Teams.TenantID,
+			TeamID: cfg.Teams.TeamID, AnnounceChannelID: cfg.Teams.AnnounceChannelID,
+			GraphURL: cfg.Teams.GraphURL, LoginURL: cfg.Teams.LoginURL, OpenIDMetadataURL: cfg.Teams.OpenIDMetadataURL,
+			ServiceURL: cfg.Teams.ServiceURL, AllowUnauthenticated: cfg.Teams.AllowUnauthenticated, Now: opts.Now,
+		}, db, a.log)
+		a.bot.Register(teams.Name, a.teams)
+	}
+	if !cfg.SlackEnabled() {
 		return a, nil
 	}
 	a.slack = slack.New(slack.Config{
@@ -148,11 +159,18 @@ func (a *App) Run(ctx context.Context) error {
 // serve runs the HTTP listener (and Slack's socket, in Socket Mode) until
 // ctx is done, then stops taking requests and finishes the work in flight.
 func (a *App) serve(ctx context.Context) error {
-	if err := a.slack.Connect(ctx); err != nil {
-		return err
+	if a.slack != nil {
+		if err := a.slack.Connect(ctx); err != nil {
+			return err
+		}
+	}
+	if a.teams != nil {
+		if err := a.teams.Connect(ctx); err != nil {
+			return err
+		}
 	}
 	errc := make(chan error, 2)
-	if a.cfg.Slack.AppToken != "" {
+	if a.slack != nil && a.cfg.Slack.AppToken != "" {
 		go func() {
 			if err := a.slack.RunSocketMode(ctx, a.bot); err != nil {
 				errc <- err
@@ -172,7 +190,8 @@ func (a *App) serve(ctx context.Context) error {
 			errc <- fmt.Errorf("serve http: %w", err)
 		}
 	}()
-	a.log.Info().Str("addr", ln.Addr().String()).Bool("slack_http", a.cfg.Slack.SigningSecret != "").Bool("slack_socket_mode", a.cfg.Slack.AppToken != "").Msg("serving")
+	a.log.Info().Str("addr", ln.Addr().String()).Bool("slack_http", a.slack != nil && a.cfg.Slack.SigningSecret != "").
+		Bool("slack_socket_mode", a.slack != nil && a.cfg.Slack.AppToken != "").Bool("teams", a.teams != nil).Msg("serving")
 	var err error
 	select {
 	case err = <-errc:
@@ -183,7 +202,12 @@ func (a *App) serve(ctx context.Context) error {
 	if serr := a.http.Shutdown(shutdown); serr != nil {
 		err = errors.Join(err, fmt.Errorf("shut down http: %w", serr))
 	}
-	a.slack.Drain()
+	if a.slack != nil {
+		a.slack.Drain()
+	}
+	if a.teams != nil {
+		a.teams.Drain()
+	}
 	return err
 }
 
@@ -218,6 +242,9 @@ func (a *App) routes() http.Handler {
 	})
 	if a.slack != nil && a.cfg.Slack.SigningSecret != "" {
 		mux.Handle("/slack/", a.slack.Handler(a.bot))
+	}
+	if a.teams != nil {
+		mux.Handle("/api/messages", a.teams.Handler(a.bot))
 	}
 	return mux
 }

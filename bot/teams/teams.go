@@ -1,0 +1,189 @@
+// Package teams is muster's Microsoft Teams platform: it authenticates and
+// translates what the Bot Framework sends (@mentions, card clicks, channel
+// messages) into muster events, and posts the bot's messages as Adaptive
+// Cards through the Bot Connector, with war rooms made as channels through
+// Microsoft Graph. It holds no incident logic.
+package teams
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/connector/auth"
+	"github.com/infracloudio/msbotbuilder-go/core"
+	"github.com/rs/zerolog"
+
+	"github.com/muster-bot/muster"
+)
+
+// Name is the platform name Teams events carry.
+const Name = "teams"
+
+// Defaults for the service addresses; tests point them at fakes.
+const (
+	DefaultGraphURL       = "https://graph.microsoft.com/v1.0"
+	DefaultLoginURL       = "https://login.microsoftonline.com"
+	DefaultOpenIDMetadata = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+	DefaultServiceURL     = "https://smba.trafficmanager.net/teams/"
+)
+
+// settingServiceURL is where the last Bot Connector address Teams used is
+// kept, so proactive messages (reminders) reach it after a restart.
+const settingServiceURL = "teams.service_url"
+
+// Handler processes events; *bot.Bot satisfies it.
+type Handler interface {
+	Handle(ctx context.Context, ev muster.Event) error
+}
+
+// Settings keeps small values across restarts; *store.DB satisfies it.
+type Settings interface {
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// Config configures the Teams platform.
+type Config struct {
+	AppID, AppPassword, TenantID string
+	// TeamID is the team's Microsoft 365 group id. With it, war rooms are
+	// channels made through Graph; without it, threads in
+	// AnnounceChannelID.
+	TeamID               string
+	AnnounceChannelID    string
+	GraphURL             string
+	LoginURL             string
+	OpenIDMetadataURL    string
+	ServiceURL           string // Bot Connector address until Teams tells us its own
+	AllowUnauthenticated bool   // local emulator only
+	HTTPClient           *http.Client
+	Now                  func() time.Time
+	Wait                 func(ctx context.Context, d time.Duration) error
+}
+
+// Platform is the Teams platform. It implements bot.Platform and the
+// room, announcement, user lookup and room link capabilities.
+type Platform struct {
+	cfg      Config
+	log      zerolog.Logger
+	adapter  core.Adapter
+	api      *api
+	settings Settings
+
+	mu         sync.Mutex
+	serviceURL string
+	names      map[string]string // user id → display name, for mentions
+	work       sync.WaitGroup
+}
+
+// New returns the Teams platform.
+func New(cfg Config, settings Settings, log zerolog.Logger) *Platform {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Wait == nil {
+		cfg.Wait = sleep
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	for _, d := range []struct {
+		v   *string
+		def string
+	}{
+		{&cfg.GraphURL, DefaultGraphURL}, {&cfg.LoginURL, DefaultLoginURL},
+		{&cfg.OpenIDMetadataURL, DefaultOpenIDMetadata}, {&cfg.ServiceURL, DefaultServiceURL},
+	} {
+		if *d.v == "" {
+			*d.v = d.def
+		}
+	}
+	tenant := cfg.TenantID
+	if tenant == "" {
+		tenant = "botframework.com" // multi-tenant bots, created before mid-2025
+	}
+	p := &Platform{cfg: cfg, log: log.With().Str("platform", Name).Logger(), settings: settings, serviceURL: cfg.ServiceURL, names: map[string]string{}}
+	p.api = &api{
+		tokens: &tokens{loginURL: cfg.LoginURL, tenant: tenant, appID: cfg.AppID, password: cfg.AppPassword, client: cfg.HTTPClient, now: cfg.Now},
+		client: cfg.HTTPClient, wait: cfg.Wait,
+	}
+	// msbotbuilder-go parses the activities; its token checks are ours
+	// (see validator) and its outbound client is not used (see api).
+	p.adapter = &core.BotFrameworkAdapter{
+		AdapterSetting: core.AdapterSetting{AppID: cfg.AppID, AppPassword: cfg.AppPassword, CredentialProvider: auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword}},
+		TokenValidator: &validator{appID: cfg.AppID, metadataURL: cfg.OpenIDMetadataURL, client: cfg.HTTPClient, now: cfg.Now},
+	}
+	if cfg.AllowUnauthenticated {
+		p.log.Warn().Msg("TEAMS AUTHENTICATION IS OFF (teams.allow_unauthenticated): anyone who can reach /api/messages can act as any user. Use this only with a local emulator.")
+	}
+	return p
+}
+
+// Connect restores the Bot Connector address saved by an earlier run.
+func (p *Platform) Connect(ctx context.Context) error {
+	if p.settings == nil {
+		return nil
+	}
+	saved, err := p.settings.Setting(ctx, settingServiceURL)
+	if err != nil {
+		return err
+	}
+	if saved != "" {
+		p.mu.Lock()
+		p.serviceURL = saved
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// Ready reports whether Teams can reach the bot; it always can once the
+// HTTP endpoint is up.
+func (p *Platform) Ready() bool { return true }
+
+// Drain waits for the work started after acknowledgements.
+func (p *Platform) Drain() { p.work.Wait() }
+
+func (p *Platform) service() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.TrimSuffix(p.serviceURL, "/") + "/"
+}
+
+// learn remembers the Bot Connector address and the names Teams sent.
+func (p *Platform) learn(ctx context.Context, serviceURL string, names map[string]string) {
+	p.mu.Lock()
+	changed := serviceURL != "" && serviceURL != p.serviceURL
+	if changed {
+		p.serviceURL = serviceURL
+	}
+	for id, name := range names {
+		if id != "" && name != "" {
+			p.names[id] = name
+		}
+	}
+	p.mu.Unlock()
+	if changed && p.settings != nil {
+		if err := p.settings.SetSetting(ctx, settingServiceURL, serviceURL); err != nil {
+			p.log.Warn().Err(err).Msg("save the Bot Connector address")
+		}
+	}
+}
+
+func (p *Platform) name(id string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.names[id]
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
