@@ -2,6 +2,7 @@ package teams
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -127,7 +128,18 @@ func (p *Platform) activity(msg muster.Message) map[string]any {
 	}
 	summary, content := card(msg, mention)
 	if len(entities) > 0 {
-		content["msteams"] = map[string]any{"entities": entities}
+		// Only mentions still in the card: a cut for size or a mention in
+		// a title (shown as a plain name) leaves none to point at.
+		rendered, _ := json.Marshal(content)
+		var kept []map[string]any
+		for _, e := range entities {
+			if tag, _ := json.Marshal(e["text"]); strings.Contains(string(rendered), strings.Trim(string(tag), `"`)) {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) > 0 {
+			content["msteams"] = map[string]any{"entities": kept}
+		}
 	}
 	return map[string]any{
 		"type":        "message",
