@@ -78,6 +78,9 @@ func (v *validator) AuthenticateRequest(ctx context.Context, activity schema.Act
 func (v *validator) parse(raw string, keys jwk.Set) (jwt.Token, error) {
 	return jwt.ParseString(raw,
 		jwt.WithKeySet(keys),
+		// The Bot Framework publishes its keys without "alg"; they are RSA
+		// keys for RS256, which the key type tells.
+		jwt.InferAlgorithmFromKey(true),
 		jwt.WithValidate(true),
 		jwt.WithIssuer(botFrameworkIssuer),
 		jwt.WithAudience(v.appID),

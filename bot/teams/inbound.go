@@ -181,11 +181,12 @@ func (p *Platform) plain(act activity) (text string, addressed bool) {
 		if !strings.Contains(text, tag) {
 			continue
 		}
-		with := " " + muster.Mention(e.Mentioned.ID) + " "
 		if e.Mentioned.ID == act.Recipient.ID {
-			addressed, with = true, " "
+			addressed = true
+			text = strings.ReplaceAll(text, tag, " ") // "@muster @muster declare …" is still a command
+			continue
 		}
-		text = strings.Replace(text, tag, with, 1)
+		text = strings.Replace(text, tag, " "+muster.Mention(e.Mentioned.ID)+" ", 1)
 	}
 	// Mentions are now <@…>; any other tag is formatting.
 	text = tagRE.ReplaceAllStringFunc(text, func(tag string) string {

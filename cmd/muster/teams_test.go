@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muster-bot/muster/bot/teams/faketeams"
+	"github.com/muster-bot/muster/config"
+)
+
+const (
+	teamsAppID    = "00000000-0000-0000-0000-00000000a11d"
+	teamsPassword = "app-secret"
+	teamsBot      = "28:" + teamsAppID
+	teamGroup     = "11111111-2222-3333-4444-555555555555"
+	generalCh     = "19:general@thread.tacv2"
+	announceCh    = "19:incidents@thread.tacv2"
+)
+
+type teamsApp struct {
+	*slackApp // the same harness: app, clock, url, shutdown
+	tf        *faketeams.Server
+}
+
+func startTeamsApp(t *testing.T) *teamsApp {
+	t.Helper()
+	tf := faketeams.New()
+	t.Cleanup(tf.Close)
+	tf.SetCredentials(teamsAppID, teamsPassword)
+	tf.AddTeam(teamGroup)
+	tf.AddChannel(teamGroup, generalCh, "General")
+	tf.AddChannel(teamGroup, announceCh, "Incidents")
+	yaml := fmt.Sprintf("store:\n  path: %s\nreminders:\n  tick: 24h\nteams:\n  team_id: %s\n  announce_channel_id: %q\n  graph_url: %s\n  login_url: %s\n  openid_metadata_url: %s\n  service_url: %s\n",
+		filepath.Join(t.TempDir(), "muster.db"), teamGroup, announceCh, tf.GraphURL(), tf.LoginURL(), tf.OpenIDMetadataURL(), tf.ServiceURL())
+	env := map[string]string{"TEAMS_APP_ID": teamsAppID, "TEAMS_APP_PASSWORD": teamsPassword, "TEAMS_TENANT_ID": "tenant-1"}
+	cfg, err := config.Parse([]byte(yaml), "teams.yaml", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Now()}
+	app, err := New(cfg, Options{Listener: ln, Now: clock.Now, Stdout: io.Discard, Stderr: testLog{t}, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatalf("new app: %v", err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &slackApp{t: t, app: app, clock: clock, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: stop}
+	go func() { s.done <- app.Run(ctx) }()
+	t.Cleanup(s.shutdown)
+	eventually(t, "the app is ready", func() bool {
+		resp, err := http.Get(s.url + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return &teamsApp{slackApp: s, tf: tf}
+}
+
+// send posts an activity to /api/messages with the given token.
+func (a *teamsApp) send(body []byte, token string) int {
+	a.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, a.url+"/api/messages", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (a *teamsApp) token() string { return a.tf.Token(teamsAppID, a.tf.ServiceURL()) }
+
+func activitiesWith(tf *faketeams.Server, conversation, text string) []faketeams.Posted {
+	var out []faketeams.Posted
+	for _, p := range tf.Activities(conversation) {
+		if strings.Contains(blocksText(p.Activity), text) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TestTeams runs the incident flow through the real /api/messages handler
+// against fake Bot Connector, Graph and login servers.
+func TestTeams(t *testing.T) {
+	a := startTeamsApp(t)
+	svc := a.tf.ServiceURL()
+
+	// Declare by @mention: a Graph channel, the header card in it.
+	declare := faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", generalCh+";messageid=100", svc, "declare sev1 Checkout is down")
+	if code := a.send(declare, a.token()); code != http.StatusOK {
+		t.Fatalf("declare: HTTP %d", code)
+	}
+	var room string
+	eventually(t, "the war-room channel has its header card", func() bool {
+		for _, ch := range a.tf.Channels(teamGroup) {
+			if ch.DisplayName == "inc-1-checkout-is-down" {
+				room = ch.ID
+			}
+		}
+		return room != "" && len(activitiesWith(a.tf, room, "I'll be IC")) == 1
+	})
+	header := activitiesWith(a.tf, room, "I'll be IC")[0]
+
+	// A card click: Bob becomes IC; the card is updated in place.
+	click := faketeams.Submit("29:bob", room+";messageid="+header.ID, svc, header.ID, map[string]any{"muster": "role ic", "incident": "INC-1"})
+	if code := a.send(click, a.token()); code != http.StatusOK {
+		t.Fatalf("click: HTTP %d", code)
+	}
+	eventually(t, "the card shows the IC", func() bool {
+		inc, err := a.app.db.Incident(context.Background(), 1)
+		h := activitiesWith(a.tf, room, "Incident Commander")
+		return err == nil && inc.Roles["ic"] == "29:bob" && len(h) > 0 && h[0].Updates > 0
+	})
+
+	// Channel messages land in the timeline before the answer.
+	msg := faketeams.Message("29:alice", "Alice", room+";messageid=200", svc, "Error rate is 40% since 02:58", "200")
+	if code := a.send(msg, a.token()); code != http.StatusOK {
+		t.Fatalf("message: HTTP %d", code)
+	}
+	if n := countEntries(t, a.app, "Error rate is 40%"); n != 1 {
+		t.Fatalf("%d entries hold the message at the answer, want 1", n)
+	}
+
+	// A reminder arrives proactively on the fake clock.
+	a.clock.Advance(31 * time.Minute)
+	if err := a.app.bot.Tick(context.Background(), a.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(activitiesWith(a.tf, room, "needs a status update")); n != 1 {
+		t.Errorf("%d reminders in the war room, want 1", n)
+	}
+
+	// Resolve: the postmortem Markdown follows the summary.
+	resolve := faketeams.Mention(teamsBot, "Muster", "29:bob", "Bob", room+";messageid=300", svc, "resolve Bad deploy rolled back")
+	a.send(resolve, a.token())
+	eventually(t, "the postmortem is posted", func() bool {
+		return len(activitiesWith(a.tf, room, "Error rate is 40% since 02:58 |")) > 0 && len(activitiesWith(a.tf, room, "resolved after")) == 1
+	})
+
+	// Requests without a valid token are refused and change nothing.
+	bad := faketeams.Mention(teamsBot, "Muster", "29:eve", "Eve", generalCh+";messageid=400", svc, "declare Forged")
+	for name, tok := range map[string]string{
+		"missing":          "",
+		"not a JWT":        "not-a-token",
+		"wrong signer":     a.tf.Token(teamsAppID, svc, faketeams.SignedByStranger()),
+		"wrong audience":   a.tf.Token(teamsAppID, svc, faketeams.WithAudience("someone-else")),
+		"expired":          a.tf.Token(teamsAppID, svc, faketeams.WithExpiry(time.Now().Add(-time.Hour))),
+		"other serviceurl": a.tf.Token(teamsAppID, "https://evil.example/"),
+	} {
+		if code := a.send(bad, tok); code != http.StatusUnauthorized {
+			t.Errorf("%s token: HTTP %d, want 401", name, code)
+		}
+	}
+
+}
+
+// TestTeamsTokenEndpointDown: with the login endpoint unreachable the
+// declaration is recorded, the posts fail and are logged, and the bot
+// stays up (msbotbuilder-go's own client panics here).
+func TestTeamsTokenEndpointDown(t *testing.T) {
+	a := startTeamsApp(t)
+	a.tf.Unreachable("token")
+	declare := faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", generalCh+";messageid=500", a.tf.ServiceURL(), "declare sev2 Search slow")
+	if code := a.send(declare, a.token()); code != http.StatusOK {
+		t.Fatalf("declare: HTTP %d", code)
+	}
+	a.app.teams.Drain()
+	if _, err := a.app.db.Incident(context.Background(), 1); err != nil {
+		t.Errorf("the declaration was lost: %v", err)
+	}
+	resp, err := http.Get(a.url + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the bot is down after the token endpoint failed: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// testLog shows the app's log lines in the test's output, where a failure
+// can be read with them.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
