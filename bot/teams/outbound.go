@@ -76,6 +76,12 @@ func (p *Platform) Reply(ctx context.Context, ev muster.Event, msg muster.Messag
 // CreateRoom opens a war room: a channel through Graph when the team is
 // configured, else a thread in the announcement channel.
 func (p *Platform) CreateRoom(ctx context.Context, name string, private bool) (string, error) {
+	if private {
+		// A bot cannot post in a private channel, and a thread in a shared
+		// channel is not private: a security incident gets no war room and
+		// no announcement, and the declarer is told so.
+		return "", muster.Errorf(muster.EINVALID, "Teams bots cannot post in private channels, so this private incident has no war room: work it in this thread (it is not announced)")
+	}
 	if p.cfg.TeamID != "" {
 		display := name
 		if utf8.RuneCountInString(display) > 50 { // Graph's limit for channel names

@@ -31,14 +31,21 @@ type teamsApp struct {
 
 func startTeamsApp(t *testing.T) *teamsApp {
 	t.Helper()
+	return startTeamsAppWith(t, teamGroup)
+}
+
+// startTeamsAppWith starts the app with teams.team_id set to team ("" for
+// war rooms as threads, without Graph).
+func startTeamsAppWith(t *testing.T, team string) *teamsApp {
+	t.Helper()
 	tf := faketeams.New()
 	t.Cleanup(tf.Close)
 	tf.SetCredentials(teamsAppID, teamsPassword)
 	tf.AddTeam(teamGroup)
 	tf.AddChannel(teamGroup, generalCh, "General")
 	tf.AddChannel(teamGroup, announceCh, "Incidents")
-	yaml := fmt.Sprintf("store:\n  path: %s\nreminders:\n  tick: 24h\nteams:\n  team_id: %s\n  announce_channel_id: %q\n  graph_url: %s\n  login_url: %s\n  openid_metadata_url: %s\n  service_url: %s\n",
-		filepath.Join(t.TempDir(), "muster.db"), teamGroup, announceCh, tf.GraphURL(), tf.LoginURL(), tf.OpenIDMetadataURL(), tf.ServiceURL())
+	yaml := fmt.Sprintf("store:\n  path: %s\nreminders:\n  tick: 24h\nteams:\n  team_id: %q\n  announce_channel_id: %q\n  graph_url: %s\n  login_url: %s\n  openid_metadata_url: %s\n  service_url: %s\n",
+		filepath.Join(t.TempDir(), "muster.db"), team, announceCh, tf.GraphURL(), tf.LoginURL(), tf.OpenIDMetadataURL(), tf.ServiceURL())
 	env := map[string]string{"TEAMS_APP_ID": teamsAppID, "TEAMS_APP_PASSWORD": teamsPassword, "TEAMS_TENANT_ID": "tenant-1"}
 	cfg, err := config.Parse([]byte(yaml), "teams.yaml", func(k string) string { return env[k] })
 	if err != nil {
@@ -199,4 +206,48 @@ type testLog struct{ t testing.TB }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// TestTeamsThreadsWithoutGraph: without teams.team_id, a war room is a
+// thread in the incidents channel, and that thread is the timeline.
+func TestTeamsThreadsWithoutGraph(t *testing.T) {
+	a := startTeamsAppWith(t, "")
+	svc := a.tf.ServiceURL()
+	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", generalCh+";messageid=100", svc, "declare sev2 Search is slow"), a.token())
+	var room string
+	eventually(t, "the war-room thread exists", func() bool {
+		inc, err := a.app.db.Incident(context.Background(), 1)
+		if err != nil || inc.Room == "" {
+			return false
+		}
+		room = inc.Room
+		return len(activitiesWith(a.tf, announceCh, "I'll be IC")) == 1
+	})
+	if !strings.HasPrefix(room, announceCh+";messageid=") {
+		t.Fatalf("war room = %q, want a thread of the incidents channel", room)
+	}
+	a.send(faketeams.Message("29:alice", "Alice", room, svc, "p99 is 4s in EU", "900"), a.token())
+	a.send(faketeams.Message("29:alice", "Alice", announceCh+";messageid=12345", svc, "unrelated thread", "901"), a.token())
+	if n := countEntries(t, a.app, "p99 is 4s"); n != 1 {
+		t.Errorf("%d entries from the war-room thread, want 1", n)
+	}
+	if n := countEntries(t, a.app, "unrelated thread"); n != 0 {
+		t.Errorf("another thread of the channel was recorded")
+	}
+}
+
+// TestTeamsPrivateIncident: no war room, no announcement, and a clear note.
+func TestTeamsPrivateIncident(t *testing.T) {
+	a := startTeamsApp(t)
+	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", generalCh+";messageid=100", a.tf.ServiceURL(), "declare sev1 private Leaked signing key"), a.token())
+	a.app.teams.Drain()
+	if n := len(activitiesWith(a.tf, generalCh, "cannot post in private channels")); n != 1 {
+		t.Errorf("%d notes about the private war room, want 1", n)
+	}
+	if n := len(activitiesWith(a.tf, announceCh, "INC-1")); n != 0 {
+		t.Errorf("a private incident was announced")
+	}
+	if len(a.tf.Channels(teamGroup)) != 2 {
+		t.Errorf("a channel was created for a private incident")
+	}
 }
