@@ -161,6 +161,18 @@ func TestTeams(t *testing.T) {
 		return len(activitiesWith(a.tf, room, "Error rate is 40% since 02:58 |")) > 0 && len(activitiesWith(a.tf, room, "resolved after")) == 1
 	})
 
+	// A single-tenant bot asks its own tenant for tokens, for both scopes.
+	scopes := map[string]bool{}
+	for _, r := range a.tf.TokenRequests() {
+		if r.Tenant != "tenant-1" || r.ClientID != teamsAppID {
+			t.Errorf("token request %+v, want tenant-1 and the app id", r)
+		}
+		scopes[r.Scope] = true
+	}
+	if !scopes["https://api.botframework.com/.default"] || !scopes["https://graph.microsoft.com/.default"] {
+		t.Errorf("token scopes = %v", scopes)
+	}
+
 	// Requests without a valid token are refused and change nothing.
 	bad := faketeams.Mention(teamsBot, "Muster", "29:eve", "Eve", generalCh+";messageid=400", svc, "declare Forged")
 	for name, tok := range map[string]string{
