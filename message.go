@@ -3,6 +3,7 @@ package muster
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Message is what the bot posts, in a form every platform can render:
@@ -68,4 +69,27 @@ func ReplaceMentions(text string, f func(id string) string) string {
 	return mentionRE.ReplaceAllStringFunc(text, func(m string) string {
 		return f(mentionRE.FindStringSubmatch(m)[1])
 	})
+}
+
+// Headline is the one thing to show where a message must be short (a
+// notification, a push preview): the first of its title, text, file title
+// or name, fields ("Label: Value · …") and footer that is not empty.
+func (m Message) Headline() string {
+	candidates := []string{m.Title, m.Text}
+	if m.File != nil {
+		candidates = append(candidates, m.File.Title, m.File.Name)
+	}
+	var fields []string
+	for _, f := range m.Fields {
+		if s := strings.TrimSpace(strings.TrimSpace(f.Label) + ": " + strings.TrimSpace(f.Value)); s != ":" {
+			fields = append(fields, s)
+		}
+	}
+	candidates = append(candidates, strings.Join(fields, " · "), m.Footer)
+	for _, s := range candidates {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
 }

@@ -82,14 +82,3 @@ func classify(method string, err error) error {
 	}
 	return fmt.Errorf("slack %s: %w", method, err)
 }
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

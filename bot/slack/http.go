@@ -2,7 +2,6 @@ package slack
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +9,8 @@ import (
 
 	goslack "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/muster-bot/muster/internal/body"
 )
 
 // MaxBody bounds a request from Slack. Its payloads are a few kilobytes;
@@ -38,14 +39,8 @@ func (p *Platform) Handler(h Handler) http.Handler {
 // the signature.
 func (p *Platform) verified(next func(http.ResponseWriter, *http.Request, []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read request body", http.StatusBadRequest)
+		body, ok := body.Read(w, r, MaxBody)
+		if !ok {
 			return
 		}
 		if err := VerifySignature(p.secret, r.Header, body, p.cfg.Now()); err != nil {

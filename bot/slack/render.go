@@ -235,23 +235,7 @@ func actionOf(actionID string) string {
 // text, the file's title or name, the fields and the footer that is not
 // empty; mrkdwn with mentions kept.
 func fallbackText(m muster.Message) string {
-	candidates := []string{m.Title, m.Text}
-	if m.File != nil {
-		candidates = append(candidates, m.File.Title, m.File.Name)
-	}
-	var fields []string
-	for _, f := range m.Fields {
-		if s := strings.TrimSpace(strings.TrimSpace(f.Label) + ": " + strings.TrimSpace(f.Value)); s != ":" {
-			fields = append(fields, s)
-		}
-	}
-	candidates = append(candidates, strings.Join(fields, " · "), m.Footer)
-	for _, s := range candidates {
-		if strings.TrimSpace(s) != "" {
-			return clip(escape(s), maxFallback)
-		}
-	}
-	return ""
+	return clip(escape(m.Headline()), maxFallback)
 }
 
 func plainText(s string) *goslack.TextBlockObject {

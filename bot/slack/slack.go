@@ -19,6 +19,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/pause"
 )
 
 // Name is the platform name Slack events carry.
@@ -80,7 +81,7 @@ func New(cfg Config, log zerolog.Logger) *Platform {
 		cfg.Now = time.Now
 	}
 	if cfg.Wait == nil {
-		cfg.Wait = sleep
+		cfg.Wait = pause.For
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5

@@ -327,24 +327,9 @@ func cardChoice(action string, v any) (string, string, bool) {
 // the file's title or name, the fields and the footer that is not empty,
 // on one line, without backticks, mentions as names.
 func cardSummary(m muster.Message, plainMention func(string) string) string {
-	candidates := []string{m.Title, m.Text}
-	if m.File != nil {
-		candidates = append(candidates, m.File.Title, m.File.Name)
-	}
-	var fields []string
-	for _, f := range m.Fields {
-		if s := strings.TrimSpace(strings.TrimSpace(f.Label) + ": " + strings.TrimSpace(f.Value)); s != ":" {
-			fields = append(fields, s)
-		}
-	}
-	candidates = append(candidates, strings.Join(fields, " · "), m.Footer)
-	for _, s := range candidates {
-		s = strings.ReplaceAll(muster.ReplaceMentions(s, plainMention), "`", "")
-		if s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "")), " "); s != "" {
-			return cardClip(s, cardMaxSummary, cardEllipsis)
-		}
-	}
-	return ""
+	s := strings.ReplaceAll(muster.ReplaceMentions(m.Headline(), plainMention), "`", "")
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "")), " ")
+	return cardClip(s, cardMaxSummary, cardEllipsis)
 }
 
 // cardLines makes line breaks show in a TextBlock: Teams needs a blank

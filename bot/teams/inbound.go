@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/body"
 )
 
 // MaxBody bounds a request from the Bot Connector.
@@ -52,14 +52,8 @@ type account struct {
 func (p *Platform) Handler(h Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/messages", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read request body", http.StatusBadRequest)
+		body, ok := body.Read(w, r, MaxBody)
+		if !ok {
 			return
 		}
 		if !p.cfg.AllowUnauthenticated {

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/pause"
 )
 
 // Name is the platform name Teams events carry.
@@ -84,7 +85,7 @@ func New(cfg Config, settings Settings, log zerolog.Logger) *Platform {
 		cfg.Now = time.Now
 	}
 	if cfg.Wait == nil {
-		cfg.Wait = sleep
+		cfg.Wait = pause.For
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -175,15 +176,4 @@ func (p *Platform) name(id string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.names[id]
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
