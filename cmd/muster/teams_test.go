@@ -108,6 +108,8 @@ func activitiesWith(tf *faketeams.Server, conversation, text string) []faketeams
 func TestTeams(t *testing.T) {
 	a := startTeamsApp(t)
 	svc := a.tf.ServiceURL()
+	// An old channel has the name already: the war room gets a suffix.
+	a.tf.AddChannel(teamGroup, "19:old@thread.tacv2", "inc-1-checkout-is-down")
 
 	// Declare by @mention: a Graph channel, the header card in it.
 	declare := faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", generalCh+";messageid=100", svc, "declare sev1 Checkout is down")
@@ -117,7 +119,7 @@ func TestTeams(t *testing.T) {
 	var room string
 	eventually(t, "the war-room channel has its header card", func() bool {
 		for _, ch := range a.tf.Channels(teamGroup) {
-			if ch.DisplayName == "inc-1-checkout-is-down" {
+			if ch.DisplayName == "inc-1-checkout-is-down-2" {
 				room = ch.ID
 			}
 		}
@@ -259,7 +261,7 @@ func TestTeamsPrivateIncident(t *testing.T) {
 	if n := len(activitiesWith(a.tf, announceCh, "INC-1")); n != 0 {
 		t.Errorf("a private incident was announced")
 	}
-	if len(a.tf.Channels(teamGroup)) != 2 {
+	if len(a.tf.Channels(teamGroup)) != 2 { // General and Incidents
 		t.Errorf("a channel was created for a private incident")
 	}
 }
