@@ -14,6 +14,9 @@ import (
 // already durable; a delivery step that fails is logged and, where people
 // would otherwise not notice, reported in the room, and the rest goes on.
 func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *commands.Request, out *commands.Outcome) {
+	for _, err := range out.Warnings {
+		b.log.Error().Err(err).Str("command", req.Call.Verb).Msg("command finished with a problem")
+	}
 	if out.Declared {
 		out.Incident = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
 	}

@@ -108,8 +108,16 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 		return fmt.Errorf("claim %s reminder of INC-%d: %w", nag, id, err)
 	}
 	if err := b.sendNag(ctx, inc, nag, before, now); err != nil {
+		// Give back only what the claim took, and only if it still holds:
+		// an update or a snooze that came meanwhile must stand.
 		if _, _, uerr := b.store.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
-			inc.Reminder = before
+			r := &inc.Reminder
+			switch {
+			case nag == NagNoIC:
+				r.NoICNagged = before.NoICNagged
+			case r.LastNag.Equal(now):
+				r.LastNag, r.Missed = before.LastNag, before.Missed
+			}
 			return nil, nil
 		}); uerr != nil {
 			err = errors.Join(err, fmt.Errorf("give back the claim: %w", uerr))

@@ -73,6 +73,9 @@ type Outcome struct {
 	Header   bool             // the war-room header must be redrawn
 	Declared bool             // a new incident: open its war room
 	Invite   []string         // users, groups or channels to invite or page
+	// Warnings are failures that did not stop the command (the change is
+	// saved): the bot logs them for operators.
+	Warnings []error
 }
 
 // Run executes a parsed command.

@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -418,5 +420,26 @@ func TestCheckRoles(t *testing.T) {
 	err := commands.CheckRoles(roles)
 	if msg := muster.ErrorMessage(err); !strings.Contains(msg, "update, help") {
 		t.Errorf("clashing roles: %v", err)
+	}
+}
+
+type brokenDrafts struct{}
+
+func (brokenDrafts) Render(io.Writer, templates.Data) error {
+	return errors.New("template: postmortem.md.tmpl:3: no such field")
+}
+
+// TestResolveWithABrokenTemplate: the incident is resolved and said so,
+// even when the draft cannot be rendered.
+func TestResolveWithABrokenTemplate(t *testing.T) {
+	e := newEnv(t)
+	e.cmds = commands.New(e.db, brokenDrafts{}, commands.Config{Severities: muster.DefaultSeverities(), DefaultSeverity: "SEV3", Roles: muster.DefaultRoles()}, func() time.Time { return e.now })
+	e.must("alice", 0, "declare Outage")
+	out := e.must("alice", 1, "resolve")
+	if out.Incident.Status != muster.StatusResolved || !out.Header || len(out.Announce) != 1 || len(out.Warnings) != 1 {
+		t.Fatalf("outcome = %+v", out)
+	}
+	if !strings.Contains(out.Room[0].Text, "could not be rendered") || out.Room[0].File != nil {
+		t.Errorf("room message = %+v", out.Room[0])
 	}
 }

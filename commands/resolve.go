@@ -26,12 +26,16 @@ func (c *Commands) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 		return nil, err
 	}
 	inc := out.Incident
+	// The incident is resolved whatever happens to the draft: a draft that
+	// fails to render is said so, and the rest of the resolution goes out.
 	draft, err := c.draft(ctx, inc)
 	if err != nil {
-		return nil, err
+		out.Warnings = append(out.Warnings, err)
+		draft = muster.Message{Fields: c.durations(inc), Text: "The postmortem draft could not be rendered (the error is logged); try `postmortem` again."}
+	} else {
+		draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
 	}
 	draft.Title = fmt.Sprintf("✅ %s resolved after %s", inc.Ref(), muster.FormatDuration(inc.TimeToResolve()))
-	draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
 	out.Header = true
 	out.Room = []muster.Message{draft}
 	announce := fmt.Sprintf("✅ %s (%s) resolved after %s.", inc.Ref(), inc.Title, muster.FormatDuration(inc.TimeToResolve()))

@@ -24,6 +24,7 @@ const MaxBody = 1 << 20
 type activity struct {
 	Type         string    `json:"type"`
 	ID           string    `json:"id"`
+	ChannelID    string    `json:"channelId"`
 	Timestamp    time.Time `json:"timestamp"`
 	ServiceURL   string    `json:"serviceUrl"`
 	ReplyToID    string    `json:"replyToId"`
@@ -39,6 +40,11 @@ type activity struct {
 		Mentioned account `json:"mentioned"`
 		Text      string  `json:"text"`
 	} `json:"entities"`
+	ChannelData struct {
+		Tenant struct {
+			ID string `json:"id"`
+		} `json:"tenant"`
+	} `json:"channelData"`
 }
 
 type account struct {
@@ -75,11 +81,23 @@ func (p *Platform) Handler(h Handler) http.Handler {
 }
 
 func (p *Platform) serve(w http.ResponseWriter, r *http.Request, act activity, h Handler) {
+	// A valid token proves the Bot Framework sent the activity, not that
+	// it comes from Teams in our organisation: Web Chat, Direct Line and
+	// other tenants get valid tokens too, and their user ids are not ours.
+	if !p.cfg.AllowUnauthenticated && (act.ChannelID != "msteams" || (p.cfg.TenantID != "" && act.ChannelData.Tenant.ID != p.cfg.TenantID)) {
+		p.log.Warn().Str("channel", act.ChannelID).Str("tenant", act.ChannelData.Tenant.ID).Msg("ignored an activity from outside the organisation's Teams")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	names := map[string]string{act.From.ID: act.From.Name}
 	for _, e := range act.Entities {
 		names[e.Mentioned.ID] = e.Mentioned.Name
 	}
-	p.learn(r.Context(), act.ServiceURL, names)
+	serviceURL := act.ServiceURL
+	if p.cfg.AllowUnauthenticated {
+		serviceURL = "" // never send our token where an unauthenticated request points
+	}
+	p.learn(r.Context(), serviceURL, names)
 	ev, async, ok := p.translate(act)
 	if !ok {
 		w.WriteHeader(http.StatusOK)
@@ -116,8 +134,10 @@ func (p *Platform) translate(act activity) (ev muster.Event, async, ok bool) {
 	if act.Type != "message" {
 		return muster.Event{}, false, false // conversationUpdate, reactions, typing
 	}
+	// Activity ids are unique within a conversation only, so the delivery
+	// id names both.
 	ev = muster.Event{
-		Platform: Name, ID: act.ID, User: act.From.ID, UserName: act.From.Name,
+		Platform: Name, ID: act.Conversation.ID + "/" + act.ID, User: act.From.ID, UserName: act.From.Name,
 		Room: p.room(act.Conversation.ID), ReplyTo: act.Conversation.ID, At: act.Timestamp,
 	}
 	if value, isMap := act.Value.(map[string]any); isMap && len(value) > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -46,7 +47,7 @@ func startTeamsAppWith(t *testing.T, team string) *teamsApp {
 	tf.AddChannel(teamGroup, announceCh, "Incidents")
 	yaml := fmt.Sprintf("store:\n  path: %s\nreminders:\n  tick: 24h\nteams:\n  team_id: %q\n  announce_channel_id: %q\n  graph_url: %s\n  login_url: %s\n  openid_metadata_url: %s\n  service_url: %s\n",
 		filepath.Join(t.TempDir(), "muster.db"), team, announceCh, tf.GraphURL(), tf.LoginURL(), tf.OpenIDMetadataURL(), tf.ServiceURL())
-	env := map[string]string{"TEAMS_APP_ID": teamsAppID, "TEAMS_APP_PASSWORD": teamsPassword, "TEAMS_TENANT_ID": "tenant-1"}
+	env := map[string]string{"TEAMS_APP_ID": teamsAppID, "TEAMS_APP_PASSWORD": teamsPassword, "TEAMS_TENANT_ID": faketeams.TenantID}
 	cfg, err := config.Parse([]byte(yaml), "teams.yaml", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -166,8 +167,8 @@ func TestTeams(t *testing.T) {
 	// A single-tenant bot asks its own tenant for tokens, for both scopes.
 	scopes := map[string]bool{}
 	for _, r := range a.tf.TokenRequests() {
-		if r.Tenant != "tenant-1" || r.ClientID != teamsAppID {
-			t.Errorf("token request %+v, want tenant-1 and the app id", r)
+		if r.Tenant != faketeams.TenantID || r.ClientID != teamsAppID {
+			t.Errorf("token request %+v, want the bot's tenant and app id", r)
 		}
 		scopes[r.Scope] = true
 	}
@@ -263,5 +264,29 @@ func TestTeamsPrivateIncident(t *testing.T) {
 	}
 	if len(a.tf.Channels(teamGroup)) != 2 { // General and Incidents
 		t.Errorf("a channel was created for a private incident")
+	}
+}
+
+// TestTeamsOutsidersIgnored: a valid Bot Framework token from another
+// tenant, or from another channel than Teams, acts on nothing.
+func TestTeamsOutsidersIgnored(t *testing.T) {
+	a := startTeamsApp(t)
+	for name, edit := range map[string]func(map[string]any){
+		"other tenant": func(m map[string]any) {
+			m["channelData"].(map[string]any)["tenant"] = map[string]any{"id": "someone-else"}
+		},
+		"other channel": func(m map[string]any) { m["channelId"] = "webchat" },
+	} {
+		var act map[string]any
+		must(t, json.Unmarshal(faketeams.Mention(teamsBot, "Muster", "29:mallory", "Mallory", generalCh+";messageid=7", a.tf.ServiceURL(), "declare sev1 Forged"), &act))
+		edit(act)
+		body, _ := json.Marshal(act)
+		if code := a.send(body, a.token()); code != http.StatusOK {
+			t.Errorf("%s: HTTP %d", name, code)
+		}
+	}
+	a.app.teams.Drain()
+	if _, err := a.app.db.Incident(context.Background(), 1); err == nil {
+		t.Error("an outsider declared an incident")
 	}
 }
