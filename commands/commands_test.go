@@ -443,3 +443,23 @@ func TestResolveWithABrokenTemplate(t *testing.T) {
 		t.Errorf("room message = %+v", out.Room[0])
 	}
 }
+
+// TestPrivateIncidentsStayPrivate: outside its room, a private incident's
+// title is shown only to the people working it.
+func TestPrivateIncidentsStayPrivate(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev1 private Signing key leaked")
+	e.must("alice", 0, "declare sev3 Search slow")
+	if out := e.must("mallory", 0, "list"); strings.Contains(out.Reply.Text, "Signing key") || !strings.Contains(out.Reply.Text, "INC-1 · SEV1 · investigating — 🔒 private incident") || !strings.Contains(out.Reply.Text, "Search slow") {
+		t.Errorf("list for an outsider:\n%s", out.Reply.Text)
+	}
+	if out := e.must("alice", 0, "list"); !strings.Contains(out.Reply.Text, "Signing key leaked") {
+		t.Errorf("list for the declarer:\n%s", out.Reply.Text)
+	}
+	if _, err := e.run("mallory", 1, "show"); muster.ErrorCode(err) != muster.ENOTFOUND {
+		t.Errorf("show for an outsider: %v, want a refusal", err)
+	}
+	if out := e.must("alice", 1, "show"); !strings.Contains(out.Reply.Title, "Signing key leaked") {
+		t.Errorf("show for the declarer: %+v", out.Reply)
+	}
+}

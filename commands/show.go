@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/muster-bot/muster"
@@ -10,6 +11,9 @@ import (
 
 // show handles `show`.
 func (c *Commands) show(ctx context.Context, r *Request) (*Outcome, error) {
+	if !visible(r.Incident, r.Event) {
+		return nil, muster.Errorf(muster.ENOTFOUND, "%s is a private incident; its details are shown only in its war room and to its responders.", r.Incident.Ref())
+	}
 	msg := c.Summary(r.Incident)
 	return &Outcome{Incident: r.Incident, Reply: &msg}, nil
 }
@@ -36,6 +40,10 @@ func (c *Commands) list(ctx context.Context, r *Request) (*Outcome, error) {
 	}
 	var b strings.Builder
 	for _, inc := range incidents {
+		if !visible(inc, r.Event) {
+			fmt.Fprintf(&b, "• %s · %s · %s — 🔒 private incident\n", inc.Ref(), inc.Severity, inc.Status)
+			continue
+		}
 		fmt.Fprintf(&b, "• %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, inc.Title)
 		if ic := inc.Roles[muster.RoleIC]; ic != "" {
 			fmt.Fprintf(&b, " · IC %s", muster.Mention(ic))
@@ -68,4 +76,15 @@ func (c *Commands) help(ctx context.Context, r *Request) (*Outcome, error) {
 	b.WriteString("\nInside a war room the incident is implied; elsewhere name it first: `update INC-42 <text>`. " +
 		"The Incident Commander holds every role nobody else has taken.")
 	return &Outcome{Reply: &muster.Message{Title: "muster commands", Text: b.String()}}, nil
+}
+
+// visible says whether the details of inc may be shown to whoever sent ev:
+// always for an ordinary incident; for a private (security) one only in
+// its own room or to the people who took part in it.
+func visible(inc *muster.Incident, ev muster.Event) bool {
+	if !inc.Private {
+		return true
+	}
+	inRoom := ev.Room != "" && (ev.Room == inc.Room || (inc.Room == "" && ev.Room == inc.DeclaredIn))
+	return inRoom || slices.Contains(inc.Participants, ev.User)
 }
