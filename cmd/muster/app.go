@@ -170,12 +170,18 @@ func (a *App) serve(ctx context.Context) error {
 		}
 	}
 	errc := make(chan error, 2)
+	socketCtx, stopSocket := context.WithCancel(ctx)
+	defer stopSocket()
+	socketDone := make(chan struct{})
 	if a.slack != nil && a.cfg.Slack.AppToken != "" {
 		go func() {
-			if err := a.slack.RunSocketMode(ctx, a.bot); err != nil {
+			defer close(socketDone)
+			if err := a.slack.RunSocketMode(socketCtx, a.bot); err != nil {
 				errc <- err
 			}
 		}()
+	} else {
+		close(socketDone)
 	}
 	ln := a.opts.Listener
 	if ln == nil {
@@ -197,10 +203,18 @@ func (a *App) serve(ctx context.Context) error {
 	case err = <-errc:
 	case <-ctx.Done():
 	}
+	stopSocket()
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if serr := a.http.Shutdown(shutdown); serr != nil {
 		err = errors.Join(err, fmt.Errorf("shut down http: %w", serr))
+	}
+	// The socket loop must stop starting work before the work is waited
+	// for, and the work must end before the store is closed.
+	select {
+	case <-socketDone:
+	case <-shutdown.Done():
+		err = errors.Join(err, errors.New("slack socket mode did not stop in time"))
 	}
 	if a.slack != nil {
 		a.slack.Drain()
