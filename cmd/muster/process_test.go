@@ -10,8 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -92,6 +96,7 @@ type musterHost struct {
 	storePath string
 	extraYAML string // appended to the config (severities, reminders, ...)
 	fake      *fakeslack.Server
+	apiURL    string // the Slack Web API the child calls; empty: the fake's
 	starts    int
 }
 
@@ -109,6 +114,13 @@ func newMusterHost(t *testing.T, extraYAML string) *musterHost {
 	fake.AddChannel("CGENERAL", "general", false)
 	dir := t.TempDir()
 	return &musterHost{t: t, bin: buildMuster(t), dir: dir, storePath: filepath.Join(dir, "data", "muster.db"), extraYAML: extraYAML, fake: fake}
+}
+
+func (h *musterHost) slackAPIURL() string {
+	if h.apiURL != "" {
+		return h.apiURL
+	}
+	return h.fake.URL()
 }
 
 // musterProc is one running muster process.
@@ -160,7 +172,7 @@ func (h *musterHost) start() *musterProc {
 	cmd.Env = []string{
 		"SLACK_BOT_TOKEN=xoxb-test",
 		"SLACK_SIGNING_SECRET=" + procSecret,
-		"SLACK_API_URL=" + h.fake.URL(),
+		"SLACK_API_URL=" + h.slackAPIURL(),
 		"MUSTER_CONFIG=" + cfgPath,
 		"TMPDIR=" + h.dir,
 	}
@@ -387,3 +399,59 @@ func procMessagesWith(fake *fakeslack.Server, channel, text string) []fakeslack.
 	}
 	return out
 }
+
+// holdingProxy stands between muster and the fake Slack. While armed, it
+// holds every chat.postMessage whose text holds match, never forwarding
+// it, until the caller goes away; so a test can kill muster in the middle
+// of that call.
+type holdingProxy struct {
+	srv     *httptest.Server
+	match   string
+	armed   atomic.Bool
+	held    chan struct{} // receives once per held call
+	release chan struct{} // closed at cleanup
+}
+
+func newHoldingProxy(t *testing.T, fake *fakeslack.Server, match string) *holdingProxy {
+	t.Helper()
+	target, err := url.Parse(fake.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.Path = ""
+	rp := httputil.NewSingleHostReverseProxy(target)
+	hp := &holdingProxy{match: match, held: make(chan struct{}, 16), release: make(chan struct{})}
+	hp.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hp.armed.Load() && strings.HasSuffix(r.URL.Path, "/chat.postMessage") {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			text := string(body)
+			if form, err := url.ParseQuery(text); err == nil {
+				text += " " + form.Get("text") + " " + form.Get("blocks")
+			}
+			if strings.Contains(text, hp.match) {
+				hp.held <- struct{}{}
+				select {
+				case <-r.Context().Done():
+				case <-hp.release:
+				}
+				http.Error(w, "held", http.StatusBadGateway)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		close(hp.release)
+		hp.srv.Close()
+	})
+	return hp
+}
+
+// URL is the Web API base URL to give muster.
+func (hp *holdingProxy) URL() string { return hp.srv.URL + "/api/" }
