@@ -141,8 +141,12 @@ func TestNotFound(t *testing.T) {
 			return err
 		}, "There is no incident INC-99."},
 		{"append", func() error { _, _, err := db.Append(ctx, 99, "k", muster.Entry{Text: "hi"}); return err }, "There is no incident INC-99."},
-		{"revise", func() error {
-			_, _, err := db.Revise(ctx, 1, "1700000000.000100", "k", func(*muster.Entry) error { return nil })
+		{"revise in an unknown incident", func() error {
+			_, _, err := db.Revise(ctx, 99, "1700000000.000100", "k", func(*muster.Entry) error { return nil })
+			return err
+		}, "There is no incident INC-99."},
+		{"revise without a message id", func() error {
+			_, _, err := db.Revise(ctx, 1, "", "k", func(*muster.Entry) error { return nil })
 			return err
 		}, "That message is not in the timeline of INC-1."},
 	}
@@ -338,5 +342,39 @@ func TestSettingsSurviveReopen(t *testing.T) {
 	db = openDB(t, path)
 	if v, err := db.Setting(ctx, "teams.service_url"); err != nil || v != "https://smba.example/amer/" {
 		t.Errorf("after reopen = %q, %v", v, err)
+	}
+}
+
+// TestRevisionBeforeItsMessage: events are not ordered, so a deletion (or
+// an edit, or a 📌) may come before the message it is about. It is held
+// and applied when the message arrives: a deleted secret stays deleted.
+func TestRevisionBeforeItsMessage(t *testing.T) {
+	db := openDB(t, dbPath(t))
+	inc := declare(t, db, "Checkout down")
+	ctx := context.Background()
+	at := time.Date(2026, 11, 22, 3, 0, 5, 0, time.UTC)
+	revise := func(key string, fn func(*muster.Entry)) {
+		t.Helper()
+		if _, _, err := db.Revise(ctx, inc.ID, "m1", key, func(e *muster.Entry) error { fn(e); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revise("edit", func(e *muster.Entry) { e.Revise("password=[redacted]", at) })
+	revise("pin", func(e *muster.Entry) { e.Key = true })
+	revise("delete", func(e *muster.Entry) { e.DeletedAt = at })
+	revise("delete", func(e *muster.Entry) { t.Error("a retried revision ran again") })
+	stored, appended, err := db.Append(ctx, inc.ID, "msg", muster.Entry{Kind: muster.EntryMessage, Text: "password=hunter2", MessageID: "m1", At: at.Add(-time.Second)})
+	if err != nil || !appended {
+		t.Fatalf("append: %v %v", appended, err)
+	}
+	if !stored.Deleted() || !stored.Key || stored.Text != "password=[redacted]" || len(stored.Edits) != 1 || stored.Edits[0].Previous != "password=hunter2" {
+		t.Errorf("entry after held revisions = %+v", stored)
+	}
+	tl, err := db.Timeline(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := tl[len(tl)-1]; !last.Deleted() || last.Seq != stored.Seq {
+		t.Errorf("timeline entry = %+v", last)
 	}
 }

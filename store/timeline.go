@@ -43,6 +43,9 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		if err := appendEntry(tl, &entry); err != nil {
 			return err
 		}
+		if err := applyHeld(tl, &entry); err != nil {
+			return err
+		}
 		if key != "" {
 			if err := recordKey(tx, key, keyRecord{seen: db.now(), incident: id, seq: entry.Seq}); err != nil {
 				return err
@@ -70,7 +73,7 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 		return muster.Entry{}, false, wrap(err)
 	}
 	// Checked outside the batch for the reason given in Append.
-	if err := db.bolt.View(func(tx *bolt.Tx) error { _, _, err := messageEntry(tx, id, messageID); return err }); err != nil {
+	if err := db.bolt.View(func(tx *bolt.Tx) error { _, err := timeline(tx, id); return err }); err != nil {
 		return muster.Entry{}, false, wrap(err)
 	}
 	var (
@@ -87,6 +90,16 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 			}
 		}
 		tl, entry, err := messageEntry(tx, id, messageID)
+		if muster.ErrorCode(err) == muster.ENOTFOUND && tl != nil && messageID != "" {
+			// The change came before the message (events are not ordered):
+			// keep it, and Append applies it when the message arrives.
+			stored, err = holdRevision(tl, messageID, fn)
+			if err == nil && key != "" {
+				err = recordKey(tx, key, keyRecord{seen: db.now(), incident: id})
+			}
+			revised = err == nil
+			return err
+		}
 		if err != nil {
 			return err
 		}
@@ -224,7 +237,7 @@ func messageEntry(tx *bolt.Tx, id int, messageID string) (*bolt.Bucket, muster.E
 		v = tl.Bucket([]byte(bucketMessages)).Get([]byte(messageID))
 	}
 	if len(v) != 8 {
-		return nil, muster.Entry{}, muster.Errorf(muster.ENOTFOUND, "That message is not in the timeline of INC-%d.", id)
+		return tl, muster.Entry{}, muster.Errorf(muster.ENOTFOUND, "That message is not in the timeline of INC-%d.", id)
 	}
 	e, err := getEntry(tl, binary.BigEndian.Uint64(v))
 	return tl, e, err
@@ -242,9 +255,70 @@ func keyedEntry(tx *bolt.Tx, key string) (muster.Entry, bool, error) {
 	if tl == nil {
 		return muster.Entry{}, false, fmt.Errorf("idempotency key %q names INC-%d, which has no timeline", key, r.incident)
 	}
+	if r.seq == 0 {
+		return muster.Entry{}, true, nil // a held revision (see holdRevision): seen, no entry yet
+	}
 	e, err := getEntry(tl, uint64(r.seq))
 	if err != nil {
 		return muster.Entry{}, false, fmt.Errorf("idempotency key %q: %w", key, err)
 	}
 	return e, true, nil
+}
+
+// bucketHeld, inside a timeline bucket, keeps changes (edits, deletions,
+// key-event flags) that arrived before the message they change.
+const bucketHeld = "held"
+
+// holdRevision applies fn to the held change of messageID (a blank entry
+// the first time) and keeps it.
+func holdRevision(tl *bolt.Bucket, messageID string, fn func(*muster.Entry) error) (muster.Entry, error) {
+	held, err := tl.CreateBucketIfNotExists([]byte(bucketHeld))
+	if err != nil {
+		return muster.Entry{}, fmt.Errorf("hold revision of %s: %w", messageID, err)
+	}
+	e := muster.Entry{MessageID: messageID}
+	if v := held.Get([]byte(messageID)); v != nil {
+		if err := json.Unmarshal(v, &e); err != nil {
+			return muster.Entry{}, fmt.Errorf("decode held revision of %s: %w", messageID, err)
+		}
+	}
+	if err := fn(&e); err != nil {
+		return muster.Entry{}, err
+	}
+	v, err := json.Marshal(e)
+	if err != nil {
+		return muster.Entry{}, fmt.Errorf("encode held revision of %s: %w", messageID, err)
+	}
+	if err := held.Put([]byte(messageID), v); err != nil {
+		return muster.Entry{}, fmt.Errorf("hold revision of %s: %w", messageID, err)
+	}
+	return e, nil
+}
+
+// applyHeld applies to a new message entry the changes that came before
+// it, and rewrites the entry if there were any.
+func applyHeld(tl *bolt.Bucket, e *muster.Entry) error {
+	held := tl.Bucket([]byte(bucketHeld))
+	if held == nil || e.MessageID == "" {
+		return nil
+	}
+	v := held.Get([]byte(e.MessageID))
+	if v == nil {
+		return nil
+	}
+	var h muster.Entry
+	if err := json.Unmarshal(v, &h); err != nil {
+		return fmt.Errorf("decode held revision of %s: %w", e.MessageID, err)
+	}
+	if len(h.Edits) > 0 && h.Text != "" {
+		e.Revise(h.Text, h.Edits[len(h.Edits)-1].At)
+	}
+	if !h.DeletedAt.IsZero() {
+		e.DeletedAt = h.DeletedAt
+	}
+	e.Key = e.Key || h.Key
+	if err := held.Delete([]byte(e.MessageID)); err != nil {
+		return fmt.Errorf("release held revision of %s: %w", e.MessageID, err)
+	}
+	return putEntry(tl, *e)
 }
