@@ -64,6 +64,12 @@ type ReminderState struct {
 	Missed       int       `json:"missed,omitempty"`  // reminders sent since LastUpdate
 	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
 	NoICNagged   bool      `json:"no_ic_nagged,omitempty"`
+	// Pending is the reminder claimed at PendingAt and not yet known to
+	// have been posted. A process that dies while posting leaves it set,
+	// and the next one posts it again: a reminder may be doubled by a
+	// crash, never lost.
+	Pending   string    `json:"pending,omitempty"`
+	PendingAt time.Time `json:"pending_at,omitzero"`
 }
 
 // Ref is the incident's name as people say it: INC-42.

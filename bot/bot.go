@@ -46,11 +46,12 @@ type Bot struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	platforms map[string]Platform
+	started   time.Time // reminders claimed before this were left by a dead process
 }
 
 // New returns a bot. Register the platforms before events arrive.
 func New(store Store, cmds *commands.Commands, cfg Config, log zerolog.Logger, now func() time.Time) *Bot {
-	return &Bot{store: store, commands: cmds, cfg: cfg, log: log, now: now, platforms: map[string]Platform{}}
+	return &Bot{store: store, commands: cmds, cfg: cfg, log: log, now: now, platforms: map[string]Platform{}, started: now()}
 }
 
 // Register makes a platform known under name, the Event.Platform it uses.

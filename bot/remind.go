@@ -79,8 +79,7 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 	}
 	var errs []error
 	for _, inc := range open {
-		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
-		for _, nag := range Due(inc, sev, b.cfg.NoICAfter, now) {
+		for _, nag := range b.owed(inc, now) {
 			if err := b.nag(ctx, inc.ID, nag, now); err != nil {
 				errs = append(errs, err)
 			}
@@ -89,16 +88,36 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
+// owed is what Due says, plus a reminder an earlier process claimed and
+// died posting (claimed before this bot started).
+func (b *Bot) owed(inc *muster.Incident, now time.Time) []Nag {
+	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+	nags := Due(inc, sev, b.cfg.NoICAfter, now)
+	if p := Nag(inc.Reminder.Pending); p != "" && inc.Reminder.PendingAt.Before(b.started) && !containsNag(nags, p) && inc.Open() {
+		nags = append(nags, p)
+	}
+	return nags
+}
+
+// nag claims a reminder, posts it, then confirms it together with its
+// timeline entry. A failed post gives the claim back; a crash leaves it
+// pending, and the next process posts it again.
 func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	var before muster.ReminderState
 	var entry muster.Entry
 	inc, _, err := b.store.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
-		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
-		if !containsNag(Due(inc, sev, b.cfg.NoICAfter, now), nag) {
+		if !containsNag(b.owed(inc, now), nag) {
 			return nil, errAlreadySent
 		}
+		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 		before = inc.Reminder
+		if Nag(before.Pending) == nag && before.PendingAt.Before(b.started) {
+			// Posting again what a dead process claimed: counted already.
+			inc.Reminder.Missed = max(inc.Reminder.Missed-1, 0)
+			before.Missed = inc.Reminder.Missed
+		}
 		entry = claim(inc, sev, nag, now)
+		inc.Reminder.Pending, inc.Reminder.PendingAt = string(nag), now
 		return nil, nil
 	})
 	if errors.Is(err, errAlreadySent) {
@@ -107,15 +126,19 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("claim %s reminder of INC-%d: %w", nag, id, err)
 	}
+	ours := func(r *muster.ReminderState) bool { return r.Pending == string(nag) && r.PendingAt.Equal(now) }
 	if err := b.sendNag(ctx, inc, nag, before, now); err != nil {
 		// Give back only what the claim took, and only if it still holds:
 		// an update or a snooze that came meanwhile must stand.
-		if _, _, uerr := b.store.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		if _, _, uerr := b.store.Update(context.WithoutCancel(ctx), id, func(inc *muster.Incident) ([]muster.Entry, error) {
 			r := &inc.Reminder
-			switch {
-			case nag == NagNoIC:
+			if !ours(r) {
+				return nil, nil
+			}
+			r.Pending, r.PendingAt = "", time.Time{}
+			if nag == NagNoIC {
 				r.NoICNagged = before.NoICNagged
-			case r.LastNag.Equal(now):
+			} else if r.LastNag.Equal(now) {
 				r.LastNag, r.Missed = before.LastNag, before.Missed
 			}
 			return nil, nil
@@ -124,9 +147,15 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 		}
 		return fmt.Errorf("send %s reminder of %s: %w", nag, inc.Ref(), err)
 	}
-	// The timeline records reminders that reached people, so the entry is
-	// written only once the send succeeded.
-	if _, _, err := b.store.Append(ctx, id, "", entry); err != nil {
+	// Confirmed with its timeline entry in one transaction: the timeline
+	// records the reminders that reached people. The context may be
+	// cancelled by a shutdown; the post happened, so this must still land.
+	if _, _, err := b.store.Update(context.WithoutCancel(ctx), id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		if ours(&inc.Reminder) {
+			inc.Reminder.Pending, inc.Reminder.PendingAt = "", time.Time{}
+		}
+		return []muster.Entry{entry}, nil
+	}); err != nil {
 		return fmt.Errorf("record %s reminder of %s: %w", nag, inc.Ref(), err)
 	}
 	b.log.Info().Str("incident", inc.Ref()).Str("nag", string(nag)).Msg("reminder sent")

@@ -496,3 +496,51 @@ func TestEscalationRetryAnnouncesOnce(t *testing.T) {
 		t.Errorf("%d overdue notes in the announcement room for one escalation: %q", len(overdue), overdue)
 	}
 }
+
+// TestPendingReminderPostedAfterCrash: a reminder claimed by a process
+// that died before posting it is posted by the next one, once, and not
+// counted twice toward escalation.
+func TestPendingReminderPostedAfterCrash(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	claimedAt := t0.Add(30 * time.Minute)
+	if _, _, err := h.db.Update(h.ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Reminder.LastNag, i.Reminder.Missed = claimedAt, 1
+		i.Reminder.Pending, i.Reminder.PendingAt = string(bot.NagUpdate), claimedAt
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.at(31 * time.Minute)
+	h.restart() // the new bot starts after the claim
+	h.mustTick(31 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "first tick after the crash")
+	h.mustTick(32 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 1, "a minute later")
+	r := h.incident(inc.ID).Reminder
+	if r.Missed != 1 || r.Pending != "" || !r.LastNag.Equal(t0.Add(31*time.Minute)) {
+		t.Errorf("reminder state = %+v, want one reminder counted, none pending", r)
+	}
+	if n := len(h.entries(inc.ID, muster.EntryReminder)); n != 1 {
+		t.Errorf("%d reminder entries, want 1", n)
+	}
+}
+
+// TestPendingReminderOfThisProcessIsNotRepeated: a claim made by this
+// process (its post still under way in another tick) is not posted twice.
+func TestPendingReminderOfThisProcessIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	h.at(30 * time.Minute)
+	if _, _, err := h.db.Update(h.ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Reminder.LastNag, i.Reminder.Missed = t0.Add(30*time.Minute), 1
+		i.Reminder.Pending, i.Reminder.PendingAt = string(bot.NagUpdate), t0.Add(30*time.Minute)
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustTick(31 * time.Minute)
+	wantNags(t, h, inc.Room, "⏰", 0, "while this process's post is under way")
+}

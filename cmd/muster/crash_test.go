@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -318,18 +317,9 @@ func TestGracefulShutdown(t *testing.T) {
 // TestReminderSurvivesCrashDuringSend kills muster while it is posting a
 // reminder (the post is held by a proxy in front of the fake Slack, so it
 // never reaches the room). The restarted bot must still owe that reminder
-// and send it at its first tick, not a whole cadence later.
-//
-// Known bug: bot.nag (bot/remind.go) commits the claim (Missed+1, LastNag)
-// before chat.postMessage and gives it back only when the post returns an
-// error; a crash in between keeps the claim, so the reminder is never
-// sent (nor recorded in the timeline) and the next one comes a full
-// cadence later, one step closer to escalation. Set
-// MUSTER_RUN_KNOWN_BUGS=1 to run it.
+// and send it at its first tick, not a whole cadence later (the claim is
+// left pending in the store, and a new process posts pending reminders).
 func TestReminderSurvivesCrashDuringSend(t *testing.T) {
-	if os.Getenv("MUSTER_RUN_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a reminder claimed but not yet posted when muster is killed is lost (bot/remind.go, nag: the claim is committed before sendNag and only given back on a returned error); MUSTER_RUN_KNOWN_BUGS=1 runs this test")
-	}
 	const cadence = 3 * time.Second
 	h := newMusterHost(t, "severities:\n  - name: SEV1\n    update_every: 3s\n  - name: SEV2\n    update_every: 1h\ndefault_severity: SEV2\nreminders:\n  tick: 1s\n")
 	proxy := newHoldingProxy(t, h.fake, "needs a status update")
