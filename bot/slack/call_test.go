@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	goslack "github.com/slack-go/slack"
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot/slack/fakeslack"
@@ -121,4 +122,18 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestOverloadRefusedInTime: with every worker busy, a command is refused
+// with a clear answer inside Slack's three seconds, not acknowledged late.
+func TestOverloadRefusedInTime(t *testing.T) {
+	p, _, _ := newTestPlatform(t)
+	for range cap(p.slots) {
+		p.slots <- struct{}{}
+	}
+	resp := p.runCommand(goslack.SlashCommand{Command: "/incident", Text: "declare sev1 Down", UserID: "U1", ChannelID: "C1", ResponseURL: "http://127.0.0.1:1/r"}, nil)
+	msg, ok := resp.(*goslack.Msg)
+	if !ok || !strings.Contains(msg.Text, "overloaded") {
+		t.Fatalf("answer = %#v", resp)
+	}
 }

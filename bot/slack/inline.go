@@ -72,7 +72,9 @@ func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
 		return nil
 	}
 	if ev.ReplyTo == "" {
-		p.async(h, ev, nil)
+		if !p.async(h, ev, nil) {
+			return overloaded()
+		}
 		return nil
 	}
 	// The reply handle names this request alone, even if Slack (or a
@@ -82,7 +84,9 @@ func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
 	in := newInline()
 	p.inlines.Store(ev.ReplyTo, in)
 	defer p.inlines.Delete(ev.ReplyTo)
-	p.async(h, ev, in.done)
+	if !p.async(h, ev, in.done) {
+		return overloaded()
+	}
 	timer := time.NewTimer(InlineWait)
 	defer timer.Stop()
 	select {
@@ -105,4 +109,10 @@ func (p *Platform) replyInline(ev muster.Event, msg muster.Message) bool {
 	}
 	v, ok := p.inlines.Load(ev.ReplyTo)
 	return ok && v.(*inline).offer(msg)
+}
+
+// overloaded is the acknowledgement of a command refused for overload.
+func overloaded() any {
+	fallback, blocks := render(muster.Message{Text: "⚠️ muster is overloaded right now and did not run that; try again in a minute."})
+	return &goslack.Msg{ResponseType: goslack.ResponseTypeEphemeral, Text: fallback, Blocks: goslack.Blocks{BlockSet: blocks}}
 }

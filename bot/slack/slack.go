@@ -75,6 +75,10 @@ type Platform struct {
 // maxAsync is how many acknowledged requests may be worked on at once.
 const maxAsync = 256
 
+// SlotWait is how long a request waits for a free worker before it is
+// refused as overload, well inside Slack's three seconds.
+const SlotWait = time.Second
+
 // New returns the Slack platform; Connect checks the token.
 func New(cfg Config, log zerolog.Logger) *Platform {
 	if cfg.Now == nil {
@@ -152,8 +156,19 @@ func (p *Platform) Drain() { p.work.Wait() }
 // async runs the slow part of a request (creating channels, inviting,
 // posting) after Slack got its acknowledgement within three seconds; then
 // calls finished, when given.
-func (p *Platform) async(h Handler, ev muster.Event, finished func()) {
-	p.slots <- struct{}{}
+func (p *Platform) async(h Handler, ev muster.Event, finished func()) bool {
+	// Slack gives up on an acknowledgement after three seconds, and a
+	// person who sees a timeout types the command again: better to say at
+	// once that the bot is overloaded than to ack late.
+	select {
+	case p.slots <- struct{}{}:
+	case <-time.After(SlotWait):
+		p.log.Error().Str("kind", string(ev.Kind)).Str("user", ev.User).Msg("overloaded: every worker is busy; request refused")
+		if finished != nil {
+			finished()
+		}
+		return false
+	}
 	p.work.Add(1)
 	go func() {
 		defer func() { <-p.slots; p.work.Done() }()
@@ -166,6 +181,7 @@ func (p *Platform) async(h Handler, ev muster.Event, finished func()) {
 			p.log.Error().Err(err).Str("kind", string(ev.Kind)).Str("user", ev.User).Str("channel", ev.Room).Msg("handle slack request")
 		}
 	}()
+	return true
 }
 
 // Post sends msg to a channel and returns its ts. A message with a file
