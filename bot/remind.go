@@ -79,6 +79,9 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 	}
 	var errs []error
 	for _, inc := range open {
+		if _, running := b.platforms[inc.Platform]; !running {
+			continue // worked on a platform this process does not serve (the console, say)
+		}
 		for _, nag := range b.owed(inc, now) {
 			if err := b.nag(ctx, inc.ID, nag, now); err != nil {
 				errs = append(errs, err)

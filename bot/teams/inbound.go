@@ -131,14 +131,25 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request, act activity, h
 // (the bot was @mentioned) or a message for the timeline. async says the
 // event may be handled after the answer.
 func (p *Platform) translate(act activity) (ev muster.Event, async, ok bool) {
-	if act.Type != "message" {
-		return muster.Event{}, false, false // conversationUpdate, reactions, typing
-	}
 	// Activity ids are unique within a conversation only, so the delivery
 	// id names both.
 	ev = muster.Event{
 		Platform: Name, ID: act.Conversation.ID + "/" + act.ID, User: act.From.ID, UserName: act.From.Name,
 		Room: p.room(act.Conversation.ID), ReplyTo: act.Conversation.ID, At: act.Timestamp,
+	}
+	switch act.Type {
+	case "message":
+	case "messageUpdate": // an edit, delivered with the RSC permission
+		text, _ := p.plain(act)
+		ev.ID = ev.ID + "/edit/" + act.Timestamp.Format(time.RFC3339Nano)
+		ev.Kind, ev.Text, ev.MessageID = muster.EventMessageEdited, text, act.ID
+		return ev, false, true
+	case "messageDelete":
+		ev.ID += "/delete"
+		ev.Kind, ev.MessageID = muster.EventMessageDeleted, act.ID
+		return ev, false, true
+	default:
+		return muster.Event{}, false, false // conversationUpdate, reactions, typing
 	}
 	if value, isMap := act.Value.(map[string]any); isMap && len(value) > 0 {
 		action, arg, valid := actionFromValue(value)

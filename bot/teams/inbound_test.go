@@ -100,3 +100,21 @@ func TestChunks(t *testing.T) {
 		}
 	}
 }
+
+func TestEditsAndDeletes(t *testing.T) {
+	p := New(Config{AppID: "app"}, nil, zerolog.Nop())
+	msg := sample(t, "teams-message-mention.json")
+	msg.ID = "1700000000123"
+	edit := msg
+	edit.Type, edit.Text = "messageUpdate", "Hey <at>Pranav Smith</at> look at this instead"
+	ev, _, ok := p.translate(edit)
+	if !ok || ev.Kind != muster.EventMessageEdited || ev.MessageID != msg.ID || !strings.Contains(ev.Text, "look at this instead") {
+		t.Errorf("edit: %+v %v", ev, ok)
+	}
+	del := msg
+	del.Type = "messageDelete"
+	ev, _, ok = p.translate(del)
+	if !ok || ev.Kind != muster.EventMessageDeleted || ev.MessageID != msg.ID {
+		t.Errorf("delete: %+v %v", ev, ok)
+	}
+}
