@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -82,4 +83,22 @@ func pruneKeys(tx *bolt.Tx, cutoff time.Time) (int, error) {
 		}
 	}
 	return len(stale), nil
+}
+
+// PruneKeys forgets idempotency keys older than the retry window, so a
+// process that runs for months does not keep every event id it ever saw.
+// Open prunes too; a long-running process calls this now and then.
+func (db *DB) PruneKeys(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	var n int
+	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		n, err = pruneKeys(tx, db.now().Add(-keyTTL))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	return n, nil
 }

@@ -271,3 +271,19 @@ func TestCancelledContextWritesNothing(t *testing.T) {
 		t.Errorf("timeline has %d entries, want 1", n)
 	}
 }
+
+func TestPruneKeysWhileRunning(t *testing.T) {
+	db := openDB(t, dbPath(t))
+	inc := declare(t, db, "Checkout down")
+	now := time.Now()
+	store.SetNow(db, func() time.Time { return now.Add(-8 * 24 * time.Hour) })
+	appendEntry(t, db, inc.ID, "old", said("1.1", "last week"))
+	store.SetNow(db, func() time.Time { return now })
+	appendEntry(t, db, inc.ID, "new", said("1.2", "today"))
+	if n, err := db.PruneKeys(context.Background()); err != nil || n != 1 {
+		t.Fatalf("PruneKeys = %d, %v; want 1 key forgotten", n, err)
+	}
+	if _, appended := appendEntry(t, db, inc.ID, "new", said("1.2", "today")); appended {
+		t.Error("a fresh key was forgotten")
+	}
+}

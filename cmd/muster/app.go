@@ -150,6 +150,7 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopReminders()
+	go a.pruneKeys(ctx)
 	if a.console != nil {
 		return a.console.Run(ctx, a.opts.Stdin, a.bot, a.bot)
 	}
@@ -261,6 +262,25 @@ func (a *App) routes() http.Handler {
 		mux.Handle("/api/messages", a.teams.Handler(a.bot))
 	}
 	return mux
+}
+
+// pruneKeys forgets old idempotency keys every six hours while the bot
+// runs; Slack retries within an hour, the keys are kept a week.
+func (a *App) pruneKeys(ctx context.Context) {
+	t := time.NewTicker(6 * time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.db.PruneKeys(ctx); err != nil {
+				a.log.Warn().Err(err).Msg("prune idempotency keys")
+			} else {
+				a.log.Debug().Int("keys", n).Msg("pruned idempotency keys")
+			}
+		}
+	}
 }
 
 // rememberRooms makes the console's war rooms from before a restart
