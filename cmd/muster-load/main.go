@@ -1,0 +1,274 @@
+// Command muster-load measures how fast muster acknowledges Slack's
+// requests under load, next to the floor of a bare signature-checking
+// server, and checks that every acknowledged message is in the store
+// exactly once.
+//
+// It builds cmd/muster, starts it as a child process against a fake Slack
+// Web API (bot/slack/fakeslack) and drives it with signed requests, all on
+// 127.0.0.1. It stops by itself: each phase lasts -duration (at most 5
+// minutes) or -max-requests requests, whichever comes first.
+//
+//	go run ./cmd/muster-load [-incidents 50] [-rate 0] [-duration 20s] [-clients 128]
+//	                         [-retries 0.05] [-clicks 0.01] [-commands 0.01] [-json]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/muster-bot/muster/bot/slack/fakeslack"
+)
+
+// Hard bounds, whatever the flags say.
+const (
+	maxDuration    = 5 * time.Minute
+	maxRequestsCap = 5_000_000
+	maxIncidents   = 1000
+	maxClients     = 4096
+)
+
+type options struct {
+	incidents   int
+	rate        float64
+	duration    time.Duration
+	clients     int
+	retries     float64
+	clicks      float64
+	commands    float64
+	maxRequests int
+	json        bool
+	bin         string
+	skipFloor   bool
+	secret      string
+}
+
+const usage = `Usage: go run ./cmd/muster-load [flags]
+
+Starts a fake Slack and the real muster (built from ./cmd/muster, run as a
+child process) on 127.0.0.1, declares -incidents incidents, then sends
+signed requests into their war rooms from -clients concurrent clients for
+-duration: new messages, a share of them re-sent as Slack retries, role
+button clicks and update commands. Before that, the same client hammers a
+bare server that only verifies the signature (the floor) for as long.
+Reports acks/s and ack latency for both, timeline entries written per
+second and muster's RSS; then stops muster with SIGTERM and checks that
+every acknowledged message is in its incident's timeline exactly once.
+Exit status 1 if one is lost or duplicated.
+
+Flags:
+`
+
+func main() {
+	if secret := os.Getenv(floorEnv); secret != "" {
+		os.Exit(serveFloor(secret))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("muster-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	fs.IntVar(&o.incidents, "incidents", 50, "incidents declared, each with its war room (at most 1000)")
+	fs.Float64Var(&o.rate, "rate", 0, "requests per second over all clients, in each phase; 0: as fast as the server answers")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of each phase (floor, then muster); at most 5m")
+	fs.IntVar(&o.clients, "clients", 128, "concurrent clients, each with its own connection")
+	fs.Float64Var(&o.retries, "retries", 0.05, "share of requests that re-send a recent message as Slack's retry (same event_id, X-Slack-Retry-Num: 1)")
+	fs.Float64Var(&o.clicks, "clicks", 0.01, "share of requests that press a war room's \"I'll be IC\" button")
+	fs.Float64Var(&o.commands, "commands", 0.01, "share of requests that are `/incident update <text>` in a war room")
+	fs.IntVar(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests in each phase (at most 5,000,000)")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.StringVar(&o.bin, "bin", "", "muster binary to run; empty: go build github.com/muster-bot/muster/cmd/muster")
+	fs.BoolVar(&o.skipFloor, "no-floor", false, "skip the floor phase")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var problems []string
+	if o.incidents < 1 || o.incidents > maxIncidents {
+		problems = append(problems, fmt.Sprintf("-incidents must be 1..%d", maxIncidents))
+	}
+	if o.duration <= 0 || o.duration > maxDuration {
+		problems = append(problems, fmt.Sprintf("-duration must be above 0 and at most %s", maxDuration))
+	}
+	if o.clients < 1 || o.clients > maxClients {
+		problems = append(problems, fmt.Sprintf("-clients must be 1..%d", maxClients))
+	}
+	if o.rate < 0 {
+		problems = append(problems, "-rate must not be negative")
+	}
+	if o.maxRequests < 1 || o.maxRequests > maxRequestsCap {
+		problems = append(problems, fmt.Sprintf("-max-requests must be 1..%d", maxRequestsCap))
+	}
+	for name, v := range map[string]float64{"-retries": o.retries, "-clicks": o.clicks, "-commands": o.commands} {
+		if v < 0 || v > 1 {
+			problems = append(problems, name+" must be a share from 0 to 1")
+		}
+	}
+	if o.retries+o.clicks+o.commands > 1 {
+		problems = append(problems, "-retries, -clicks and -commands add up to more than 1")
+	}
+	if len(problems) > 0 {
+		return o, errors.New(strings.Join(problems, "; "))
+	}
+	o.secret = "muster-load-signing-secret"
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "muster-load: %v\n", err)
+		return 2
+	}
+	// A bound on the whole run: two phases, the set-up and the check.
+	ctx, cancel := context.WithTimeout(ctx, 2*o.duration+5*time.Minute)
+	defer cancel()
+	rep, err := measure(ctx, o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "muster-load: %v\n", err)
+		return 1
+	}
+	if o.json {
+		if err := rep.writeJSON(stdout); err != nil {
+			fmt.Fprintf(stderr, "muster-load: %v\n", err)
+			return 1
+		}
+	} else {
+		rep.writeText(stdout)
+	}
+	if rep.Check.Lost > 0 || rep.Check.Duplicated > 0 {
+		return 1
+	}
+	return 0
+}
+
+// measure runs the floor phase, then the muster phase and the check.
+func measure(ctx context.Context, o options, progress io.Writer) (*report, error) {
+	say := func(format string, args ...any) {
+		if !o.json {
+			fmt.Fprintf(progress, "· "+format+"\n", args...)
+		}
+	}
+	dir, err := os.MkdirTemp("", "muster-load-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	rep := &report{Options: reportOptions{
+		Incidents: o.incidents, Rate: o.rate, Duration: o.duration.String(), Clients: o.clients,
+		Retries: o.retries, Clicks: o.clicks, Commands: o.commands, MaxRequests: o.maxRequests,
+	}}
+	rep.Machine = machine()
+
+	bin := o.bin
+	if bin == "" {
+		say("building cmd/muster")
+		if bin, err = buildMuster(ctx, dir); err != nil {
+			return nil, err
+		}
+	}
+
+	if !o.skipFloor {
+		say("floor: a bare server that verifies the signature, %s", o.duration)
+		floor, err := startFloor(ctx, o.secret)
+		if err != nil {
+			return nil, err
+		}
+		rooms := make([]*room, o.incidents)
+		for i := range rooms {
+			rooms[i] = &room{incident: i + 1, channel: fmt.Sprintf("CFLOOR%04d", i+1), actionID: "role_ic", value: "ic", messageTS: "1700000000.000100"}
+		}
+		l := newLoad(o, floor.url, fakeslack.New(), rooms) // the fake only lends response URLs here
+		samples, elapsed := l.run(ctx)
+		if err := floor.stop(5 * time.Second); err != nil {
+			say("floor server: %v", err)
+		}
+		p := summarize("floor", samples, elapsed)
+		rep.Floor = &p
+	}
+
+	fake := fakeslack.New()
+	defer fake.Close()
+	for _, u := range []string{"UALICE", "UBOB", "UCAROL"} {
+		fake.AddUser(u, strings.ToLower(u[1:]))
+	}
+	fake.AddChannel("CANNOUNCE", "incidents", false)
+	fake.AddChannel("CGENERAL", "general", false)
+	storePath := filepath.Join(dir, "data", "muster.db")
+	bot, err := startMuster(ctx, bin, dir, storePath, fake.URL(), o.secret)
+	if err != nil {
+		return nil, err
+	}
+	defer bot.stop(5 * time.Second)
+	startMem, _ := readMemory(bot.cmd.Process.Pid)
+
+	say("declaring %d incidents", o.incidents)
+	setupStart := time.Now()
+	rooms, err := declare(ctx, o, bot.url, fake)
+	if err != nil {
+		return nil, fmt.Errorf("%w\nmuster's log:\n%s", err, bot.stderr.String())
+	}
+	rep.Setup = setup{Incidents: len(rooms), Seconds: time.Since(setupStart).Seconds()}
+
+	say("muster: %d clients for %s", o.clients, o.duration)
+	stopSampling := make(chan struct{})
+	peak := sampleMemory(bot.cmd.Process.Pid, 100*time.Millisecond, stopSampling)
+	l := newLoad(o, bot.url, fake, rooms)
+	samples, elapsed := l.run(ctx)
+	close(stopSampling)
+	mem := <-peak
+	p := summarize("muster", samples, elapsed)
+	rep.Muster = &p
+	rep.Memory = memoryReport{StartMiB: mib(startMem.RSS), PeakRSSMiB: mib(mem.RSS), HWMMiB: mib(mem.HWM)}
+
+	say("stopping muster (SIGTERM) and checking the store")
+	stopStart := time.Now()
+	if err := bot.stop(30 * time.Second); err != nil {
+		return nil, fmt.Errorf("muster did not stop cleanly: %v\n%s", err, bot.stderr.String())
+	}
+	rep.StopSeconds = time.Since(stopStart).Seconds()
+	check, err := verify(ctx, storePath, l)
+	if err != nil {
+		return nil, err
+	}
+	rep.Check = check
+	rep.Check.EntriesPerSecond = float64(check.Acknowledged) / elapsed.Seconds()
+	if rep.Floor != nil && rep.Floor.AcksPerSecond > 0 {
+		rep.Targets = targets(rep.Floor, rep.Muster)
+	}
+	return rep, nil
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// machine describes where the figures were taken.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d CPUs (%s)", numCPU(), model)
+}

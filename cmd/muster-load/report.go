@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/store"
+)
+
+type report struct {
+	Options     reportOptions `json:"options"`
+	Machine     string        `json:"machine"`
+	Floor       *phase        `json:"floor,omitempty"`
+	Setup       setup         `json:"setup"`
+	Muster      *phase        `json:"muster"`
+	Memory      memoryReport  `json:"muster_memory"`
+	StopSeconds float64       `json:"muster_stop_seconds"`
+	Check       check         `json:"check"`
+	Targets     []target      `json:"targets,omitempty"`
+}
+
+type reportOptions struct {
+	Incidents   int     `json:"incidents"`
+	Rate        float64 `json:"rate"`
+	Duration    string  `json:"duration"`
+	Clients     int     `json:"clients"`
+	Retries     float64 `json:"retries"`
+	Clicks      float64 `json:"clicks"`
+	Commands    float64 `json:"commands"`
+	MaxRequests int     `json:"max_requests"`
+}
+
+type setup struct {
+	Incidents int     `json:"incidents"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// latencies are in milliseconds, over acknowledged requests.
+type latencies struct {
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+type kindStats struct {
+	Kind     string `json:"kind"`
+	Requests int    `json:"requests"`
+	Acked    int    `json:"acked"`
+	latencies
+}
+
+type phase struct {
+	Name          string         `json:"name"`
+	Seconds       float64        `json:"seconds"`
+	Requests      int            `json:"requests"`
+	Acked         int            `json:"acked"`
+	NotAcked      map[string]int `json:"not_acked,omitempty"` // by status ("no answer" when none came)
+	AcksPerSecond float64        `json:"acks_per_second"`
+	latencies
+	Kinds []kindStats `json:"kinds"`
+}
+
+type memoryReport struct {
+	StartMiB   float64 `json:"start_rss_mib"`
+	PeakRSSMiB float64 `json:"peak_sampled_rss_mib"` // highest VmRSS of samples every 100 ms
+	HWMMiB     float64 `json:"vm_hwm_mib"`           // the kernel's peak (VmHWM), over the whole life so far
+}
+
+type check struct {
+	Sent              int     `json:"messages_sent"` // distinct messages
+	Acknowledged      int     `json:"messages_acknowledged"`
+	Lost              int     `json:"lost"`                // acknowledged, not in the timeline
+	Duplicated        int     `json:"duplicated"`          // in the timeline more than once
+	WrittenWithoutAck int     `json:"written_without_ack"` // in the timeline, never acknowledged (allowed)
+	EntriesPerSecond  float64 `json:"entries_per_second"`  // acknowledged messages / phase length
+	TimelineEntries   int     `json:"timeline_entries"`    // all entries of the incidents, any kind
+}
+
+type target struct {
+	What  string  `json:"what"`
+	Want  string  `json:"want"`
+	Ratio float64 `json:"ratio"`
+	Met   bool    `json:"met"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func percentiles(ls []time.Duration) latencies {
+	if len(ls) == 0 {
+		return latencies{}
+	}
+	slices.Sort(ls)
+	at := func(q float64) time.Duration {
+		i := int(q * float64(len(ls)))
+		return ls[min(i, len(ls)-1)]
+	}
+	return latencies{P50: ms(at(0.50)), P95: ms(at(0.95)), P99: ms(at(0.99)), Max: ms(ls[len(ls)-1])}
+}
+
+func summarize(name string, samples []sample, elapsed time.Duration) phase {
+	p := phase{Name: name, Seconds: elapsed.Seconds(), Requests: len(samples), NotAcked: map[string]int{}}
+	var all []time.Duration
+	byKind := make([][]time.Duration, kinds)
+	counts := make([]int, kinds)
+	for _, s := range samples {
+		counts[s.kind]++
+		if s.status != http.StatusOK {
+			why := "no answer"
+			if s.status != 0 {
+				why = fmt.Sprintf("HTTP %d", s.status)
+			}
+			p.NotAcked[why]++
+			continue
+		}
+		all = append(all, s.latency)
+		byKind[s.kind] = append(byKind[s.kind], s.latency)
+	}
+	p.Acked = len(all)
+	p.AcksPerSecond = float64(p.Acked) / elapsed.Seconds()
+	p.latencies = percentiles(all)
+	for k := range kinds {
+		if counts[k] == 0 {
+			continue
+		}
+		p.Kinds = append(p.Kinds, kindStats{Kind: kindNames[k], Requests: counts[k], Acked: len(byKind[k]), latencies: percentiles(byKind[k])})
+	}
+	if len(p.NotAcked) == 0 {
+		p.NotAcked = nil
+	}
+	return p
+}
+
+// targets are the project's goals for acknowledging events (README,
+// Performance): at no less than half the floor's rate, p99 within 2×.
+func targets(floor, bot *phase) []target {
+	rate := bot.AcksPerSecond / floor.AcksPerSecond
+	var p99 float64
+	if floor.P99 > 0 {
+		p99 = bot.P99 / floor.P99
+	}
+	return []target{
+		{What: "acks/s, muster ÷ floor", Want: "≥ 0.5", Ratio: rate, Met: rate >= 0.5},
+		{What: "p99, muster ÷ floor", Want: "≤ 2", Ratio: p99, Met: p99 > 0 && p99 <= 2},
+	}
+}
+
+// verify opens the store muster left (muster has exited; store.Open takes
+// the file lock, so nothing else writes meanwhile) and checks every message
+// sent: an acknowledged one must be in its incident's timeline exactly
+// once, any other at most once.
+func verify(ctx context.Context, path string, l *load) (check, error) {
+	db, err := store.Open(path)
+	if err != nil {
+		return check{}, err
+	}
+	defer db.Close()
+	var c check
+	texts := make(map[int]map[string]int, len(l.rooms))
+	for _, r := range l.rooms {
+		tl, err := db.Timeline(ctx, r.incident)
+		if err != nil {
+			return check{}, fmt.Errorf("read the timeline of INC-%d: %w", r.incident, err)
+		}
+		c.TimelineEntries += len(tl)
+		m := map[string]int{}
+		for _, e := range tl {
+			if e.Kind == muster.EntryMessage {
+				m[e.Text]++
+			}
+		}
+		texts[r.incident] = m
+	}
+	n := min(l.seq.Load(), int64(len(l.msgs)))
+	for seq := int64(1); seq <= n; seq++ {
+		m := l.msgs[seq-1]
+		if m.seq == 0 {
+			continue // numbered but never sent (the cap was reached)
+		}
+		c.Sent++
+		got := texts[l.rooms[m.room].incident][m.text()]
+		acked := l.acked[seq-1].Load()
+		if acked {
+			c.Acknowledged++
+		}
+		switch {
+		case got > 1:
+			c.Duplicated++
+		case got == 0 && acked:
+			c.Lost++
+		case got == 1 && !acked:
+			c.WrittenWithoutAck++
+		}
+	}
+	return c, nil
+}
+
+func (r *report) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func (r *report) writeText(w io.Writer) {
+	o := r.Options
+	rate := "as fast as answered"
+	if o.Rate > 0 {
+		rate = fmt.Sprintf("%.0f requests/s", o.Rate)
+	}
+	fmt.Fprintf(w, "muster-load: %d incidents, %d clients, %s per phase, %s; retries %.0f%%, clicks %.0f%%, commands %.0f%%\n",
+		o.Incidents, o.Clients, o.Duration, rate, 100*o.Retries, 100*o.Clicks, 100*o.Commands)
+	fmt.Fprintf(w, "machine: %s\n\n", r.Machine)
+	fmt.Fprintf(w, "%-16s %9s %9s %9s %8s %8s %8s %8s\n", "", "requests", "acked", "acks/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
+	row := func(name string, req, acked int, perSec float64, l latencies) {
+		ps := ""
+		if perSec >= 0 {
+			ps = fmt.Sprintf("%.0f", perSec)
+		}
+		fmt.Fprintf(w, "%-16s %9d %9d %9s %8.2f %8.2f %8.2f %8.2f\n", name, req, acked, ps, l.P50, l.P95, l.P99, l.Max)
+	}
+	for _, p := range []*phase{r.Floor, r.Muster} {
+		if p == nil {
+			continue
+		}
+		row(p.Name, p.Requests, p.Acked, p.AcksPerSecond, p.latencies)
+		for _, k := range p.Kinds {
+			row("  "+k.Kind, k.Requests, k.Acked, float64(k.Acked)/p.Seconds, k.latencies)
+		}
+		if len(p.NotAcked) > 0 {
+			var why []string
+			for k, v := range p.NotAcked {
+				why = append(why, fmt.Sprintf("%s: %d", k, v))
+			}
+			sort.Strings(why)
+			fmt.Fprintf(w, "  not acknowledged: %s\n", strings.Join(why, ", "))
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "set-up: %d incidents declared one by one in %.2fs\n", r.Setup.Incidents, r.Setup.Seconds)
+	fmt.Fprintf(w, "timeline: %d messages acknowledged in %.1fs = %.0f entries/s written; the store holds %d entries in all\n",
+		r.Check.Acknowledged, r.Muster.Seconds, r.Check.EntriesPerSecond, r.Check.TimelineEntries)
+	fmt.Fprintf(w, "muster RSS: %.1f MiB when ready, %.1f MiB highest sampled under load, VmHWM %.1f MiB\n",
+		r.Memory.StartMiB, r.Memory.PeakRSSMiB, r.Memory.HWMMiB)
+	fmt.Fprintf(w, "stop: SIGTERM to exit %.2fs\n", r.StopSeconds)
+	fmt.Fprintf(w, "check: %d messages sent, %d acknowledged; lost %d, duplicated %d, written without an ack %d\n",
+		r.Check.Sent, r.Check.Acknowledged, r.Check.Lost, r.Check.Duplicated, r.Check.WrittenWithoutAck)
+	for _, t := range r.Targets {
+		met := "MISSED"
+		if t.Met {
+			met = "met"
+		}
+		fmt.Fprintf(w, "target: %s = %.2f, want %s: %s\n", t.What, t.Ratio, t.Want, met)
+	}
+}
