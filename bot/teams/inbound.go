@@ -1,15 +1,15 @@
 package teams
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"html"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/internal/body"
@@ -62,18 +62,22 @@ func (p *Platform) Handler(h Handler) http.Handler {
 		if !ok {
 			return
 		}
-		if !p.cfg.AllowUnauthenticated {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if _, err := p.adapter.ParseRequest(r.Context(), r); err != nil {
-				p.log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("rejected teams request")
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-		}
+		// Decoded first, into our own type: msbotbuilder-go's schema fails
+		// on shapes Teams may send (a string `value`), and its adapter then
+		// reports a bad body as a bad token. A body that is no activity is
+		// a 400, and nothing in it is believed before the token is checked.
 		var act activity
 		if err := json.Unmarshal(body, &act); err != nil {
 			http.Error(w, "body is not an activity", http.StatusBadRequest)
 			return
+		}
+		if !p.cfg.AllowUnauthenticated {
+			auth := r.Header.Get("Authorization")
+			if _, err := p.validator.AuthenticateRequest(r.Context(), schema.Activity{ServiceURL: act.ServiceURL}, auth, nil, ""); err != nil {
+				p.log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("rejected teams request")
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
 		}
 		p.serve(w, r, act, h)
 	})
@@ -151,7 +155,9 @@ func (p *Platform) translate(act activity) (ev muster.Event, async, ok bool) {
 	default:
 		return muster.Event{}, false, false // conversationUpdate, reactions, typing
 	}
-	if value, isMap := act.Value.(map[string]any); isMap && len(value) > 0 {
+	if act.Value != nil {
+		// A card submit, ours or not: never a message for the timeline.
+		value, _ := act.Value.(map[string]any)
 		action, arg, valid := actionFromValue(value)
 		if !valid {
 			return muster.Event{}, false, false

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/infracloudio/msbotbuilder-go/connector/auth"
-	"github.com/infracloudio/msbotbuilder-go/core"
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster"
@@ -67,11 +65,11 @@ type Config struct {
 // Platform is the Teams platform. It implements bot.Platform and the
 // room, announcement, user lookup and room link capabilities.
 type Platform struct {
-	cfg      Config
-	log      zerolog.Logger
-	adapter  core.Adapter
-	api      *api
-	settings Settings
+	cfg       Config
+	log       zerolog.Logger
+	validator *validator
+	api       *api
+	settings  Settings
 
 	mu         sync.Mutex
 	serviceURL string
@@ -110,12 +108,7 @@ func New(cfg Config, settings Settings, log zerolog.Logger) *Platform {
 		tokens: &tokens{loginURL: cfg.LoginURL, tenant: tenant, appID: cfg.AppID, password: cfg.AppPassword, client: cfg.HTTPClient, now: cfg.Now},
 		client: cfg.HTTPClient, wait: cfg.Wait,
 	}
-	// msbotbuilder-go parses the activities; its token checks are ours
-	// (see validator) and its outbound client is not used (see api).
-	p.adapter = &core.BotFrameworkAdapter{
-		AdapterSetting: core.AdapterSetting{AppID: cfg.AppID, AppPassword: cfg.AppPassword, CredentialProvider: auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword}},
-		TokenValidator: &validator{appID: cfg.AppID, metadataURL: cfg.OpenIDMetadataURL, client: cfg.HTTPClient, now: cfg.Now},
-	}
+	p.validator = &validator{appID: cfg.AppID, metadataURL: cfg.OpenIDMetadataURL, client: cfg.HTTPClient, now: cfg.Now}
 	if cfg.AllowUnauthenticated {
 		p.log.Warn().Msg("TEAMS AUTHENTICATION IS OFF (teams.allow_unauthenticated): anyone who can reach /api/messages can act as any user. Use this only with a local emulator.")
 	}

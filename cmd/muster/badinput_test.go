@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -363,33 +362,23 @@ func TestTeamsBadInput(t *testing.T) {
 	inRoom := func(id string) []byte {
 		return faketeams.Message("29:bob", "Bob", room+";messageid="+id, svc, "", id)
 	}
-	// Known bugs (skipped unless MUSTER_RUN_KNOWN_BUGS=1), all in
-	// bot/teams/inbound.go:
-	//   - the Handler runs msbotbuilder-go's ParseRequest, which decodes
-	//     the body into schema.Activity before checking the token; a body
-	//     that is not JSON, or whose fields have other types than that
-	//     schema's (value is map[string]interface{} there), fails the
-	//     decode and is answered 401 "unauthorized" despite a valid token;
-	//   - translate treats an activity whose value is an empty object (a
-	//     card Action.Submit without data) as a message, and records an
-	//     empty timeline entry when it comes from a war room.
-	decodeBug := "known bug: bot/teams/inbound.go Handler answers 401 to a validly signed body that msbotbuilder-go's schema.Activity cannot decode"
+	// A body is decoded before the token is checked, so a body that is no
+	// activity is a 400, and a card submit of any shape is never recorded
+	// as a message.
 	for _, tc := range []struct {
-		name     string
-		body     []byte
-		token    string // "" for a valid token for the fake's serviceUrl
-		status   int
-		knownBug string
+		name   string
+		body   []byte
+		token  string // "" for a valid token for the fake's serviceUrl
+		status int
 	}{
 		{name: "oversized body", body: bytes.Repeat([]byte("{"), teams.MaxBody+1), status: http.StatusRequestEntityTooLarge},
 		{name: "oversized body without token", body: bytes.Repeat([]byte("{"), teams.MaxBody+1), token: "-", status: http.StatusRequestEntityTooLarge},
-		{name: "body not JSON", body: []byte("type=message&text=hello"), status: http.StatusBadRequest, knownBug: decodeBug},
-		{name: "body truncated JSON", body: inRoom("300")[:40], status: http.StatusBadRequest, knownBug: decodeBug},
-		{name: "text is a number", body: withField(t, inRoom("312"), map[string]any{"text": 12}), status: http.StatusBadRequest, knownBug: decodeBug},
-		{name: "value is a string", body: withField(t, inRoom("301"), map[string]any{"value": "role ic"}), status: http.StatusOK, knownBug: decodeBug},
-		{name: "value is a number", body: withField(t, inRoom("302"), map[string]any{"value": 42}), status: http.StatusOK, knownBug: decodeBug},
-		{name: "value is an empty object", body: withField(t, inRoom("303"), map[string]any{"value": map[string]any{}}), status: http.StatusOK,
-			knownBug: "known bug: bot/teams/inbound.go translate records a card submit with an empty value and no text as an empty timeline entry"},
+		{name: "body not JSON", body: []byte("type=message&text=hello"), status: http.StatusBadRequest},
+		{name: "body truncated JSON", body: inRoom("300")[:40], status: http.StatusBadRequest},
+		{name: "text is a number", body: withField(t, inRoom("312"), map[string]any{"text": 12}), status: http.StatusBadRequest},
+		{name: "value is a string", body: withField(t, inRoom("301"), map[string]any{"value": "role ic"}), status: http.StatusOK},
+		{name: "value is a number", body: withField(t, inRoom("302"), map[string]any{"value": 42}), status: http.StatusOK},
+		{name: "value is an empty object", body: withField(t, inRoom("303"), map[string]any{"value": map[string]any{}}), status: http.StatusOK},
 		{name: "value with an unknown action", body: withField(t, inRoom("304"), map[string]any{"value": map[string]any{"muster": "detonate", "incident": "INC-1"}, "replyToId": "1"}), status: http.StatusOK},
 		{name: "activity type typing", body: withField(t, inRoom("305"), map[string]any{"type": "typing"}), status: http.StatusOK},
 		{name: "activity type conversationUpdate", body: withField(t, inRoom("306"), map[string]any{"type": "conversationUpdate", "text": "declare sev1 Nope"}), status: http.StatusOK},
@@ -400,9 +389,6 @@ func TestTeamsBadInput(t *testing.T) {
 		{name: "serviceUrl claim for an activity pointing elsewhere", body: faketeams.Mention(teamsBot, "Muster", "29:eve", "Eve", generalCh+";messageid=311", "https://evil.example/", "declare sev1 Forged"), status: http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.knownBug != "" && os.Getenv("MUSTER_RUN_KNOWN_BUGS") != "1" {
-				t.Skip(tc.knownBug)
-			}
 			token := tc.token
 			switch token {
 			case "":
