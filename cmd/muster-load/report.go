@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -83,6 +84,7 @@ type check struct {
 	WrittenWithoutAck int     `json:"written_without_ack"` // in the timeline, never acknowledged (allowed)
 	EntriesPerSecond  float64 `json:"entries_per_second"`  // acknowledged messages / phase length
 	TimelineEntries   int     `json:"timeline_entries"`    // all entries of the incidents, any kind
+	StoreMiB          float64 `json:"store_file_mib"`      // the bbolt file's size after the run
 }
 
 type target struct {
@@ -158,12 +160,15 @@ func targets(floor, bot *phase) []target {
 // sent: an acknowledged one must be in its incident's timeline exactly
 // once, any other at most once.
 func verify(ctx context.Context, path string, l *load) (check, error) {
+	var c check
+	if fi, err := os.Stat(path); err == nil {
+		c.StoreMiB = mib(fi.Size())
+	}
 	db, err := store.Open(path)
 	if err != nil {
 		return check{}, err
 	}
 	defer db.Close()
-	var c check
 	texts := make(map[int]map[string]int, len(l.rooms))
 	for _, r := range l.rooms {
 		tl, err := db.Timeline(ctx, r.incident)
@@ -244,9 +249,13 @@ func (r *report) writeText(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
+	if r.Floor != nil {
+		fmt.Fprintf(w, "phases: floor %.1fs, muster %.1fs (shorter than -duration when -max-requests ends it)\n", r.Floor.Seconds, r.Muster.Seconds)
+	}
 	fmt.Fprintf(w, "set-up: %d incidents declared one by one in %.2fs\n", r.Setup.Incidents, r.Setup.Seconds)
 	fmt.Fprintf(w, "timeline: %d messages acknowledged in %.1fs = %.0f entries/s written; the store holds %d entries in all\n",
 		r.Check.Acknowledged, r.Muster.Seconds, r.Check.EntriesPerSecond, r.Check.TimelineEntries)
+	fmt.Fprintf(w, "store: %.1f MiB on disk after the run\n", r.Check.StoreMiB)
 	fmt.Fprintf(w, "muster RSS: %.1f MiB when ready, %.1f MiB highest sampled under load, VmHWM %.1f MiB\n",
 		r.Memory.StartMiB, r.Memory.PeakRSSMiB, r.Memory.HWMMiB)
 	fmt.Fprintf(w, "stop: SIGTERM to exit %.2fs\n", r.StopSeconds)
