@@ -31,6 +31,9 @@ func (c *Console) Update(ctx context.Context, room, id string, msg muster.Messag
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.buttons[room] = msg.Buttons
+	// The menus and the cheat-sheet do not change; printing them again at
+	// every change would bury the conversation.
+	msg.Menus, msg.Footer = nil, ""
 	c.print(fmt.Sprintf("[%s] muster (header updated): ", c.roomLabel(room)), render(msg))
 	return nil
 }
