@@ -36,6 +36,9 @@ type Config struct {
 	RoomDate     bool          // name war rooms by date instead of number
 	Responders   []string      // standing responders invited to every war room
 	NoICAfter    time.Duration // nag once when nobody took the IC role by then; 0 never
+	// Observer is told what happened to incidents, for metrics; nil
+	// tells nobody.
+	Observer Observer
 }
 
 // Bot connects platforms to the commands and the store.
@@ -51,6 +54,9 @@ type Bot struct {
 
 // New returns a bot. Register the platforms before events arrive.
 func New(store Store, cmds *commands.Commands, cfg Config, log zerolog.Logger, now func() time.Time) *Bot {
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	return &Bot{store: store, commands: cmds, cfg: cfg, log: log, now: now, platforms: map[string]Platform{}, started: now()}
 }
 
@@ -156,9 +162,11 @@ func (b *Bot) command(ctx context.Context, ev muster.Event) error {
 	}
 	req, err := b.request(ctx, ev)
 	if err == nil {
+		before := req.Incident // Run replaces it with the incident after the change
 		var out *commands.Outcome
 		out, err = b.commands.Run(ctx, req)
 		if err == nil {
+			b.observe(before, out)
 			b.deliver(ctx, p, ev, req, out)
 			return nil
 		}

@@ -150,6 +150,7 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 		}
 		return fmt.Errorf("send %s reminder of %s: %w", nag, inc.Ref(), err)
 	}
+	b.cfg.Observer.ReminderSent(inc, string(nag))
 	// Confirmed with its timeline entry in one transaction: the timeline
 	// records the reminders that reached people. The context may be
 	// cancelled by a shutdown; the post happened, so this must still land.
