@@ -17,6 +17,7 @@ import (
 func (p *Platform) call(ctx context.Context, method string, fn func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
+		p.cfg.Call(method, result(err))
 		if err == nil {
 			return nil
 		}
@@ -48,6 +49,19 @@ func retryAfter(err error, attempt int) (time.Duration, bool) {
 		return backoff(attempt), true
 	}
 	return 0, false
+}
+
+// result names the outcome of one attempt for the Call hook.
+func result(err error) string {
+	var rl *goslack.RateLimitedError
+	var sc goslack.StatusCodeError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &rl), errors.As(err, &sc) && sc.Code == 429, slackError(err) == "ratelimited":
+		return "rate_limited"
+	}
+	return "error"
 }
 
 // backoff doubles from 500 ms: 0.5 s, 1 s, 2 s, 4 s.

@@ -137,3 +137,42 @@ func TestOverloadRefusedInTime(t *testing.T) {
 		t.Fatalf("answer = %#v", resp)
 	}
 }
+
+func TestCallHook(t *testing.T) {
+	tests := []struct {
+		name    string
+		failure fakeslack.Failure
+		times   int
+		want    []string
+	}{
+		{"ok", fakeslack.Failure{}, 0, []string{"chat.postMessage ok"}},
+		{"rate limited, then ok", fakeslack.Failure{Status: http.StatusTooManyRequests, RetryAfter: 1}, 1, []string{"chat.postMessage rate_limited", "chat.postMessage ok"}},
+		{"ratelimited in the body", fakeslack.Failure{Error: "ratelimited"}, 1, []string{"chat.postMessage rate_limited", "chat.postMessage ok"}},
+		{"server error, then ok", fakeslack.Failure{Status: http.StatusServiceUnavailable}, 1, []string{"chat.postMessage error", "chat.postMessage ok"}},
+		{"a Slack error", fakeslack.Failure{Error: "channel_not_found"}, 1, []string{"chat.postMessage error"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := fakeslack.New()
+			t.Cleanup(fake.Close)
+			fake.AddChannel("C1", "general", false)
+			var calls []string
+			p := New(Config{
+				APIURL: fake.URL(), BotToken: "xoxb-test", SigningSecret: "s",
+				Wait: func(context.Context, time.Duration) error { return nil },
+				Call: func(method, result string) { calls = append(calls, method+" "+result) },
+			}, zerolog.Nop())
+			if err := p.Connect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if tt.times > 0 {
+				fake.Fail("chat.postMessage", tt.times, tt.failure)
+			}
+			p.Post(context.Background(), "C1", muster.Message{Text: "hello"})
+			want := append([]string{"auth.test ok"}, tt.want...)
+			if strings.Join(calls, "; ") != strings.Join(want, "; ") {
+				t.Errorf("calls = %q, want %q", calls, want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	goslack "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/muster-bot/muster/internal/ack"
 	"github.com/muster-bot/muster/internal/body"
 )
 
@@ -22,15 +23,15 @@ const MaxBody = 1 << 20
 // checked against the raw body before anything else is read from it.
 func (p *Platform) Handler(h Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /slack/commands", p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.Handle("POST /slack/commands", ack.Observed("command", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveCommand(w, body, h)
-	}))
-	mux.Handle("POST /slack/interactions", p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	})))
+	mux.Handle("POST /slack/interactions", ack.Observed("interaction", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveInteraction(w, body, h)
-	}))
-	mux.Handle("POST /slack/events", p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	})))
+	mux.Handle("POST /slack/events", ack.Observed("event", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveEvent(w, r, body, h)
-	}))
+	})))
 	return mux
 }
 

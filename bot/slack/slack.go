@@ -49,6 +49,14 @@ type Config struct {
 	// AsyncTimeout bounds the work done after a request is acknowledged
 	// (default 2 minutes).
 	AsyncTimeout time.Duration
+	// Observe, when set, is told of every request acknowledged: its kind
+	// (command, interaction, event), the HTTP status of the
+	// acknowledgement (200 for a Socket Mode ack, 500 for an event left
+	// unacknowledged for Slack to retry) and the time from receipt to it.
+	Observe func(kind string, code int, d time.Duration)
+	// Call, when set, is told of every Web API call attempt: its method
+	// and result (ok, rate_limited or error).
+	Call func(method, result string)
 }
 
 // Platform is the Slack platform. It implements bot.Platform and the
@@ -92,6 +100,12 @@ func New(cfg Config, log zerolog.Logger) *Platform {
 	}
 	if cfg.AsyncTimeout <= 0 {
 		cfg.AsyncTimeout = 2 * time.Minute
+	}
+	if cfg.Observe == nil {
+		cfg.Observe = func(string, int, time.Duration) {}
+	}
+	if cfg.Call == nil {
+		cfg.Call = func(string, string) {}
 	}
 	if cfg.HTTPClient == nil {
 		// Keep as many idle connections to Slack as requests may be worked

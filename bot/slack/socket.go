@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	goslack "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -47,6 +49,8 @@ func (p *Platform) RunSocketMode(ctx context.Context, h Handler) error {
 }
 
 func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event, h Handler, slots chan struct{}) error {
+	start := time.Now() // the real clock, for the Observe hook; cfg.Now is moved by tests
+	acked := func(kind string, code int) { p.cfg.Observe(kind, code, time.Since(start)) }
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		p.log.Info().Msg("connecting to Slack over Socket Mode")
@@ -68,15 +72,18 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 		go func() { // the answer may ride in the ack, which must not hold up the loop
 			defer p.work.Done()
 			p.ack(client, evt.Request, p.runCommand(cmd, h))
+			acked("command", http.StatusOK)
 		}()
 	case socketmode.EventTypeInteractive:
 		ic, _ := evt.Data.(goslack.InteractionCallback)
 		p.ack(client, evt.Request, p.interaction(ic, h))
+		acked("interaction", http.StatusOK)
 	case socketmode.EventTypeEventsAPI:
 		parsed, _ := evt.Data.(slackevents.EventsAPIEvent)
 		ev, ok := p.callback(parsed)
 		if !ok {
 			p.ack(client, evt.Request, nil)
+			acked("event", http.StatusOK)
 			return nil
 		}
 		// Record concurrently, acknowledging each envelope once its entry
@@ -91,9 +98,11 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 			defer func() { <-slots; p.work.Done() }()
 			if err := h.Handle(ctx, ev); err != nil {
 				p.log.Error().Err(err).Str("event_id", ev.ID).Msg("record slack event; Slack will retry")
+				acked("event", http.StatusInternalServerError)
 				return
 			}
 			p.ack(client, evt.Request, nil)
+			acked("event", http.StatusOK)
 		}()
 	}
 	return nil
