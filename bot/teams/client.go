@@ -34,6 +34,7 @@ type tokens struct {
 	password string
 	client   *http.Client
 	now      func() time.Time
+	called   func(method, result string) // told of each call to the login endpoint
 
 	mu    sync.Mutex
 	cache map[string]token // scope → token
@@ -59,9 +60,11 @@ func (t *tokens) get(ctx context.Context, scope string) (string, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := t.client.Do(req)
 	if err != nil {
+		t.called("token", resultError)
 		return "", fmt.Errorf("token for %s: the login endpoint is unreachable: %w", scope, err)
 	}
 	defer resp.Body.Close()
+	t.called("token", statusResult(resp.StatusCode))
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
@@ -90,6 +93,7 @@ type api struct {
 	tokens *tokens
 	client *http.Client
 	wait   func(ctx context.Context, d time.Duration) error
+	called func(method, result string) // told of each call attempt: connector or graph
 }
 
 // statusError is an HTTP error answer, with what the service said.
@@ -146,9 +150,11 @@ func (a *api) once(ctx context.Context, method, endpoint, scope string, body []b
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
+		a.called(service(scope), resultError)
 		return fmt.Errorf("%s %s: %w", method, endpoint, err)
 	}
 	defer resp.Body.Close()
+	a.called(service(scope), statusResult(resp.StatusCode))
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode >= 300 {
 		se := &statusError{Status: resp.StatusCode, Body: string(raw)}
@@ -172,6 +178,31 @@ func (a *api) once(ctx context.Context, method, endpoint, scope string, body []b
 		}
 	}
 	return nil
+}
+
+// Results of a call, for the Call hook.
+const (
+	resultOK          = "ok"
+	resultRateLimited = "rate_limited"
+	resultError       = "error"
+)
+
+func statusResult(status int) string {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return resultRateLimited
+	case status >= 300:
+		return resultError
+	}
+	return resultOK
+}
+
+// service names the service a token's scope is for.
+func service(scope string) string {
+	if scope == graphScope {
+		return "graph"
+	}
+	return "connector"
 }
 
 // createChannel makes a channel in a team through Microsoft Graph. A name

@@ -12,6 +12,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/ack"
 	"github.com/muster-bot/muster/internal/body"
 )
 
@@ -57,7 +58,7 @@ type account struct {
 // the token.
 func (p *Platform) Handler(h Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/messages", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /api/messages", ack.Observed("activity", p.cfg.Observe, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := body.Read(w, r, MaxBody)
 		if !ok {
 			return
@@ -80,7 +81,7 @@ func (p *Platform) Handler(h Handler) http.Handler {
 			}
 		}
 		p.serve(w, r, act, h)
-	})
+	})))
 	return mux
 }
 

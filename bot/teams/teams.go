@@ -60,6 +60,13 @@ type Config struct {
 	HTTPClient           *http.Client
 	Now                  func() time.Time
 	Wait                 func(ctx context.Context, d time.Duration) error
+	// Observe, when set, is told of every activity acknowledged (kind
+	// "activity"): the HTTP status and the time from receipt to it.
+	Observe func(kind string, code int, d time.Duration)
+	// Call, when set, is told of every call attempt to the Bot Connector
+	// ("connector"), Graph ("graph") or the login endpoint ("token") and
+	// its result: ok, rate_limited or error.
+	Call func(method, result string)
 }
 
 // Platform is the Teams platform. It implements bot.Platform and the
@@ -88,6 +95,12 @@ func New(cfg Config, settings Settings, log zerolog.Logger) *Platform {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	if cfg.Observe == nil {
+		cfg.Observe = func(string, int, time.Duration) {}
+	}
+	if cfg.Call == nil {
+		cfg.Call = func(string, string) {}
+	}
 	for _, d := range []struct {
 		v   *string
 		def string
@@ -105,8 +118,8 @@ func New(cfg Config, settings Settings, log zerolog.Logger) *Platform {
 	}
 	p := &Platform{cfg: cfg, log: log.With().Str("platform", Name).Logger(), settings: settings, serviceURL: cfg.ServiceURL, names: map[string]string{}}
 	p.api = &api{
-		tokens: &tokens{loginURL: cfg.LoginURL, tenant: tenant, appID: cfg.AppID, password: cfg.AppPassword, client: cfg.HTTPClient, now: cfg.Now},
-		client: cfg.HTTPClient, wait: cfg.Wait,
+		tokens: &tokens{loginURL: cfg.LoginURL, tenant: tenant, appID: cfg.AppID, password: cfg.AppPassword, client: cfg.HTTPClient, now: cfg.Now, called: cfg.Call},
+		client: cfg.HTTPClient, wait: cfg.Wait, called: cfg.Call,
 	}
 	p.validator = &validator{appID: cfg.AppID, metadataURL: cfg.OpenIDMetadataURL, client: cfg.HTTPClient, now: cfg.Now}
 	if cfg.AllowUnauthenticated {
