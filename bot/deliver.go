@@ -63,7 +63,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
 			room, name = ev.Room, ""
 			b.try(ctx, "report war-room failure", func() error {
-				return p.Reply(ctx, ev, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id: `update %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref())})
+				return p.Reply(ctx, ev, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id (`update %s …`), and since this is no war room, what is said here is not recorded: put key facts in with `note %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref(), inc.Ref())})
 			})
 		}
 	}
