@@ -36,6 +36,7 @@ type Config struct {
 	RoomDate     bool          // name war rooms by date instead of number
 	Responders   []string      // standing responders invited to every war room
 	NoICAfter    time.Duration // nag once when nobody took the IC role by then; 0 never
+	ExportDir    string        // postmortem drafts are also written here; "" for none
 	// Observer is told what happened to incidents, for metrics; nil
 	// tells nobody.
 	Observer Observer

@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -33,6 +36,9 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	}
 	for _, msg := range out.Room {
 		b.try(ctx, "post in the war room", func() error { _, err := p.Post(ctx, room, msg); return err })
+		if msg.File != nil {
+			b.try(ctx, "export the postmortem draft", func() error { return b.export(inc, msg.File) })
+		}
 	}
 	if room != ev.Room && len(out.Room) > 0 && !out.Declared {
 		// Typed outside the war room: confirm to the sender, who would
@@ -229,4 +235,36 @@ func workRoom(inc *muster.Incident) string {
 		return inc.Room
 	}
 	return inc.DeclaredIn
+}
+
+// export writes a postmortem draft to the export directory as
+// INC-<n>-<slug>.md, replacing the previous draft of the incident: written
+// to a temporary file and renamed, so a reader never sees half a draft.
+func (b *Bot) export(inc *muster.Incident, f *muster.File) error {
+	if b.cfg.ExportDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(b.cfg.ExportDir, 0o755); err != nil {
+		return fmt.Errorf("export %s: %w", inc.Ref(), err)
+	}
+	name := inc.Ref()
+	if s := slug(inc.Title); s != "" {
+		name += "-" + s
+	}
+	path := filepath.Join(b.cfg.ExportDir, name+".md")
+	tmp, err := os.CreateTemp(b.cfg.ExportDir, "."+name+"-*.md")
+	if err != nil {
+		return fmt.Errorf("export %s: %w", inc.Ref(), err)
+	}
+	_, werr := tmp.Write(f.Content)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("export %s: %w", inc.Ref(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("export %s: %w", inc.Ref(), err)
+	}
+	return nil
 }

@@ -81,7 +81,8 @@ type WarRoom struct {
 
 // Templates configures the postmortem template.
 type Templates struct {
-	Dir string `yaml:"dir"` // directory whose postmortem.md.tmpl overrides the embedded one
+	Dir       string `yaml:"dir"`        // directory whose postmortem.md.tmpl overrides the embedded one
+	ExportDir string `yaml:"export_dir"` // postmortem drafts are also written here, as INC-<n>-<slug>.md
 }
 
 // Console configures the local REPL platform.

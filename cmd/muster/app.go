@@ -108,6 +108,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		RoomDate:   cfg.WarRoom.Date,
 		Responders: cfg.WarRoom.Responders,
 		NoICAfter:  cfg.Reminders.NoICAfter.Duration,
+		ExportDir:  cfg.Templates.ExportDir,
 		Observer:   m,
 	}, a.log, now)
 	if opts.Console {

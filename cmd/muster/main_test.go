@@ -202,3 +202,24 @@ func TestHealthEndpoints(t *testing.T) {
 		t.Errorf("readyz with the store closed = %d, want 503", resp.StatusCode)
 	}
 }
+
+// TestPostmortemExport: with templates.export_dir set, the draft posted at
+// resolve is also written as INC-<n>-<slug>.md, the same Markdown.
+func TestPostmortemExport(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.Templates.ExportDir = filepath.Join(dir, "postmortems")
+	out := runConsole(t, cfg, "/incident declare sev2 Search is slow\nIndex shard 3 is red\n/incident resolve Shard rebuilt\n", t0)
+	got, err := os.ReadFile(filepath.Join(cfg.Templates.ExportDir, "INC-1-search-is-slow.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# INC-1: Search is slow", "Index shard 3 is red", "Shard rebuilt"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("exported draft lacks %q", want)
+		}
+	}
+	if first, _, _ := strings.Cut(string(got), "\n"); !strings.Contains(out, "│ "+first) {
+		t.Errorf("the exported draft is not the posted one")
+	}
+}
