@@ -361,6 +361,9 @@ func TestShowListStatsHelp(t *testing.T) {
 	e.now = t0.Add(5 * time.Minute)
 	e.must("alice", 1, "ic")
 	e.must("alice", 0, "declare sev2 Search slow")
+	e.must("alice", 2, "action Add a shard alert")
+	e.must("alice", 2, "action Document the rebuild")
+	e.must("alice", 2, "action done 2")
 	e.now = t0.Add(65 * time.Minute)
 	e.must("alice", 1, "resolve")
 
@@ -379,7 +382,7 @@ func TestShowListStatsHelp(t *testing.T) {
 	for _, f := range stats.Fields {
 		all += "\n" + f.Label + ": " + f.Value
 	}
-	for _, want := range []string{"last 7d: 2", "SEV1 1 · SEV2 1 · SEV3 0", "MTTA (time to acknowledge): mean 5m, median 5m (n=1)", "MTTR (time to resolve): mean 1h5m, median 1h5m (n=1)"} {
+	for _, want := range []string{"last 7d: 2", "SEV1 1 · SEV2 1 · SEV3 0", "MTTA (time to acknowledge): mean 5m, median 5m (n=1)", "MTTR (time to resolve): mean 1h5m, median 1h5m (n=1)", "Action items: 1 open of 2"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("stats lack %q:\n%s", want, all)
 		}

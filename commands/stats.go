@@ -29,13 +29,19 @@ func (c *Commands) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	since := c.now().Add(-window)
 	var tta, ttr []time.Duration
 	bySeverity := map[string]int{}
-	count := 0
+	count, actions, openActions := 0, 0, 0
 	for _, inc := range all {
 		if inc.DeclaredAt.Before(since) {
 			continue
 		}
 		count++
 		bySeverity[inc.Severity]++
+		actions += len(inc.Actions)
+		for _, a := range inc.Actions {
+			if !a.Done {
+				openActions++
+			}
+		}
 		if !inc.AcknowledgedAt.IsZero() {
 			tta = append(tta, inc.TimeToAcknowledge())
 		}
@@ -53,6 +59,7 @@ func (c *Commands) stats(ctx context.Context, r *Request) (*Outcome, error) {
 			{Label: "By severity", Value: strings.Join(counts, " · ")},
 			{Label: "MTTA (time to acknowledge)", Value: meanMedian(tta)},
 			{Label: "MTTR (time to resolve)", Value: meanMedian(ttr)},
+			{Label: "Action items", Value: fmt.Sprintf("%d open of %d", openActions, actions)},
 		},
 	}
 	return &Outcome{Reply: msg}, nil
