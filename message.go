@@ -93,3 +93,17 @@ func (m Message) Headline() string {
 	}
 	return ""
 }
+
+// Link returns the neutral link markup, <url|title>, which is also Slack's;
+// other renderers rewrite it with ReplaceLinks.
+func Link(url, title string) string { return "<" + url + "|" + title + ">" }
+
+var linkRE = regexp.MustCompile(`<(https?://[^\s<>|]+)\|([^<>]*)>`)
+
+// ReplaceLinks rewrites every <url|title> in text with f(url, title).
+func ReplaceLinks(text string, f func(url, title string) string) string {
+	return linkRE.ReplaceAllStringFunc(text, func(m string) string {
+		p := linkRE.FindStringSubmatch(m)
+		return f(p[1], p[2])
+	})
+}

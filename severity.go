@@ -51,3 +51,35 @@ func DefaultSeverities() Severities {
 		{Name: "SEV4", Description: "Low: minimal impact, no reminders", WarRoom: true, EscalateAfter: 2},
 	}
 }
+
+// Runbook is a link shown in the war room of matching incidents.
+type Runbook struct {
+	Title      string
+	URL        string
+	Severities []string // matches every severity when empty
+	Keywords   []string // when given, one must appear in the title
+}
+
+// Matches reports whether the runbook applies to an incident of severity
+// sev titled title.
+func (r Runbook) Matches(sev, title string) bool {
+	if len(r.Severities) > 0 {
+		found := false
+		for _, s := range r.Severities {
+			found = found || strings.EqualFold(s, sev)
+		}
+		if !found {
+			return false
+		}
+	}
+	if len(r.Keywords) == 0 {
+		return true
+	}
+	lower := strings.ToLower(title)
+	for _, k := range r.Keywords {
+		if k != "" && strings.Contains(lower, strings.ToLower(k)) {
+			return true
+		}
+	}
+	return false
+}

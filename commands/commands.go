@@ -33,6 +33,7 @@ type Config struct {
 	Severities      muster.Severities
 	DefaultSeverity string
 	Roles           muster.Roles
+	Runbooks        []muster.Runbook // linked from the header of matching incidents
 }
 
 // Commands runs incident commands against a store.

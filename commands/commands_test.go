@@ -466,3 +466,25 @@ func TestPrivateIncidentsStayPrivate(t *testing.T) {
 		t.Errorf("show for the declarer: %+v", out.Reply)
 	}
 }
+
+func TestRunbooksInTheHeader(t *testing.T) {
+	e := newEnv(t)
+	e.cmds = commands.New(e.db, nil, commands.Config{
+		Severities: muster.DefaultSeverities(), DefaultSeverity: "SEV3", Roles: muster.DefaultRoles(),
+		Runbooks: []muster.Runbook{
+			{Title: "Checkout runbook", URL: "https://wiki.example.com/checkout", Keywords: []string{"checkout", "payment"}},
+			{Title: "SEV1 playbook", URL: "https://wiki.example.com/sev1", Severities: []string{"sev1"}},
+			{Title: "Search runbook", URL: "https://wiki.example.com/search", Keywords: []string{"search"}},
+		},
+	}, func() time.Time { return e.now })
+	out := e.must("alice", 0, "declare sev1 Checkout is returning 500s")
+	var runbooks string
+	for _, f := range e.cmds.Header(out.Incident).Fields {
+		if f.Label == "Runbooks" {
+			runbooks = f.Value
+		}
+	}
+	if runbooks != "<https://wiki.example.com/checkout|Checkout runbook> · <https://wiki.example.com/sev1|SEV1 playbook>" {
+		t.Errorf("runbooks field = %q", runbooks)
+	}
+}

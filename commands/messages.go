@@ -77,6 +77,15 @@ func (c *Commands) Summary(inc *muster.Incident) muster.Message {
 	if !inc.Open() {
 		msg.Fields = append(msg.Fields, muster.Field{Label: "Resolved", Value: fmt.Sprintf("%s, after %s", clock(inc.ResolvedAt), muster.FormatDuration(inc.TimeToResolve()))})
 	}
+	var links []string
+	for _, rb := range c.cfg.Runbooks {
+		if rb.Matches(inc.Severity, inc.Title) {
+			links = append(links, muster.Link(rb.URL, rb.Title))
+		}
+	}
+	if len(links) > 0 {
+		msg.Fields = append(msg.Fields, muster.Field{Label: "Runbooks", Value: strings.Join(links, " · ")})
+	}
 	if open := openActions(inc); open > 0 {
 		msg.Fields = append(msg.Fields, muster.Field{Label: "Action items", Value: fmt.Sprintf("%d open of %d", open, len(inc.Actions))})
 	}

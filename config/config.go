@@ -26,6 +26,7 @@ type Config struct {
 	Roles           []Role     `yaml:"roles"`
 	Reminders       Reminders  `yaml:"reminders"`
 	WarRoom         WarRoom    `yaml:"war_room"`
+	Runbooks        []Runbook  `yaml:"runbooks"`
 	Templates       Templates  `yaml:"templates"`
 	Console         Console    `yaml:"console"`
 	Slack           Slack      `yaml:"slack"`
@@ -77,6 +78,25 @@ type WarRoom struct {
 	Prefix     string   `yaml:"prefix"`     // default "inc"
 	Date       bool     `yaml:"date"`       // inc-2026-11-22-slug instead of inc-42-slug
 	Responders []string `yaml:"responders"` // standing responders invited to every war room
+}
+
+// Runbook is a link the war-room header shows for matching incidents: of
+// one of Severities (all when empty) and, when Keywords are given, with one
+// of them in the title (case-insensitive).
+type Runbook struct {
+	Title      string   `yaml:"title"`
+	URL        string   `yaml:"url"`
+	Severities []string `yaml:"severities"`
+	Keywords   []string `yaml:"keywords"`
+}
+
+// RunbookList converts the runbooks for the commands.
+func (c *Config) RunbookList() []muster.Runbook {
+	var out []muster.Runbook
+	for _, rb := range c.Runbooks {
+		out = append(out, muster.Runbook{Title: rb.Title, URL: rb.URL, Severities: rb.Severities, Keywords: rb.Keywords})
+	}
+	return out
 }
 
 // Templates configures the postmortem template.

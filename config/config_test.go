@@ -309,3 +309,21 @@ func TestMarshalRoundTrip(t *testing.T) {
 		t.Errorf("round trip changed the config:\n%s\ngot  %+v\nwant %+v", out, back, c)
 	}
 }
+
+func TestRunbooks(t *testing.T) {
+	good := "runbooks:\n  - title: Checkout runbook\n    url: https://wiki.example.com/checkout\n    severities: [sev1, SEV2]\n    keywords: [checkout]\n"
+	cfg, err := config.Parse([]byte(good), "m.yaml", nil)
+	if err != nil {
+		t.Fatalf("good runbooks: %v", err)
+	}
+	if rb := cfg.RunbookList(); len(rb) != 1 || !rb[0].Matches("SEV1", "Checkout down") || rb[0].Matches("SEV3", "Checkout down") || rb[0].Matches("SEV1", "Search down") {
+		t.Errorf("runbooks = %+v", rb)
+	}
+	bad := "runbooks:\n  - title: \"\"\n    url: wiki/checkout\n    severities: [sev9]\n"
+	_, err = config.Parse([]byte(bad), "m.yaml", nil)
+	for _, want := range []string{"runbooks[0].title", "runbooks[0].url", `runbooks[0].severities[0]: "sev9" is not a configured severity`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad runbooks: %v, want %q", err, want)
+		}
+	}
+}

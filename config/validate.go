@@ -42,7 +42,23 @@ func validate(c *Config, r *report) {
 	validateRoles(c, r)
 	checkPrefix(r, "war_room.prefix", c.WarRoom.Prefix)
 	nonEmpty(r, "war_room.responders", c.WarRoom.Responders)
+	validateRunbooks(c, r)
 	validatePlatforms(c, r)
+}
+
+func validateRunbooks(c *Config, r *report) {
+	for i, rb := range c.Runbooks {
+		path := fmt.Sprintf("runbooks[%d]", i)
+		if strings.TrimSpace(rb.Title) == "" {
+			r.addf(path+".title", "must not be empty; it is the link's text")
+		}
+		checkURL(r, path+".url", rb.URL, "https://wiki.example.com/runbooks/checkout")
+		for j, name := range rb.Severities {
+			if _, _, ok := c.SeverityLadder().Find(name); !ok {
+				r.addf(fmt.Sprintf("%s.severities[%d]", path, j), "%q is not a configured severity (choose from %s)", name, strings.Join(c.SeverityLadder().Names(), ", "))
+			}
+		}
+	}
 }
 
 func oneOf(r *report, path string, v *string, choices ...string) {

@@ -56,8 +56,10 @@ func render(m muster.Message) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// mentions shows <@alex> as @alex, the way console users type names.
+// mentions shows <@alex> as @alex, the way console users type names, and
+// links as "title (url)".
 func mentions(s string) string {
+	s = muster.ReplaceLinks(s, func(url, title string) string { return title + " (" + url + ")" })
 	return muster.ReplaceMentions(s, func(id string) string { return "@" + id })
 }
 

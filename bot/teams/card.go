@@ -96,12 +96,12 @@ func card(m muster.Message, mention func(id string) string) (summary string, con
 	plainMention := func(id string) string { return cardStripAt(mention(id)) }
 	p := cardParts{
 		title:  cardClip(cardLines(muster.ReplaceMentions(m.Title, mention)), cardMaxTitle, cardTruncated),
-		text:   cardLines(muster.ReplaceMentions(m.Text, mention)),
-		footer: cardClip(cardLines(muster.ReplaceMentions(m.Footer, mention)), cardMaxFooter, cardTruncated),
+		text:   cardLines(muster.ReplaceMentions(cardLinks(m.Text), mention)),
+		footer: cardClip(cardLines(muster.ReplaceMentions(cardLinks(m.Footer), mention)), cardMaxFooter, cardTruncated),
 	}
 	for _, f := range m.Fields {
 		title := cardClip(strings.Join(strings.Fields(muster.ReplaceMentions(f.Label, plainMention)), " "), cardMaxFactTitle, cardTruncated)
-		value := cardClip(cardLines(muster.ReplaceMentions(f.Value, mention)), cardMaxFactValue, cardTruncated)
+		value := cardClip(cardLines(muster.ReplaceMentions(cardLinks(f.Value), mention)), cardMaxFactValue, cardTruncated)
 		if title == "" && value == "" {
 			continue
 		}
@@ -414,4 +414,10 @@ func cardCut(s string, n int) string {
 // cardStripAt turns "<at>Name</at>" into "Name".
 func cardStripAt(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "<at>", ""), "</at>", "")
+}
+
+// cardLinks writes links as Markdown, which Teams' TextBlocks and facts
+// render.
+func cardLinks(s string) string {
+	return muster.ReplaceLinks(s, func(url, title string) string { return "[" + title + "](" + url + ")" })
 }

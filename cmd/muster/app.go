@@ -97,6 +97,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Severities:      cfg.SeverityLadder(),
 		DefaultSeverity: cfg.DefaultSeverity,
 		Roles:           cfg.RoleList(),
+		Runbooks:        cfg.RunbookList(),
 	}, now)
 	a.bot = bot.New(db, cmds, bot.Config{
 		Severities: cfg.SeverityLadder(),
