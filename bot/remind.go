@@ -119,7 +119,7 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 			inc.Reminder.Missed = max(inc.Reminder.Missed-1, 0)
 			before.Missed = inc.Reminder.Missed
 		}
-		entry = claim(inc, sev, nag, now)
+		entry = Claim(inc, sev, nag, now)
 		inc.Reminder.Pending, inc.Reminder.PendingAt = string(nag), now
 		return nil, nil
 	})
@@ -168,9 +168,10 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 
 var errAlreadySent = errors.New("reminder already sent")
 
-// claim marks a reminder sent in the incident's state and returns the
-// timeline entry to record once it has been delivered.
-func claim(inc *muster.Incident, sev muster.Severity, nag Nag, now time.Time) muster.Entry {
+// Claim marks a reminder sent in the incident's state and returns the
+// timeline entry to record once it has been delivered. It is exported for
+// `muster simulate`, which replays the same logic on paper.
+func Claim(inc *muster.Incident, sev muster.Severity, nag Nag, now time.Time) muster.Entry {
 	if nag == NagNoIC {
 		inc.Reminder.NoICNagged = true
 		return muster.Entry{Kind: muster.EntryReminder, At: now, Text: fmt.Sprintf("Reminded: no Incident Commander after %s", muster.FormatDuration(now.Sub(inc.DeclaredAt)))}

@@ -25,6 +25,8 @@ Commands:
   console       start the local console even when credentials are configured
   serve         serve on the configured chat platforms
   check-config  validate the configuration and exit
+  simulate      print who would be reminded or escalated when, e.g.
+                muster simulate --severity sev1 --for 3h --updates 0:20,1:10
 
 Flags:
 `
@@ -66,6 +68,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cfg.Log.Format = *logFormat
 	}
 	mode := flags.Arg(0)
+	if mode == "simulate" {
+		return simulate(cfg, flags.Args()[1:], stdout, stderr)
+	}
 	if flags.NArg() > 1 {
 		fmt.Fprintf(stderr, "muster: one command at a time, got %q\n", flags.Args())
 		return 2

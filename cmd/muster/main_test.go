@@ -223,3 +223,35 @@ func TestPostmortemExport(t *testing.T) {
 		t.Errorf("the exported draft is not the posted one")
 	}
 }
+
+// TestSimulate: the dry run of the default SEV1 cadence, compared with its
+// golden file (go test ./cmd/muster -run TestSimulate -update).
+func TestSimulate(t *testing.T) {
+	golden, err := filepath.Abs(filepath.Join("testdata", "simulate.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir()) // no config file is read from the working directory
+	var out, errs bytes.Buffer
+	code := run(context.Background(), []string{"simulate", "--severity", "sev1", "--for", "3h", "--updates", "0:20,1:10", "--ic-after", "7m"}, strings.NewReader(""), &out, &errs, func(string) string { return "" })
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read %s (create it with -update): %v", golden, err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("simulation differs from %s:\n%s", golden, out.String())
+	}
+	for _, bad := range [][]string{{"simulate", "--severity", "sev9"}, {"simulate", "--updates", "1:99"}, {"simulate", "--for", "-1h"}} {
+		if code := run(context.Background(), bad, strings.NewReader(""), &out, &errs, func(string) string { return "" }); code != 2 {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+}
