@@ -16,6 +16,8 @@ type Severity struct {
 	// EscalateAfter is how many consecutive reminders may go unanswered
 	// before the next one escalates to the IC and the announcement channel.
 	EscalateAfter int
+	// Hours, when set, hold the update reminders outside working hours.
+	Hours *WorkingHours
 }
 
 // Severities is the ordered ladder, most severe first.

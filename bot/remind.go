@@ -45,7 +45,7 @@ func Due(inc *muster.Incident, sev muster.Severity, noICAfter time.Duration, now
 
 // NextUpdateDue is when the next update reminder comes due: one cadence
 // after the later of the last update and the last reminder, or when a
-// snooze ends. A severity change moves it at once, since the cadence is
+// snooze ends, held to the severity's working hours if it has any. A severity change moves it at once, since the cadence is
 // read from the current severity.
 func NextUpdateDue(inc *muster.Incident, sev muster.Severity) (time.Time, bool) {
 	if !inc.Open() || sev.UpdateEvery <= 0 {
@@ -59,7 +59,7 @@ func NextUpdateDue(inc *muster.Incident, sev muster.Severity) (time.Time, bool) 
 	if inc.Reminder.SnoozedUntil.After(due) {
 		due = inc.Reminder.SnoozedUntil
 	}
-	return due, true
+	return sev.Hours.NextOpen(due), true
 }
 
 func escalateAfter(sev muster.Severity) int {

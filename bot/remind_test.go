@@ -544,3 +544,34 @@ func TestPendingReminderOfThisProcessIsNotRepeated(t *testing.T) {
 	h.mustTick(31 * time.Minute)
 	wantNags(t, h, inc.Room, "⏰", 0, "while this process's post is under way")
 }
+
+// TestRemindersWaitForWorkingHours: a reminder due on Friday evening
+// waits for Monday morning; one due within the hours is sent on time.
+func TestRemindersWaitForWorkingHours(t *testing.T) {
+	t.Parallel()
+	hours := &muster.WorkingHours{Start: 9 * time.Hour, End: 18 * time.Hour}
+	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday} {
+		hours.Days[d] = true
+	}
+	sev := muster.Severity{Name: "SEV3", UpdateEvery: 4 * time.Hour, EscalateAfter: 2, Hours: hours}
+	friday := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)
+	inc, _, err := muster.NewIncident("Search slow", sev, false, "alice", friday)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc.Roles = map[string]string{muster.RoleIC: "alice"}
+	monday := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	if due, _ := bot.NextUpdateDue(inc, sev); !due.Equal(monday) {
+		t.Errorf("next update due %s, want Monday 09:00", due)
+	}
+	if nags := bot.Due(inc, sev, 0, friday.Add(5*time.Hour)); len(nags) != 0 {
+		t.Errorf("Friday 21:00: %v, want nothing", nags)
+	}
+	if nags := bot.Due(inc, sev, 0, monday); len(nags) != 1 || nags[0] != bot.NagUpdate {
+		t.Errorf("Monday 09:00: %v, want one update reminder", nags)
+	}
+	inc.Reminder.LastUpdate = monday.Add(time.Hour) // 10:00 → due 14:00, within the hours
+	if due, _ := bot.NextUpdateDue(inc, sev); !due.Equal(monday.Add(5 * time.Hour)) {
+		t.Errorf("due %s, want Monday 14:00", due)
+	}
+}

@@ -72,6 +72,7 @@ func (c *Commands) Summary(inc *muster.Incident) muster.Message {
 		if inc.Reminder.SnoozedUntil.After(due) {
 			due = inc.Reminder.SnoozedUntil
 		}
+		due = sev.Hours.NextOpen(due) // reminders wait for working hours
 		msg.Fields = append(msg.Fields, muster.Field{Label: "Next update due", Value: fmt.Sprintf("%s (every %s)", clock(due), muster.FormatDuration(sev.UpdateEvery))})
 	}
 	if !inc.Open() {

@@ -8,6 +8,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/muster-bot/muster"
@@ -58,6 +59,17 @@ type Severity struct {
 	Notify        []string `yaml:"notify"`
 	WarRoom       *bool    `yaml:"war_room"`       // nil in the file means true; Parse fills it in
 	EscalateAfter int      `yaml:"escalate_after"` // default 2
+	// WorkingHours, when given, hold this severity's update reminders
+	// outside them; none by default.
+	WorkingHours *WorkingHours `yaml:"working_hours"`
+}
+
+// WorkingHours is when a severity's reminders may be sent.
+type WorkingHours struct {
+	Start    string   `yaml:"start"`    // "09:00"
+	End      string   `yaml:"end"`      // "18:00"
+	Days     []string `yaml:"days"`     // mon … sun; empty means every day
+	Timezone string   `yaml:"timezone"` // IANA name, default UTC
 }
 
 // Role is one responder role as written in the file. Short defaults to Name.
@@ -233,6 +245,7 @@ func (c *Config) SeverityLadder() muster.Severities {
 			Notify:        append([]string(nil), s.Notify...),
 			WarRoom:       s.WarRoom == nil || *s.WarRoom,
 			EscalateAfter: s.EscalateAfter,
+			Hours:         s.WorkingHours.hours(),
 		}
 	}
 	return ladder
@@ -276,3 +289,31 @@ func (c *Config) SlackChannelPrefix() string {
 
 // TeamsEnabled reports whether Teams is configured (TEAMS_APP_ID is set).
 func (c *Config) TeamsEnabled() bool { return c.Teams.AppID != "" }
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// hours converts validated working hours; nil stays nil.
+func (w *WorkingHours) hours() *muster.WorkingHours {
+	if w == nil {
+		return nil
+	}
+	start, _ := clockTime(w.Start)
+	end, _ := clockTime(w.End)
+	h := &muster.WorkingHours{Start: start, End: end, Location: time.UTC}
+	if loc, err := time.LoadLocation(w.Timezone); err == nil && w.Timezone != "" {
+		h.Location = loc
+	}
+	for _, d := range w.Days {
+		h.Days[weekdays[strings.ToLower(d)]] = true
+	}
+	return h
+}
+
+// clockTime reads "09:00" as the time since midnight.
+func clockTime(s string) (time.Duration, bool) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, true
+}

@@ -327,3 +327,22 @@ func TestRunbooks(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkingHours(t *testing.T) {
+	good := "severities:\n  - name: SEV3\n    update_every: 4h\n    working_hours:\n      start: \"09:00\"\n      end: \"18:00\"\n      days: [mon, Fri]\n      timezone: Europe/Berlin\n"
+	cfg, err := config.Parse([]byte(good), "m.yaml", nil)
+	if err != nil {
+		t.Fatalf("good working hours: %v", err)
+	}
+	h := cfg.SeverityLadder()[0].Hours
+	if h == nil || h.Start != 9*time.Hour || h.End != 18*time.Hour || !h.Days[time.Monday] || !h.Days[time.Friday] || h.Days[time.Sunday] || h.Location.String() != "Europe/Berlin" {
+		t.Fatalf("hours = %+v", h)
+	}
+	bad := "severities:\n  - name: SEV3\n    working_hours:\n      start: \"9am\"\n      end: \"08:00\"\n      days: [someday]\n      timezone: Mars/Olympus\n"
+	_, err = config.Parse([]byte(bad), "m.yaml", nil)
+	for _, want := range []string{"working_hours.start", "working_hours.days[0]", "working_hours.timezone"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad working hours: %v, want %q", err, want)
+		}
+	}
+}

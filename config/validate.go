@@ -121,6 +121,7 @@ func validateSeverities(c *Config, r *report) {
 			first[strings.ToLower(s.Name)] = i
 		}
 		nonNegative(r, p+".update_every", s.UpdateEvery, "leave it empty for no reminders")
+		validateHours(r, p+".working_hours", s.WorkingHours)
 		if s.EscalateAfter < 1 {
 			r.addf(p+".escalate_after", "is %d; it must be at least 1 (default 2)", s.EscalateAfter)
 		}
@@ -257,4 +258,31 @@ func checkURL(r *report, path, s, example string) bool {
 		return false
 	}
 	return true
+}
+
+func validateHours(r *report, path string, w *WorkingHours) {
+	if w == nil {
+		return
+	}
+	start, okStart := clockTime(w.Start)
+	end, okEnd := clockTime(w.End)
+	if !okStart {
+		r.addf(path+".start", "%q is not a time of day such as 09:00", w.Start)
+	}
+	if !okEnd {
+		r.addf(path+".end", "%q is not a time of day such as 18:00", w.End)
+	}
+	if okStart && okEnd && start >= end {
+		r.addf(path+".end", "%s is not after the start, %s", w.End, w.Start)
+	}
+	for i, d := range w.Days {
+		if _, ok := weekdays[strings.ToLower(d)]; !ok {
+			r.addf(fmt.Sprintf("%s.days[%d]", path, i), "%q is not a day; use mon, tue, wed, thu, fri, sat, sun", d)
+		}
+	}
+	if w.Timezone != "" {
+		if _, err := time.LoadLocation(w.Timezone); err != nil {
+			r.addf(path+".timezone", "%q is not a time zone such as Europe/Berlin or America/New_York", w.Timezone)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // time zones for working hours, also in a container without them
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/commands"
