@@ -24,7 +24,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		out.Incident = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
 	}
 	if out.Reply != nil {
-		b.try(ctx, "reply privately", func() error { return p.Reply(ctx, ev, *out.Reply) })
+		b.try(out.Incident, "reply privately", func() error { return p.Reply(ctx, ev, *out.Reply) })
 	}
 	inc := out.Incident
 	if inc == nil {
@@ -35,16 +35,16 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		room = ev.Room
 	}
 	for _, msg := range out.Room {
-		b.try(ctx, "post in the war room", func() error { _, err := p.Post(ctx, room, msg); return err })
+		b.try(inc, "post in the war room", func() error { _, err := p.Post(ctx, room, msg); return err })
 		if msg.File != nil {
-			b.try(ctx, "export the postmortem draft", func() error { return b.export(inc, msg.File) })
+			b.try(inc, "export the postmortem draft", func() error { return b.export(inc, msg.File) })
 		}
 	}
 	if room != ev.Room && len(out.Room) > 0 && !out.Declared {
 		// Typed outside the war room: confirm to the sender, who would
 		// otherwise see nothing happen.
 		done := fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
-		b.try(ctx, "confirm privately", func() error { return p.Reply(ctx, ev, muster.Message{Text: done}) })
+		b.try(inc, "confirm privately", func() error { return p.Reply(ctx, ev, muster.Message{Text: done}) })
 	}
 	if out.Header && !out.Declared {
 		b.refreshHeader(ctx, p, inc)
@@ -68,7 +68,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 		if room, name, err = b.createRoom(ctx, creator, ev.Platform, inc); err != nil {
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
 			room, name = ev.Room, ""
-			b.try(ctx, "report war-room failure", func() error {
+			b.try(inc, "report war-room failure", func() error {
 				return p.Reply(ctx, ev, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id (`update %s …`), and since this is no war room, what is said here is not recorded: put key facts in with `note %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref(), inc.Ref())})
 			})
 		}
@@ -114,7 +114,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 	}
 	if warRoom {
 		text := fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, b.link(p, inc))
-		b.try(ctx, "tell the declarer", func() error { return p.Reply(ctx, ev, muster.Message{Text: text}) })
+		b.try(inc, "tell the declarer", func() error { return p.Reply(ctx, ev, muster.Message{Text: text}) })
 	}
 	return inc
 }
@@ -155,7 +155,7 @@ func (b *Bot) invite(ctx context.Context, p Platform, inc *muster.Incident, peop
 	}
 	if err := inviter.Invite(ctx, inc.Room, unique); err != nil {
 		b.log.Warn().Err(err).Str("incident", inc.Ref()).Msg("invite responders")
-		b.try(ctx, "report invite failure", func() error {
+		b.try(inc, "report invite failure", func() error {
 			_, err := p.Post(ctx, inc.Room, muster.Message{Text: "⚠️ Could not invite everyone: " + muster.ErrorMessage(err)})
 			return err
 		})
@@ -165,7 +165,7 @@ func (b *Bot) invite(ctx context.Context, p Platform, inc *muster.Incident, peop
 // refreshHeader redraws the header message and the topic in place.
 func (b *Bot) refreshHeader(ctx context.Context, p Platform, inc *muster.Incident) {
 	if room := workRoom(inc); inc.Header != "" && room != "" {
-		b.try(ctx, "update the header", func() error { return p.Update(ctx, room, inc.Header, b.commands.Header(inc)) })
+		b.try(inc, "update the header", func() error { return p.Update(ctx, room, inc.Header, b.commands.Header(inc)) })
 	}
 	b.setTopic(ctx, p, inc)
 }
@@ -180,7 +180,7 @@ func (b *Bot) setTopic(ctx context.Context, p Platform, inc *muster.Incident) {
 		ic = "IC " + muster.Mention(holder)
 	}
 	topic := fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
-	b.try(ctx, "set the topic", func() error { return t.SetTopic(ctx, inc.Room, topic) })
+	b.try(inc, "set the topic", func() error { return t.SetTopic(ctx, inc.Room, topic) })
 }
 
 // announce posts to the stakeholders' room, threaded under the incident's
@@ -191,7 +191,7 @@ func (b *Bot) announce(ctx context.Context, p Platform, inc *muster.Incident, ms
 		return
 	}
 	msg.Thread = inc.Announcement
-	b.try(ctx, "announce", func() error { _, err := p.Post(ctx, room, msg); return err })
+	b.try(inc, "announce", func() error { _, err := p.Post(ctx, room, msg); return err })
 }
 
 func (b *Bot) announceRoom(p Platform, inc *muster.Incident) string {
@@ -212,10 +212,15 @@ func (b *Bot) link(p Platform, inc *muster.Incident) string {
 	return inc.Ref()
 }
 
-// try runs one delivery step and logs its failure.
-func (b *Bot) try(ctx context.Context, what string, step func() error) {
+// try runs one delivery step and logs its failure with the incident, so
+// an operator can follow one incident through the log.
+func (b *Bot) try(inc *muster.Incident, what string, step func() error) {
 	if err := step(); err != nil {
-		b.log.Warn().Err(err).Msg(what)
+		ev := b.log.Warn().Err(err)
+		if inc != nil {
+			ev = ev.Str("incident", inc.Ref())
+		}
+		ev.Msg(what)
 	}
 }
 
