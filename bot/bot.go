@@ -175,6 +175,9 @@ func (b *Bot) command(ctx context.Context, ev muster.Event) error {
 	if muster.ErrorCode(err) == muster.EINTERNAL {
 		b.log.Error().Err(err).Str("platform", ev.Platform).Str("user", ev.User).Msg("command failed")
 	}
+	if ev.User == "" { // raised by alerting, not a person: nobody to answer
+		return err
+	}
 	if perr := p.Reply(ctx, ev, muster.Message{Text: "⚠️ " + muster.ErrorMessage(err)}); perr != nil {
 		return errors.Join(err, fmt.Errorf("reply to %s: %w", ev.User, perr))
 	}

@@ -23,7 +23,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	if out.Declared {
 		out.Incident = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
 	}
-	if out.Reply != nil {
+	if out.Reply != nil && ev.User != "" {
 		b.try(out.Incident, "reply privately", func() error { return p.Reply(ctx, ev, *out.Reply) })
 	}
 	inc := out.Incident
@@ -40,7 +40,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 			b.try(inc, "export the postmortem draft", func() error { return b.export(inc, msg.File) })
 		}
 	}
-	if room != ev.Room && len(out.Room) > 0 && !out.Declared {
+	if room != ev.Room && len(out.Room) > 0 && !out.Declared && ev.User != "" {
 		// Typed outside the war room: confirm to the sender, who would
 		// otherwise see nothing happen.
 		done := fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
@@ -69,6 +69,9 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
 			room, name = ev.Room, ""
 			b.try(inc, "report war-room failure", func() error {
+				if ev.User == "" {
+					return nil // raised by alerting: the log above is the report
+				}
 				return p.Reply(ctx, ev, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id (`update %s …`), and since this is no war room, what is said here is not recorded: put key facts in with `note %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref(), inc.Ref())})
 			})
 		}
@@ -112,7 +115,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 			inc = updated
 		}
 	}
-	if warRoom {
+	if warRoom && ev.User != "" {
 		text := fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, b.link(p, inc))
 		b.try(inc, "tell the declarer", func() error { return p.Reply(ctx, ev, muster.Message{Text: text}) })
 	}

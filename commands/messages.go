@@ -66,7 +66,7 @@ func (c *Commands) Summary(inc *muster.Incident) muster.Message {
 		}
 		msg.Fields = append(msg.Fields, muster.Field{Label: role.Name, Value: value})
 	}
-	msg.Fields = append(msg.Fields, muster.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", clock(inc.DeclaredAt), muster.Mention(inc.Declarer))})
+	msg.Fields = append(msg.Fields, muster.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", clock(inc.DeclaredAt), declarer(inc))})
 	if inc.Open() && sev.UpdateEvery > 0 {
 		due := inc.Reminder.LastUpdate.Add(sev.UpdateEvery)
 		if inc.Reminder.SnoozedUntil.After(due) {
@@ -99,7 +99,7 @@ func (c *Commands) Announcement(inc *muster.Incident, room string) muster.Messag
 	sev, _ := c.severity(inc.Severity)
 	msg := muster.Message{
 		Title: fmt.Sprintf("🚨 %s · %s — %s", inc.Ref(), inc.Severity, inc.Title),
-		Text:  fmt.Sprintf("Declared by %s. %s", muster.Mention(inc.Declarer), sev.Description),
+		Text:  fmt.Sprintf("Declared by %s. %s", declarer(inc), sev.Description),
 	}
 	if room != "" {
 		msg.Fields = []muster.Field{{Label: "War room", Value: room}}
@@ -120,3 +120,12 @@ func openActions(inc *muster.Incident) int {
 
 // clock shows a time the same way for everyone in every room: UTC.
 func clock(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// declarer names who declared: a person, or an alert for incidents that
+// alerting opened.
+func declarer(inc *muster.Incident) string {
+	if inc.Declarer == "" {
+		return "an alert"
+	}
+	return muster.Mention(inc.Declarer)
+}

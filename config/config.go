@@ -19,19 +19,20 @@ import (
 // fields tagged secret are hidden by Redacted. Secrets have yaml:"-": they
 // never come from, or go to, a file.
 type Config struct {
-	Log             Log        `yaml:"log"`
-	HTTP            HTTP       `yaml:"http"`
-	Store           Store      `yaml:"store"`
-	DefaultSeverity string     `yaml:"default_severity"`
-	Severities      []Severity `yaml:"severities"`
-	Roles           []Role     `yaml:"roles"`
-	Reminders       Reminders  `yaml:"reminders"`
-	WarRoom         WarRoom    `yaml:"war_room"`
-	Runbooks        []Runbook  `yaml:"runbooks"`
-	Templates       Templates  `yaml:"templates"`
-	Console         Console    `yaml:"console"`
-	Slack           Slack      `yaml:"slack"`
-	Teams           Teams      `yaml:"teams"`
+	Log             Log          `yaml:"log"`
+	HTTP            HTTP         `yaml:"http"`
+	Store           Store        `yaml:"store"`
+	DefaultSeverity string       `yaml:"default_severity"`
+	Severities      []Severity   `yaml:"severities"`
+	Roles           []Role       `yaml:"roles"`
+	Reminders       Reminders    `yaml:"reminders"`
+	WarRoom         WarRoom      `yaml:"war_room"`
+	Runbooks        []Runbook    `yaml:"runbooks"`
+	Alertmanager    Alertmanager `yaml:"alertmanager"`
+	Templates       Templates    `yaml:"templates"`
+	Console         Console      `yaml:"console"`
+	Slack           Slack        `yaml:"slack"`
+	Teams           Teams        `yaml:"teams"`
 }
 
 // Log configures zerolog.
@@ -90,6 +91,23 @@ type WarRoom struct {
 	Prefix     string   `yaml:"prefix"`     // default "inc"
 	Date       bool     `yaml:"date"`       // inc-2026-11-22-slug instead of inc-42-slug
 	Responders []string `yaml:"responders"` // standing responders invited to every war room
+}
+
+// Alertmanager configures POST /hooks/alertmanager, which declares an
+// incident for a firing alert group. It is enabled by ALERTMANAGER_TOKEN,
+// the bearer token Alertmanager must send.
+type Alertmanager struct {
+	Platform      string          `yaml:"platform"`       // where incidents are declared: slack or teams
+	Room          string          `yaml:"room"`           // the channel they are declared from
+	SeverityLabel string          `yaml:"severity_label"` // default "severity"
+	Severities    []AlertSeverity `yaml:"severities"`     // label value → severity
+	Token         string          `yaml:"-" env:"ALERTMANAGER_TOKEN" secret:"true"`
+}
+
+// AlertSeverity maps a value of the severity label to a severity.
+type AlertSeverity struct {
+	Label    string `yaml:"label"`    // e.g. critical
+	Severity string `yaml:"severity"` // e.g. SEV1
 }
 
 // Runbook is a link the war-room header shows for matching incidents: of
@@ -161,6 +179,7 @@ func Default() *Config {
 		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}},
 		WarRoom:         WarRoom{Prefix: "inc"},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
+		Alertmanager:    Alertmanager{SeverityLabel: "severity"},
 		Teams: Teams{
 			GraphURL:          "https://graph.microsoft.com/v1.0",
 			LoginURL:          "https://login.microsoftonline.com",

@@ -298,7 +298,7 @@ func TestLoadChecksTemplatesDir(t *testing.T) {
 // TestMarshalRoundTrip checks that a config written back as YAML (to show
 // the effective config) reads back the same, and never holds a secret.
 func TestMarshalRoundTrip(t *testing.T) {
-	c := mustParse(t, "severities: [{name: SEV1, update_every: 90m, notify: [U1]}, {name: SEV2, war_room: false}]\ndefault_severity: SEV2\n", secrets)
+	c := mustParse(t, "severities: [{name: SEV1, update_every: 90m, notify: [U1]}, {name: SEV2, war_room: false}]\ndefault_severity: SEV2\nalertmanager: {platform: slack, room: C1}\n", secrets)
 	out, err := yaml.Marshal(c)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ var secrets = map[string]string{
 	"TEAMS_APP_ID":         "secret-teams-app-id",
 	"TEAMS_APP_PASSWORD":   "secret-teams-password",
 	"TEAMS_TENANT_ID":      "secret-teams-tenant",
+	"ALERTMANAGER_TOKEN":   "secret-alertmanager-token",
 }
 
 // secretFields returns the value of every field tagged secret:"true",
@@ -41,7 +42,7 @@ func secretFields(c *config.Config) map[string]string {
 }
 
 func TestRedactedHidesEverySecret(t *testing.T) {
-	yaml := "severities:\n  - name: SEV3\n    notify: [U1]\nteams:\n  team_id: g\n"
+	yaml := "severities:\n  - name: SEV3\n    notify: [U1]\nteams:\n  team_id: g\nalertmanager:\n  platform: slack\n  room: C1\n"
 	c := mustParse(t, yaml, secrets)
 	before := fmt.Sprintf("%+v", c)
 

@@ -44,6 +44,25 @@ func validate(c *Config, r *report) {
 	nonEmpty(r, "war_room.responders", c.WarRoom.Responders)
 	validateRunbooks(c, r)
 	validatePlatforms(c, r)
+	validateAlertmanager(c, r)
+}
+
+func validateAlertmanager(c *Config, r *report) {
+	a := c.Alertmanager
+	for i, m := range a.Severities {
+		if _, _, ok := c.SeverityLadder().Find(m.Severity); !ok {
+			r.addf(fmt.Sprintf("alertmanager.severities[%d].severity", i), "%q is not a configured severity (choose from %s)", m.Severity, strings.Join(c.SeverityLadder().Names(), ", "))
+		}
+	}
+	if a.Token == "" {
+		return
+	}
+	if a.Platform != "slack" && a.Platform != "teams" {
+		r.addf("alertmanager.platform", "%q: say where alert incidents are declared, slack or teams", a.Platform)
+	}
+	if strings.TrimSpace(a.Room) == "" {
+		r.addf("alertmanager.room", "must name the channel alert incidents are declared from")
+	}
 }
 
 func validateRunbooks(c *Config, r *report) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -18,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster/bot"
+	"github.com/muster-bot/muster/bot/alertmanager"
 	"github.com/muster-bot/muster/bot/console"
 	"github.com/muster-bot/muster/bot/slack"
 	"github.com/muster-bot/muster/bot/teams"
@@ -277,6 +279,16 @@ func (a *App) routes() http.Handler {
 	}
 	if a.teams != nil {
 		mux.Handle("/api/messages", a.teams.Handler(a.bot))
+	}
+	if am := a.cfg.Alertmanager; am.Token != "" {
+		sevs := map[string]string{}
+		for _, m := range am.Severities {
+			sevs[strings.ToLower(m.Label)] = m.Severity
+		}
+		mux.Handle("/hooks/alertmanager", alertmanager.Handler(alertmanager.Config{
+			Token: am.Token, Platform: am.Platform, Room: am.Room, SeverityLabel: am.SeverityLabel,
+			Severities: sevs, DefaultSeverity: a.cfg.DefaultSeverity,
+		}, a.bot, a.db, a.log))
 	}
 	return mux
 }
