@@ -575,3 +575,29 @@ func TestRemindersWaitForWorkingHours(t *testing.T) {
 		t.Errorf("due %s, want Monday 14:00", due)
 	}
 }
+
+// TestOverdueActionItems: owners are told of their overdue items, one
+// message each, in the war room when the platform has no direct messages;
+// items done, not yet due or without owner are left alone.
+func TestOverdueActionItems(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev2 Checkout down")
+	for _, line := range []string{
+		"action Add a 5xx alert @carol due 2026-11-20",
+		"action Canary deploys @carol due 2026-11-21 p0",
+		"action Write the runbook @dave due 2026-11-30",
+		"action Unowned cleanup due 2026-11-01",
+		"action Rotate the key @erin due 2026-11-02",
+		"action done 5",
+	} {
+		h.command("alice", inc.Room, line)
+	}
+	if err := h.bot.RemindActions(h.ctx, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.fp.posted(inc.Room, "📋")
+	if len(got) != 1 || !strings.Contains(got[0], "<@carol>, 2 action item(s)") {
+		t.Fatalf("reminders = %q, want one for carol with her two items", got)
+	}
+}

@@ -84,6 +84,7 @@ type Role struct {
 type Reminders struct {
 	Tick      Duration `yaml:"tick"`        // how often due reminders are checked, default 10s
 	NoICAfter Duration `yaml:"no_ic_after"` // one-time "no IC yet" nag, default 5m; 0 disables
+	Actions   string   `yaml:"actions"`     // cron spec for reminding owners of overdue action items; "" never
 }
 
 // WarRoom configures war-room channels.
@@ -176,7 +177,7 @@ func Default() *Config {
 		HTTP:            HTTP{Listen: ":8080"},
 		Store:           Store{Path: "./data/muster.db"},
 		DefaultSeverity: "SEV3",
-		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}},
+		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}, Actions: "0 9 * * 1-5"},
 		WarRoom:         WarRoom{Prefix: "inc"},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/muster-bot/muster"
 )
 
@@ -38,6 +40,11 @@ func validate(c *Config, r *report) {
 		r.addf("reminders.tick", "is %s; it must be at least 1s, the scheduler's resolution (default 10s)", c.Reminders.Tick)
 	}
 	nonNegative(r, "reminders.no_ic_after", c.Reminders.NoICAfter, "0 disables the nag")
+	if c.Reminders.Actions != "" {
+		if _, err := cron.ParseStandard(c.Reminders.Actions); err != nil {
+			r.addf("reminders.actions", "%q is not a cron schedule such as \"0 9 * * 1-5\" (weekdays at 09:00): %v", c.Reminders.Actions, err)
+		}
+	}
 	validateSeverities(c, r)
 	validateRoles(c, r)
 	checkPrefix(r, "war_room.prefix", c.WarRoom.Prefix)

@@ -344,6 +344,13 @@ func (p *Platform) SetTopic(ctx context.Context, room, topic string) error {
 	})
 }
 
+// DirectMessage writes to one person: posting to a user id opens the
+// conversation between the app and them.
+func (p *Platform) DirectMessage(ctx context.Context, user string, msg muster.Message) error {
+	_, err := p.Post(ctx, user, msg)
+	return err
+}
+
 // AnnounceRoom is the stakeholders' channel.
 func (p *Platform) AnnounceRoom() string { return p.cfg.AnnounceChannel }
 

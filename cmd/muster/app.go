@@ -167,6 +167,13 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopReminders()
+	if spec := a.cfg.Reminders.Actions; spec != "" && a.console == nil {
+		stopActions, err := a.bot.StartActionReminders(ctx, spec)
+		if err != nil {
+			return err
+		}
+		defer stopActions()
+	}
 	go a.pruneKeys(ctx)
 	if a.console != nil {
 		return a.console.Run(ctx, a.opts.Stdin, a.bot, a.bot)

@@ -520,3 +520,25 @@ func TestSlackBadAppToken(t *testing.T) {
 		t.Fatal("the bot kept running with a rejected app token")
 	}
 }
+
+// TestSlackActionReminderDM: on Slack an owner's overdue items come as a
+// direct message.
+func TestSlackActionReminderDM(t *testing.T) {
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
+	s := startSlackApp(t, fake, env, "")
+	s.command("UALICE", "CGENERAL", "declare sev2 Search slow", "d")
+	eventually(t, "the war room", func() bool {
+		inc, err := s.app.db.Incident(context.Background(), 1)
+		return err == nil && inc.Room != ""
+	})
+	inc, _ := s.app.db.Incident(context.Background(), 1)
+	s.command("UALICE", inc.Room, "action Add a shard alert <@UCAROL|carol> due 2026-11-01", "a")
+	s.app.slack.Drain()
+	if err := s.app.bot.RemindActions(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := messagesWith(fake, "UCAROL", "Add a shard alert"); len(got) != 1 {
+		t.Errorf("%d direct messages to the owner, want 1", len(got))
+	}
+}

@@ -1,0 +1,94 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/muster-bot/muster"
+)
+
+// DirectMessenger sends a message to one person directly (a Slack DM).
+// Platforms without it get the owner's reminder in the war room instead.
+type DirectMessenger interface {
+	DirectMessage(ctx context.Context, user string, msg muster.Message) error
+}
+
+// RemindActions tells the owners of overdue action items (due before
+// today, not done) which ones they are, one message per owner and
+// platform, with the incident each belongs to. Incidents stay in the list
+// after they are resolved: follow-through is the point.
+func (b *Bot) RemindActions(ctx context.Context, now time.Time) error {
+	all, err := b.store.Incidents(ctx, false)
+	if err != nil {
+		return fmt.Errorf("action reminders: list incidents: %w", err)
+	}
+	type owner struct{ platform, user string }
+	overdue := map[owner][]string{}
+	rooms := map[owner]*muster.Incident{} // a war room to fall back on
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	for _, inc := range all {
+		for _, a := range inc.Actions {
+			if a.Done || a.Owner == "" || a.Due.IsZero() || !a.Due.Before(today) {
+				continue
+			}
+			o := owner{inc.Platform, a.Owner}
+			overdue[o] = append(overdue[o], fmt.Sprintf("• %s #%d %s (due %s, %d days ago) — %s", inc.Ref(), a.Number, a.Text,
+				a.Due.Format(time.DateOnly), int(today.Sub(a.Due).Hours()/24), inc.Title))
+			if workRoom(inc) != "" {
+				rooms[o] = inc
+			}
+		}
+	}
+	owners := make([]owner, 0, len(overdue))
+	for o := range overdue {
+		owners = append(owners, o)
+	}
+	slices.SortFunc(owners, func(a, b owner) int { return strings.Compare(a.platform+a.user, b.platform+b.user) })
+	var errs []error
+	for _, o := range owners {
+		p, ok := b.platforms[o.platform]
+		if !ok {
+			continue
+		}
+		items := overdue[o]
+		msg := muster.Message{
+			Text:   fmt.Sprintf("📋 %s, %d action item(s) of yours are overdue:", muster.Mention(o.user), len(items)),
+			Footer: strings.Join(items, "\n") + "\nClose one with `action INC-n done <number>` once it is done.",
+		}
+		if dm, ok := p.(DirectMessenger); ok {
+			if err := dm.DirectMessage(ctx, o.user, msg); err == nil {
+				continue
+			}
+		}
+		inc := rooms[o]
+		if inc == nil {
+			continue
+		}
+		if _, err := p.Post(ctx, workRoom(inc), msg); err != nil {
+			errs = append(errs, fmt.Errorf("remind %s of overdue action items: %w", o.user, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// StartActionReminders runs RemindActions on a cron schedule (standard
+// five fields, e.g. "0 9 * * 1-5": weekdays at nine, the process's time
+// zone) until stop is called.
+func (b *Bot) StartActionReminders(ctx context.Context, spec string) (stop func(), err error) {
+	c := cron.New()
+	if _, err := c.AddFunc(spec, func() {
+		if err := b.RemindActions(ctx, b.now()); err != nil {
+			b.log.Error().Err(err).Msg("action item reminders")
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("schedule action item reminders %q: %w", spec, err)
+	}
+	c.Start()
+	return func() { <-c.Stop().Done() }, nil
+}
