@@ -29,6 +29,7 @@ type Config struct {
 	WarRoom         WarRoom      `yaml:"war_room"`
 	Runbooks        []Runbook    `yaml:"runbooks"`
 	Alertmanager    Alertmanager `yaml:"alertmanager"`
+	Webhooks        Webhooks     `yaml:"webhooks"`
 	Templates       Templates    `yaml:"templates"`
 	Console         Console      `yaml:"console"`
 	Slack           Slack        `yaml:"slack"`
@@ -103,6 +104,14 @@ type Alertmanager struct {
 	SeverityLabel string          `yaml:"severity_label"` // default "severity"
 	Severities    []AlertSeverity `yaml:"severities"`     // label value → severity
 	Token         string          `yaml:"-" env:"ALERTMANAGER_TOKEN" secret:"true"`
+}
+
+// Webhooks configures the signed JSON events sent on every state change of
+// an incident (declared, severity, status, role, update, resolved,
+// reopened). WEBHOOK_SECRET signs them.
+type Webhooks struct {
+	URLs   []string `yaml:"urls"`
+	Secret string   `yaml:"-" env:"WEBHOOK_SECRET" secret:"true"`
 }
 
 // AlertSeverity maps a value of the severity label to a severity.

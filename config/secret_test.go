@@ -19,6 +19,7 @@ var secrets = map[string]string{
 	"TEAMS_APP_PASSWORD":   "secret-teams-password",
 	"TEAMS_TENANT_ID":      "secret-teams-tenant",
 	"ALERTMANAGER_TOKEN":   "secret-alertmanager-token",
+	"WEBHOOK_SECRET":       "secret-webhook-secret",
 }
 
 // secretFields returns the value of every field tagged secret:"true",

@@ -52,6 +52,12 @@ func validate(c *Config, r *report) {
 	validateRunbooks(c, r)
 	validatePlatforms(c, r)
 	validateAlertmanager(c, r)
+	for i, u := range c.Webhooks.URLs {
+		checkURL(r, fmt.Sprintf("webhooks.urls[%d]", i), u, "https://status.example.com/hooks/muster")
+	}
+	if len(c.Webhooks.URLs) > 0 && c.Webhooks.Secret == "" {
+		r.addf("webhooks.urls", "webhooks are configured but WEBHOOK_SECRET is not set; receivers need it to check the signature")
+	}
 }
 
 func validateAlertmanager(c *Config, r *report) {

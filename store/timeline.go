@@ -322,3 +322,32 @@ func applyHeld(tl *bolt.Bucket, e *muster.Entry) error {
 	}
 	return putEntry(tl, *e)
 }
+
+// EntriesAfter returns at most limit entries of incident id's timeline
+// whose Seq is above after, in order: a reader that remembers where it got
+// to (a webhook delivery) reads only what is new.
+func (db *DB) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
+	}
+	var entries []muster.Entry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		tl, err := timeline(tx, id)
+		if err != nil {
+			return err
+		}
+		c := tl.Bucket([]byte(bucketEntries)).Cursor()
+		for k, v := c.Seek(u64(uint64(after + 1))); k != nil && len(entries) < limit; k, v = c.Next() {
+			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
+	}
+	return entries, nil
+}

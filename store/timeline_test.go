@@ -287,3 +287,18 @@ func TestPruneKeysWhileRunning(t *testing.T) {
 		t.Error("a fresh key was forgotten")
 	}
 }
+
+func TestEntriesAfter(t *testing.T) {
+	db := openDB(t, dbPath(t))
+	inc := declare(t, db, "Checkout down")
+	for i := range 5 {
+		appendEntry(t, db, inc.ID, "", said(fmt.Sprintf("1.%d", i), fmt.Sprintf("m%d", i)))
+	}
+	got, err := db.EntriesAfter(context.Background(), inc.ID, 2, 2)
+	if err != nil || len(got) != 2 || got[0].Seq != 3 || got[1].Seq != 4 {
+		t.Fatalf("EntriesAfter(2, 2) = %+v, %v", got, err)
+	}
+	if got, _ := db.EntriesAfter(context.Background(), inc.ID, 6, 10); len(got) != 0 {
+		t.Errorf("after the end = %+v", got)
+	}
+}

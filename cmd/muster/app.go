@@ -28,6 +28,7 @@ import (
 	"github.com/muster-bot/muster/metrics"
 	"github.com/muster-bot/muster/store"
 	"github.com/muster-bot/muster/templates"
+	"github.com/muster-bot/muster/webhooks"
 )
 
 // The store satisfies what the commands and the bot need of it.
@@ -56,16 +57,17 @@ type Options struct {
 
 // App is the whole program: store, commands, bot, platforms and HTTP.
 type App struct {
-	cfg     *config.Config
-	opts    Options
-	log     zerolog.Logger
-	db      *store.DB
-	bot     *bot.Bot
-	console *console.Console
-	slack   *slack.Platform
-	teams   *teams.Platform
-	clock   *console.Clock
-	http    *http.Server
+	cfg      *config.Config
+	opts     Options
+	log      zerolog.Logger
+	db       *store.DB
+	bot      *bot.Bot
+	console  *console.Console
+	slack    *slack.Platform
+	teams    *teams.Platform
+	webhooks *webhooks.Deliverer
+	clock    *console.Clock
+	http     *http.Server
 	// registry holds the metrics served at /metrics: muster's own and the
 	// Go runtime's and process's.
 	registry *prometheus.Registry
@@ -92,6 +94,9 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	a.db = db
 	a.clock = console.NewClock(opts.Now)
 	now := a.clock.Now
+	if urls := cfg.Webhooks.URLs; len(urls) > 0 {
+		a.webhooks = webhooks.New(db, urls, cfg.Webhooks.Secret, nil, now, a.log.With().Str("component", "webhooks").Logger())
+	}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names())
@@ -175,6 +180,11 @@ func (a *App) Run(ctx context.Context) error {
 		defer stopActions()
 	}
 	go a.pruneKeys(ctx)
+	if a.webhooks != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); a.webhooks.Run(ctx) }()
+		defer func() { cancel(); <-done }() // stop before the store closes
+	}
 	if a.console != nil {
 		return a.console.Run(ctx, a.opts.Stdin, a.bot, a.bot)
 	}

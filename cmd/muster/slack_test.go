@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/muster-bot/muster/bot/slack"
 	"github.com/muster-bot/muster/bot/slack/fakeslack"
 	"github.com/muster-bot/muster/config"
+	"github.com/muster-bot/muster/webhooks"
 )
 
 const signingSecret = "test-signing-secret"
@@ -541,4 +543,32 @@ func TestSlackActionReminderDM(t *testing.T) {
 	if got := messagesWith(fake, "UCAROL", "Add a shard alert"); len(got) != 1 {
 		t.Errorf("%d direct messages to the owner, want 1", len(got))
 	}
+}
+
+// TestWebhooksOut: a configured URL receives the signed state changes.
+func TestWebhooksOut(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get(webhooks.SignatureHeader) != webhooks.Sign([]byte("hook-secret"), r.Header.Get(webhooks.TimestampHeader), body) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var ev webhooks.Event
+		json.Unmarshal(body, &ev)
+		mu.Lock()
+		got = append(got, ev.Incident.Ref+" "+ev.Event)
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret, "WEBHOOK_SECRET": "hook-secret"}
+	s := startSlackApp(t, fake, env, "webhooks:\n  urls: ["+recv.URL+"]\n")
+	s.command("UALICE", "CGENERAL", "declare sev1 Checkout down", "d")
+	eventually(t, "the declaration reaches the webhook", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0 && got[0] == "INC-1 declared"
+	})
 }

@@ -1,0 +1,141 @@
+package webhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/store"
+	"github.com/muster-bot/muster/webhooks"
+)
+
+// receiver is an endpoint that refuses its first failures requests, then
+// records what it accepts and checks every signature.
+type receiver struct {
+	t        *testing.T
+	mu       sync.Mutex
+	failures int
+	got      []webhooks.Event
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	if want := webhooks.Sign([]byte("s3cret"), req.Header.Get(webhooks.TimestampHeader), body); req.Header.Get(webhooks.SignatureHeader) != want {
+		r.t.Errorf("bad signature %q", req.Header.Get(webhooks.SignatureHeader))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failures > 0 {
+		r.failures--
+		http.Error(w, "down", http.StatusBadGateway)
+		return
+	}
+	var ev webhooks.Event
+	if err := json.Unmarshal(body, &ev); err != nil {
+		r.t.Error(err)
+	}
+	r.got = append(r.got, ev)
+}
+
+func (r *receiver) events() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.got {
+		out = append(out, e.Incident.Ref+" "+e.Event)
+	}
+	return out
+}
+
+func TestDeliverySurvivesOutagesAndRestarts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	sev := muster.DefaultSeverities()
+	inc, first, _ := muster.NewIncident("Checkout down", sev[0], false, "alice", now)
+	must(t, db.Create(ctx, inc, first))
+	secret, secretFirst, _ := muster.NewIncident("Key leaked", sev[0], true, "alice", now)
+	must(t, db.Create(ctx, secret, secretFirst))
+	change := func(fn func(*muster.Incident) (muster.Entry, error)) {
+		t.Helper()
+		if _, _, err := db.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+			e, err := fn(i)
+			return []muster.Entry{e}, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ic, _ := muster.DefaultRoles().Find("ic")
+	change(func(i *muster.Incident) (muster.Entry, error) { return i.Assign(ic, "bob", "bob", now) })
+	if _, _, err := db.Append(ctx, inc.ID, "", muster.Entry{Kind: muster.EntryMessage, At: now, Actor: "bob", Text: "looking"}); err != nil {
+		t.Fatal(err)
+	}
+	change(func(i *muster.Incident) (muster.Entry, error) { return i.PostUpdate("Rolled back", "bob", now) })
+
+	rec := &receiver{t: t, failures: 2}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	d := webhooks.New(db, []string{srv.URL}, "s3cret", srv.Client(), clock, zerolog.Nop())
+	must(t, d.Step(ctx)) // refused
+	must(t, d.Step(ctx)) // waiting out the backoff: nothing sent
+	now = now.Add(2 * time.Second)
+	must(t, d.Step(ctx)) // refused again
+	now = now.Add(5 * time.Second)
+	must(t, d.Step(ctx)) // accepted, in order
+	want := []string{"INC-1 declared", "INC-1 role", "INC-1 update"}
+	if got := rec.events(); !equal(got, want) {
+		t.Fatalf("after the outage: %v, want %v (the private incident never, the message never)", got, want)
+	}
+
+	// A restart delivers what came after, and nothing twice.
+	change(func(i *muster.Incident) (muster.Entry, error) { return i.Resolve("fixed", "bob", now) })
+	must(t, db.Close())
+	db, err = store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d = webhooks.New(db, []string{srv.URL}, "s3cret", srv.Client(), clock, zerolog.Nop())
+	must(t, d.Step(ctx))
+	must(t, d.Step(ctx))
+	want = append(want, "INC-1 resolved")
+	if got := rec.events(); !equal(got, want) {
+		t.Errorf("after a restart: %v, want %v", got, want)
+	}
+	if last := rec.got[len(rec.got)-1]; last.Incident.Status != "resolved" || last.Incident.IC != "bob" || last.Text != "Resolved: fixed" {
+		t.Errorf("last event = %+v", last)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
