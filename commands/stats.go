@@ -29,13 +29,20 @@ func (c *Commands) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	since := c.now().Add(-window)
 	var tta, ttr []time.Duration
 	bySeverity := map[string]int{}
-	count, actions, openActions := 0, 0, 0
+	count, actions, openActions, due, onTime := 0, 0, 0, 0, 0
 	for _, inc := range all {
 		if inc.DeclaredAt.Before(since) {
 			continue
 		}
 		count++
 		bySeverity[inc.Severity]++
+		timeline, err := c.store.Timeline(ctx, inc.ID)
+		if err != nil {
+			return nil, fmt.Errorf("read timeline of %s for stats: %w", inc.Ref(), err)
+		}
+		slices.SortStableFunc(timeline, func(a, b muster.Entry) int { return a.At.Compare(b.At) })
+		cad := muster.MeasureCadence(inc, timeline, c.cfg.Severities, c.now())
+		due, onTime = due+cad.Due, onTime+cad.OnTime
 		actions += len(inc.Actions)
 		for _, a := range inc.Actions {
 			if !a.Done {
@@ -59,6 +66,7 @@ func (c *Commands) stats(ctx context.Context, r *Request) (*Outcome, error) {
 			{Label: "By severity", Value: strings.Join(counts, " · ")},
 			{Label: "MTTA (time to acknowledge)", Value: meanMedian(tta)},
 			{Label: "MTTR (time to resolve)", Value: meanMedian(ttr)},
+			{Label: "Status updates on time", Value: share(onTime, due)},
 			{Label: "Action items", Value: fmt.Sprintf("%d open of %d", openActions, actions)},
 		},
 	}
@@ -96,4 +104,12 @@ func meanMedian(ds []time.Duration) string {
 		median = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
 	}
 	return fmt.Sprintf("mean %s, median %s (n=%d)", muster.FormatDuration(sum/time.Duration(len(ds))), muster.FormatDuration(median), len(ds))
+}
+
+// share is "7 of 9 (78%)", or "no updates came due".
+func share(n, of int) string {
+	if of == 0 {
+		return "no updates came due"
+	}
+	return fmt.Sprintf("%d of %d (%d%%)", n, of, (100*n+of/2)/of)
 }

@@ -118,7 +118,7 @@ func newView(d Data) *view {
 	v.roles(inc, roles, n)
 	v.timeline(d.Timeline, n)
 	v.participants(inc, d.Timeline, n)
-	v.Cadence = measureCadence(inc, v.Timeline, d.Severities, d.Now)
+	v.Cadence = measureCadence(inc, d.Timeline, d.Severities, d.Now)
 	for _, a := range inc.Actions {
 		v.Actions = append(v.Actions, newAction(a, n))
 	}

@@ -1,0 +1,146 @@
+package muster
+
+import (
+	"strings"
+	"time"
+)
+
+// Cadence says whether status updates kept to the severity's update
+// cadence, and how often muster had to remind people of them. The
+// postmortem shows it per incident; `stats` adds it up.
+type Cadence struct {
+	Updates int // status updates posted
+
+	// Measured is true when some severity the incident had asks for
+	// updates on a cadence.
+	Measured bool
+	Rule     string // the cadences in effect, "SEV2 every 1h, then SEV1 every 30m"
+	Due      int    // updates that came due (each later update, or a deadline passed)
+	OnTime   int
+	Late     int           // late or never posted
+	Longest  time.Duration // longest stretch without an update while open
+
+	Reminders, Escalations, Snoozes int
+}
+
+// cadenceSegment is a stretch of time at one severity.
+type cadenceSegment struct {
+	start time.Time
+	name  string
+	every time.Duration
+}
+
+// MeasureCadence walks timeline (in time order). An update window opens
+// at the declaration, at each update and at a reopen; it closes at the
+// next update, at resolution, or at now for an open incident. A window is
+// late when, at some moment inside it, the time since it opened exceeded
+// the cadence of the severity in effect at that moment, which is when
+// muster's reminder would have fired. A window closed by an update counts
+// as due, on time or late; one closed otherwise counts only when late.
+func MeasureCadence(inc *Incident, timeline []Entry, ladder Severities, now time.Time) Cadence {
+	var c Cadence
+	for _, e := range timeline {
+		switch e.Kind {
+		case EntryUpdate:
+			c.Updates++
+		case EntryReminder:
+			c.Reminders++
+		case EntryEscalation:
+			c.Escalations++
+		case EntrySnooze:
+			c.Snoozes++
+		}
+	}
+	if len(ladder) == 0 {
+		return c
+	}
+	segs := severitySegments(inc, ladder)
+	var rule []string
+	for _, s := range segs {
+		if s.every > 0 {
+			c.Measured = true
+			rule = append(rule, s.name+" every "+FormatDuration(s.every))
+		} else {
+			rule = append(rule, s.name+" without a cadence")
+		}
+	}
+	if !c.Measured {
+		return c
+	}
+	c.Rule = strings.Join(rule, ", then ")
+	closeWindow := func(start, end time.Time, byUpdate bool) {
+		if start.IsZero() || end.Before(start) {
+			return
+		}
+		c.Longest = max(c.Longest, end.Sub(start))
+		switch {
+		case overdue(segs, start, end):
+			c.Due++
+			c.Late++
+		case byUpdate:
+			c.Due++
+			c.OnTime++
+		}
+	}
+	start, open := inc.DeclaredAt, true
+	for _, e := range timeline {
+		switch e.Kind {
+		case EntryDeclared:
+			if start.IsZero() {
+				start = e.At
+			}
+		case EntryUpdate:
+			if open {
+				closeWindow(start, e.At, true)
+			}
+			start = e.At
+		case EntryResolved:
+			if open {
+				closeWindow(start, e.At, false)
+			}
+			open = false
+		case EntryReopened:
+			start, open = e.At, true
+		}
+	}
+	if open && !now.IsZero() {
+		closeWindow(start, now, false)
+	}
+	return c
+}
+
+// severitySegments is the incident's severity over time, from its
+// severity log, with each severity's cadence from the ladder.
+func severitySegments(inc *Incident, ladder Severities) []cadenceSegment {
+	seg := func(at time.Time, name string) cadenceSegment {
+		sev, _, _ := ladder.Find(name)
+		return cadenceSegment{start: at, name: name, every: sev.UpdateEvery}
+	}
+	first := inc.Severity
+	if len(inc.SeverityLog) > 0 {
+		first = inc.SeverityLog[0].From
+	}
+	segs := []cadenceSegment{seg(time.Time{}, first)}
+	for _, ch := range inc.SeverityLog {
+		segs = append(segs, seg(ch.At, ch.To))
+	}
+	return segs
+}
+
+// overdue reports whether the window (start, end] outlived the cadence in
+// effect at some moment inside it.
+func overdue(segs []cadenceSegment, start, end time.Time) bool {
+	for i, s := range segs {
+		segEnd := end
+		if i+1 < len(segs) && segs[i+1].start.Before(end) {
+			segEnd = segs[i+1].start
+		}
+		if s.every <= 0 || !segEnd.After(start) || !segEnd.After(s.start) {
+			continue
+		}
+		if segEnd.Sub(start) > s.every {
+			return true
+		}
+	}
+	return false
+}
