@@ -38,8 +38,12 @@ func (b *Bot) RemindActions(ctx context.Context, now time.Time) error {
 				continue
 			}
 			o := owner{inc.Platform, a.Owner}
+			where := inc.Title
+			if p, ok := b.platforms[inc.Platform]; ok && inc.Room != "" {
+				where = inc.Title + " in " + b.link(p, inc) // a link to the war room where the platform has one
+			}
 			overdue[o] = append(overdue[o], fmt.Sprintf("• %s #%d %s (due %s, %d days ago) — %s", inc.Ref(), a.Number, a.Text,
-				a.Due.Format(time.DateOnly), int(today.Sub(a.Due).Hours()/24), inc.Title))
+				a.Due.Format(time.DateOnly), int(today.Sub(a.Due).Hours()/24), where))
 			if workRoom(inc) != "" {
 				rooms[o] = inc
 			}

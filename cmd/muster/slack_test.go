@@ -540,8 +540,8 @@ func TestSlackActionReminderDM(t *testing.T) {
 	if err := s.app.bot.RemindActions(context.Background(), t0); err != nil {
 		t.Fatal(err)
 	}
-	if got := messagesWith(fake, "UCAROL", "Add a shard alert"); len(got) != 1 {
-		t.Errorf("%d direct messages to the owner, want 1", len(got))
+	if got := messagesWith(fake, "UCAROL", "Add a shard alert"); len(got) != 1 || !strings.Contains(blocksText(got[0].Blocks), "<#"+inc.Room+">") {
+		t.Errorf("direct messages to the owner: %+v, want 1 with a link to the war room", got)
 	}
 }
 
