@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -10,13 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 	goslack "github.com/slack-go/slack"
-
-	"github.com/muster-bot/muster"
 )
-
-type discard struct{}
-
-func (discard) Handle(context.Context, muster.Event) error { return nil }
 
 // FuzzSlackPayloads feeds arbitrary bodies to the event, command and
 // interaction parsers: none may panic, whatever Slack (or anyone who got
