@@ -112,7 +112,9 @@ func (n *namer) user(id string) string {
 	}
 	s := id
 	if n.names != nil {
-		if name := strings.TrimSpace(n.names(id)); name != "" {
+		// A name is one line wherever it is shown: a line break in it
+		// would end a list item or a table row.
+		if name := strings.Join(strings.Fields(n.names(id)), " "); name != "" {
 			s = name
 		}
 	}
