@@ -62,9 +62,12 @@ func validate(c *Config, r *report) {
 
 func validateAlertmanager(c *Config, r *report) {
 	a := c.Alertmanager
-	for i, m := range a.Severities {
-		if _, _, ok := c.SeverityLadder().Find(m.Severity); !ok {
-			r.addf(fmt.Sprintf("alertmanager.severities[%d].severity", i), "%q is not a configured severity (choose from %s)", m.Severity, strings.Join(c.SeverityLadder().Names(), ", "))
+	if len(a.Severities) > 0 {
+		ladder := c.SeverityLadder()
+		for i, m := range a.Severities {
+			if _, _, ok := ladder.Find(m.Severity); !ok {
+				r.addf(fmt.Sprintf("alertmanager.severities[%d].severity", i), "%q is not a configured severity (choose from %s)", m.Severity, strings.Join(ladder.Names(), ", "))
+			}
 		}
 	}
 	if a.Token == "" {
@@ -79,6 +82,10 @@ func validateAlertmanager(c *Config, r *report) {
 }
 
 func validateRunbooks(c *Config, r *report) {
+	if len(c.Runbooks) == 0 {
+		return
+	}
+	ladder := c.SeverityLadder()
 	for i, rb := range c.Runbooks {
 		path := fmt.Sprintf("runbooks[%d]", i)
 		if strings.TrimSpace(rb.Title) == "" {
@@ -86,8 +93,8 @@ func validateRunbooks(c *Config, r *report) {
 		}
 		checkURL(r, path+".url", rb.URL, "https://wiki.example.com/runbooks/checkout")
 		for j, name := range rb.Severities {
-			if _, _, ok := c.SeverityLadder().Find(name); !ok {
-				r.addf(fmt.Sprintf("%s.severities[%d]", path, j), "%q is not a configured severity (choose from %s)", name, strings.Join(c.SeverityLadder().Names(), ", "))
+			if _, _, ok := ladder.Find(name); !ok {
+				r.addf(fmt.Sprintf("%s.severities[%d]", path, j), "%q is not a configured severity (choose from %s)", name, strings.Join(ladder.Names(), ", "))
 			}
 		}
 	}
