@@ -47,9 +47,40 @@ type HTTP struct {
 	Listen string `yaml:"listen"` // host:port, default ":8080"
 }
 
-// Store configures the bbolt database.
+// Store chooses where incidents are kept: one bbolt file (one replica,
+// the default) or an etcd cluster (several replicas, for high
+// availability).
 type Store struct {
-	Path string `yaml:"path"` // default "./data/muster.db"
+	Backend string `yaml:"backend"` // bbolt (default) or etcd
+	Path    string `yaml:"path"`    // the bbolt file, default "./data/muster.db"
+	Etcd    Etcd   `yaml:"etcd"`
+}
+
+// Etcd configures the etcd store and the leader election that keeps one
+// replica running the reminders.
+type Etcd struct {
+	Endpoints   []string `yaml:"endpoints"`    // e.g. http://etcd-0.etcd:2379
+	Prefix      string   `yaml:"prefix"`       // every key starts with it, default "/muster/"
+	DialTimeout Duration `yaml:"dial_timeout"` // default 5s
+	// LeaderTTL is how long a replica that stopped answering stays leader:
+	// another takes over the reminders within it. Default 10s.
+	LeaderTTL Duration `yaml:"leader_ttl"`
+	Username  string   `yaml:"username"`
+	Password  string   `yaml:"-" env:"ETCD_PASSWORD" secret:"true"`
+	TLS       EtcdTLS  `yaml:"tls"`
+}
+
+// EtcdTLS configures TLS to etcd. Any file set turns TLS on.
+type EtcdTLS struct {
+	CAFile     string `yaml:"ca_file"`     // CA bundle that signed the servers' certificates
+	CertFile   string `yaml:"cert_file"`   // client certificate, for client-certificate auth
+	KeyFile    string `yaml:"key_file"`    // its key
+	ServerName string `yaml:"server_name"` // overrides the name checked in the servers' certificates
+}
+
+// Enabled reports whether any TLS setting is given.
+func (t EtcdTLS) Enabled() bool {
+	return t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != ""
 }
 
 // Severity is one level of the ladder as written in the file. See
@@ -182,9 +213,11 @@ type Teams struct {
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c := &Config{
-		Log:             Log{Format: "json", Level: "info"},
-		HTTP:            HTTP{Listen: ":8080"},
-		Store:           Store{Path: "./data/muster.db"},
+		Log:  Log{Format: "json", Level: "info"},
+		HTTP: HTTP{Listen: ":8080"},
+		Store: Store{Backend: "bbolt", Path: "./data/muster.db", Etcd: Etcd{
+			Endpoints: []string{"http://127.0.0.1:2379"}, Prefix: "/muster/", DialTimeout: Duration{5 * time.Second}, LeaderTTL: Duration{10 * time.Second},
+		}},
 		DefaultSeverity: "SEV3",
 		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}, Actions: "0 9 * * 1-5"},
 		WarRoom:         WarRoom{Prefix: "inc"},

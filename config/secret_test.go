@@ -20,6 +20,7 @@ var secrets = map[string]string{
 	"TEAMS_TENANT_ID":      "secret-teams-tenant",
 	"ALERTMANAGER_TOKEN":   "secret-alertmanager-token",
 	"WEBHOOK_SECRET":       "secret-webhook-secret",
+	"ETCD_PASSWORD":        "secret-etcd-password",
 }
 
 // secretFields returns the value of every field tagged secret:"true",

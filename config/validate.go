@@ -33,9 +33,7 @@ func validate(c *Config, r *report) {
 	if err := checkListen(c.HTTP.Listen); err != nil {
 		r.addf("http.listen", "%v", err)
 	}
-	if strings.TrimSpace(c.Store.Path) == "" {
-		r.addf("store.path", "must not be empty (default ./data/muster.db)")
-	}
+	validateStore(c, r)
 	if c.Reminders.Tick.Duration < time.Second {
 		r.addf("reminders.tick", "is %s; it must be at least 1s, the scheduler's resolution (default 10s)", c.Reminders.Tick)
 	}
@@ -57,6 +55,40 @@ func validate(c *Config, r *report) {
 	}
 	if len(c.Webhooks.URLs) > 0 && c.Webhooks.Secret == "" {
 		r.addf("webhooks.urls", "webhooks are configured but WEBHOOK_SECRET is not set; receivers need it to check the signature")
+	}
+}
+
+func validateStore(c *Config, r *report) {
+	oneOf(r, "store.backend", &c.Store.Backend, "bbolt", "etcd")
+	if c.Store.Backend != "etcd" {
+		if strings.TrimSpace(c.Store.Path) == "" {
+			r.addf("store.path", "must not be empty (default ./data/muster.db)")
+		}
+		return
+	}
+	e := &c.Store.Etcd
+	if len(e.Endpoints) == 0 {
+		r.addf("store.etcd.endpoints", "store.backend is etcd but no endpoints are listed (example: [http://etcd-0.etcd:2379])")
+	}
+	for i, u := range e.Endpoints {
+		checkURL(r, fmt.Sprintf("store.etcd.endpoints[%d]", i), u, "http://etcd-0.etcd:2379")
+	}
+	if !strings.HasPrefix(e.Prefix, "/") || !strings.HasSuffix(e.Prefix, "/") || len(e.Prefix) < 2 {
+		r.addf("store.etcd.prefix", "%q must start and end with / and name something, e.g. /muster/ (default); replicas sharing a prefix share incidents", e.Prefix)
+	}
+	if e.DialTimeout.Duration <= 0 {
+		r.addf("store.etcd.dial_timeout", "is %s; it must be positive (default 5s)", e.DialTimeout)
+	}
+	// etcd leases count whole seconds, and a shorter lease than 2s would
+	// change leaders on every garbage-collection pause.
+	if e.LeaderTTL.Duration < 2*time.Second {
+		r.addf("store.etcd.leader_ttl", "is %s; it must be at least 2s (default 10s)", e.LeaderTTL)
+	}
+	if e.Password != "" && e.Username == "" {
+		r.addf("store.etcd.username", "ETCD_PASSWORD is set but no username is given")
+	}
+	if (e.TLS.CertFile == "") != (e.TLS.KeyFile == "") {
+		r.addf("store.etcd.tls", "cert_file and key_file go together: give both for client-certificate auth, or neither")
 	}
 }
 
