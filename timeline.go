@@ -45,6 +45,20 @@ type Edit struct {
 	Previous string    `json:"previous"`
 }
 
+// Absorb applies to a message entry the changes held for it: edits,
+// a deletion or a key-event flag that the platform delivered before the
+// message itself (events are not ordered). held is the blank entry those
+// changes were applied to while they waited.
+func (e *Entry) Absorb(held Entry) {
+	if len(held.Edits) > 0 && held.Text != "" {
+		e.Revise(held.Text, held.Edits[len(held.Edits)-1].At)
+	}
+	if !held.DeletedAt.IsZero() {
+		e.DeletedAt = held.DeletedAt
+	}
+	e.Key = e.Key || held.Key
+}
+
 // Deleted reports whether the message was deleted on the platform.
 func (e Entry) Deleted() bool { return !e.DeletedAt.IsZero() }
 

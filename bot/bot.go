@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -15,7 +16,11 @@ import (
 	"github.com/muster-bot/muster/commands"
 )
 
-// Store is what the bot needs from storage. *store.DB satisfies it.
+// Store is what the bot needs from storage. The bbolt store (store.DB)
+// and the etcd store (etcd.DB) satisfy it. Update's fn may run more than
+// once (the etcd store retries it when another replica changed the
+// incident meanwhile), each time on the incident as freshly read: it must
+// only change that incident and set variables afresh.
 type Store interface {
 	Incident(ctx context.Context, id int) (*muster.Incident, error)
 	IncidentByRoom(ctx context.Context, platform, room string) (*muster.Incident, error)
@@ -50,7 +55,9 @@ type Bot struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	platforms map[string]Platform
-	started   time.Time // reminders claimed before this were left by a dead process
+	// started is when this bot began sending reminders (UnixNano): a
+	// reminder claimed before it was left by a process that died posting it.
+	started atomic.Int64
 }
 
 // New returns a bot. Register the platforms before events arrive.
@@ -58,7 +65,9 @@ func New(store Store, cmds *commands.Commands, cfg Config, log zerolog.Logger, n
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}
-	return &Bot{store: store, commands: cmds, cfg: cfg, log: log, now: now, platforms: map[string]Platform{}, started: now()}
+	b := &Bot{store: store, commands: cmds, cfg: cfg, log: log, now: now, platforms: map[string]Platform{}}
+	b.started.Store(now().UnixNano())
+	return b
 }
 
 // Register makes a platform known under name, the Event.Platform it uses.

@@ -92,11 +92,11 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 }
 
 // owed is what Due says, plus a reminder an earlier process claimed and
-// died posting (claimed before this bot started).
+// died posting (claimed before this bot started sending reminders).
 func (b *Bot) owed(inc *muster.Incident, now time.Time) []Nag {
 	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 	nags := Due(inc, sev, b.cfg.NoICAfter, now)
-	if p := Nag(inc.Reminder.Pending); p != "" && inc.Reminder.PendingAt.Before(b.started) && !containsNag(nags, p) && inc.Open() {
+	if p := Nag(inc.Reminder.Pending); p != "" && b.leftBehind(inc.Reminder.PendingAt) && !containsNag(nags, p) && inc.Open() {
 		nags = append(nags, p)
 	}
 	return nags
@@ -114,7 +114,7 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 		}
 		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 		before = inc.Reminder
-		if Nag(before.Pending) == nag && before.PendingAt.Before(b.started) {
+		if Nag(before.Pending) == nag && b.leftBehind(before.PendingAt) {
 			// Posting again what a dead process claimed: counted already.
 			inc.Reminder.Missed = max(inc.Reminder.Missed-1, 0)
 			before.Missed = inc.Reminder.Missed
@@ -167,6 +167,14 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 }
 
 var errAlreadySent = errors.New("reminder already sent")
+
+// leftBehind reports whether a reminder claimed at claimedAt was left by
+// a process that died before posting it: one claimed before this bot began
+// sending reminders. With several replicas that is when this one became
+// the leader, so a claim of the leader it replaced is posted.
+func (b *Bot) leftBehind(claimedAt time.Time) bool {
+	return claimedAt.Before(time.Unix(0, b.started.Load()))
+}
 
 // Claim marks a reminder sent in the incident's state and returns the
 // timeline entry to record once it has been delivered. It is exported for
@@ -237,8 +245,10 @@ func containsNag(nags []Nag, nag Nag) bool {
 // StartReminders ticks every interval until the returned stop is called.
 // cron only ticks; Due decides, so tests call Tick with the time they want.
 // The first tick runs at once, which sends what came due while the bot was
-// down.
+// down, and what a process (or the previous leader) claimed and died
+// posting.
 func (b *Bot) StartReminders(ctx context.Context, every time.Duration) (stop func(), err error) {
+	b.started.Store(b.now().UnixNano())
 	c := cron.New()
 	tick := func() {
 		if err := b.Tick(ctx, b.now()); err != nil {

@@ -14,7 +14,9 @@ import (
 	"github.com/muster-bot/muster/templates"
 )
 
-// Store is what the commands need from storage. *store.DB satisfies it.
+// Store is what the commands need from storage. The bbolt and etcd stores
+// satisfy it. Update's fn may run more than once, each time on a freshly
+// read incident (see bot.Store), so commands only change the incident in it.
 type Store interface {
 	Create(ctx context.Context, inc *muster.Incident, first muster.Entry) error
 	Incident(ctx context.Context, id int) (*muster.Incident, error)

@@ -310,13 +310,7 @@ func applyHeld(tl *bolt.Bucket, e *muster.Entry) error {
 	if err := json.Unmarshal(v, &h); err != nil {
 		return fmt.Errorf("decode held revision of %s: %w", e.MessageID, err)
 	}
-	if len(h.Edits) > 0 && h.Text != "" {
-		e.Revise(h.Text, h.Edits[len(h.Edits)-1].At)
-	}
-	if !h.DeletedAt.IsZero() {
-		e.DeletedAt = h.DeletedAt
-	}
-	e.Key = e.Key || h.Key
+	e.Absorb(h)
 	if err := held.Delete([]byte(e.MessageID)); err != nil {
 		return fmt.Errorf("release held revision of %s: %w", e.MessageID, err)
 	}

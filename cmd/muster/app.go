@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,18 +27,13 @@ import (
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/metrics"
-	"github.com/muster-bot/muster/store"
 	"github.com/muster-bot/muster/templates"
 	"github.com/muster-bot/muster/webhooks"
 )
 
-// The store satisfies what the commands and the bot need of it.
 var (
-	_ commands.Store  = (*store.DB)(nil)
-	_ bot.Store       = (*store.DB)(nil)
 	_ bot.Platform    = (*console.Console)(nil)
 	_ bot.RoomCreator = (*console.Console)(nil)
-	_ metrics.Store   = (*store.DB)(nil)
 	_ bot.Observer    = (*metrics.Metrics)(nil)
 )
 
@@ -60,7 +56,8 @@ type App struct {
 	cfg      *config.Config
 	opts     Options
 	log      zerolog.Logger
-	db       *store.DB
+	db       storage
+	elect    elect // runs the reminders and scheduled jobs while this replica leads
 	bot      *bot.Bot
 	console  *console.Console
 	slack    *slack.Platform
@@ -87,11 +84,11 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load postmortem template: %w", err)
 	}
-	db, err := store.Open(cfg.Store.Path)
+	db, elect, err := openStore(context.Background(), cfg.Store, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	a.db = db
+	a.db, a.elect = db, elect
 	a.clock = console.NewClock(opts.Now)
 	now := a.clock.Now
 	if urls := cfg.Webhooks.URLs; len(urls) > 0 {
@@ -167,24 +164,11 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		fmt.Fprintf(a.opts.Stdout, "· No chat platform selected: starting the local console. Store: %s\n", a.cfg.Store.Path)
 	}
-	stopReminders, err := a.bot.StartReminders(ctx, a.cfg.Reminders.Tick.Duration)
+	stopJobs, err := a.lead(ctx)
 	if err != nil {
 		return err
 	}
-	defer stopReminders()
-	if spec := a.cfg.Reminders.Actions; spec != "" && a.console == nil {
-		stopActions, err := a.bot.StartActionReminders(ctx, spec)
-		if err != nil {
-			return err
-		}
-		defer stopActions()
-	}
-	go a.pruneKeys(ctx)
-	if a.webhooks != nil {
-		done := make(chan struct{})
-		go func() { defer close(done); a.webhooks.Run(ctx) }()
-		defer func() { cancel(); <-done }() // stop before the store closes
-	}
+	defer stopJobs() // before the store closes
 	if a.console != nil {
 		return a.console.Run(ctx, a.opts.Stdin, a.bot, a.bot)
 	}
@@ -308,6 +292,84 @@ func (a *App) routes() http.Handler {
 		}, a.bot, a.db, a.log))
 	}
 	return mux
+}
+
+// lead runs the jobs only one replica may run (reminders, action-item
+// reminders, webhook delivery, key pruning) whenever this one leads, and
+// returns a stop that ends them and waits for them. With one process
+// (bbolt) it leads from the start: the first reminder tick runs before
+// lead returns, so what came due while the bot was down goes out first.
+func (a *App) lead(ctx context.Context) (stop func(), err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	started := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		first := true
+		a.elect(ctx, func(ctx context.Context) {
+			stopJobs, err := a.startJobs(ctx)
+			if first {
+				started <- err
+				first = false
+			}
+			if err != nil {
+				a.log.Error().Err(err).Msg("start scheduled jobs")
+				return
+			}
+			<-ctx.Done()
+			stopJobs()
+		})
+		if first {
+			started <- nil // never led: another replica does
+		}
+	}()
+	stop = func() { cancel(); <-done }
+	if a.cfg.Store.Backend == "etcd" {
+		return stop, nil // leadership comes when it comes
+	}
+	if err := <-started; err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
+}
+
+// startJobs starts the leader's jobs and returns what stops them.
+func (a *App) startJobs(ctx context.Context) (stop func(), err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var stops []func()
+	stop = func() {
+		cancel()
+		for _, s := range slices.Backward(stops) {
+			s()
+		}
+	}
+	stopReminders, err := a.bot.StartReminders(ctx, a.cfg.Reminders.Tick.Duration)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	stops = append(stops, stopReminders)
+	if spec := a.cfg.Reminders.Actions; spec != "" && a.console == nil {
+		stopActions, err := a.bot.StartActionReminders(ctx, spec)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		stops = append(stops, stopActions)
+	}
+	for _, job := range []func(context.Context){a.pruneKeys, a.deliverWebhooks} {
+		done := make(chan struct{})
+		go func() { defer close(done); job(ctx) }()
+		stops = append(stops, func() { <-done })
+	}
+	return stop, nil
+}
+
+func (a *App) deliverWebhooks(ctx context.Context) {
+	if a.webhooks != nil {
+		a.webhooks.Run(ctx)
+	}
 }
 
 // pruneKeys forgets old idempotency keys every six hours while the bot

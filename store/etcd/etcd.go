@@ -1,0 +1,260 @@
+// Package etcd keeps incidents and their timelines in an etcd cluster, so
+// that several muster replicas share one truth. It behaves like the bbolt
+// store (package store): both pass store/storetest.
+//
+// Layout, under the configured prefix (numbers are zero-padded to 20
+// digits so that etcd's byte order is numeric order):
+//
+//	meta/schema              format version
+//	seq/incident             the last incident number given out
+//	inc/<id>                 Incident (JSON)
+//	open/<id>                nothing; one key per open incident
+//	room/<platform> NUL <room>  incident number
+//	tl/<id>/seq              the last timeline Seq of the incident
+//	tl/<id>/e/<seq>          Entry (JSON)
+//	tl/<id>/m/<message id>   Seq of the entry recording that message
+//	tl/<id>/h/<message id>   a change held until its message arrives (JSON)
+//	key/<idempotency key>    what the key produced (JSON), on a week-long lease
+//	set/<name>               a setting
+//
+// Every read-modify-write is an etcd transaction that compares the
+// revisions of what it read: two replicas that race on one incident
+// cannot both win, and the loser reads again and retries. etcd commits a
+// transaction to a quorum of members, on disk, before it answers, so a
+// write acknowledged here survives the loss of any minority of members.
+package etcd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/namespace"
+	"go.uber.org/zap"
+)
+
+const (
+	// schemaVersion is bumped when the layout changes incompatibly, so that
+	// an older binary refuses newer data instead of corrupting it.
+	schemaVersion = 1
+
+	// keyTTL is how long an idempotency key is remembered: as in the bbolt
+	// store, a week, far longer than any platform retries.
+	keyTTL = 7 * 24 * time.Hour
+	// leaseEvery is how often a new lease is granted for new keys: keys
+	// share a lease for an hour, so they expire between keyTTL and keyTTL
+	// plus an hour after they were written, and the cluster holds one
+	// lease per replica per hour rather than one per event.
+	leaseEvery = time.Hour
+
+	// opTimeout bounds every call to the cluster, so that a request whose
+	// caller set no deadline cannot hang on a cluster without quorum.
+	opTimeout = 10 * time.Second
+
+	// maxAttempts bounds the retries of a transaction that lost a race.
+	// Writes to one incident from one replica are serialized (see
+	// DB.locks), so only other replicas can make a transaction lose.
+	maxAttempts = 64
+
+	// pageSize bounds one range read, so that listing ten thousand
+	// incidents or entries is several moderate responses, not one huge one.
+	pageSize = 500
+
+	// maxOps stays under etcd's default limit of 128 operations in one
+	// transaction (--max-txn-ops).
+	maxOps = 100
+)
+
+// Config says how to reach the cluster.
+type Config struct {
+	Endpoints   []string
+	Prefix      string // every key starts with it, e.g. "/muster/"
+	DialTimeout time.Duration
+	Username    string
+	Password    string
+	TLS         *tls.Config // nil: plain connections
+}
+
+// DB is the etcd store. It is safe for concurrent use, by any number of
+// processes sharing the prefix.
+type DB struct {
+	client *clientv3.Client
+	kv     clientv3.KV // the client's KV, within the prefix
+	prefix string
+	// locks serialize this process's writes to one incident (striped by
+	// number): concurrent writers in one replica would otherwise make one
+	// another's transactions fail and retry.
+	locks [64]sync.Mutex
+	// now stamps idempotency keys; a field for tests.
+	now func() time.Time
+
+	leaseMu  sync.Mutex
+	lease    clientv3.LeaseID
+	leasedAt time.Time
+}
+
+// Open connects to the cluster and checks the stored schema, writing it on
+// first use. It fails within cfg.DialTimeout when no member answers.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if len(cfg.Endpoints) == 0 {
+		return nil, errors.New("open etcd store: no endpoints")
+	}
+	client, err := clientv3.New(clientv3.Config{
+		Endpoints:   cfg.Endpoints,
+		DialTimeout: cfg.DialTimeout,
+		Username:    cfg.Username,
+		Password:    cfg.Password,
+		TLS:         cfg.TLS,
+		// Failures reach the caller as errors; the client's own zap logs
+		// would only repeat them in another format.
+		Logger: zap.NewNop(),
+		// A member that stops answering is noticed within seconds, and
+		// the client moves to another.
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 3 * time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open etcd store at %v: %w", cfg.Endpoints, err)
+	}
+	db := &DB{client: client, kv: namespace.NewKV(client.KV, cfg.Prefix), prefix: cfg.Prefix, now: time.Now}
+	timeout := cfg.DialTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := db.initSchema(cctx); err != nil {
+		_ = client.Close() // the schema error is the one worth reporting
+		return nil, fmt.Errorf("open etcd store at %v: %w", cfg.Endpoints, err)
+	}
+	return db, nil
+}
+
+// initSchema writes the schema version if absent and refuses a newer one.
+func (db *DB) initSchema(ctx context.Context) error {
+	v := strconv.Itoa(schemaVersion)
+	resp, err := db.kv.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(keySchema), "=", 0)).
+		Then(clientv3.OpPut(keySchema, v)).
+		Else(clientv3.OpGet(keySchema)).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if resp.Succeeded {
+		return nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) == 0 {
+		return errors.New("schema version vanished while read")
+	}
+	got, err := strconv.Atoi(string(kvs[0].Value))
+	if err != nil {
+		return fmt.Errorf("schema version %q is not a number", kvs[0].Value)
+	}
+	if got > schemaVersion {
+		return fmt.Errorf("the cluster has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
+	}
+	return nil
+}
+
+// Client is the connection to the cluster, for leader election.
+func (db *DB) Client() *clientv3.Client { return db.client }
+
+// Prefix is the key prefix the store writes under.
+func (db *DB) Prefix() string { return db.prefix }
+
+// Close closes the connection.
+func (db *DB) Close() error {
+	if err := db.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("close etcd store: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether a quorum of the cluster answers, for /readyz: a
+// replica cut off from the quorum cannot record anything and should not
+// be sent requests.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	resp, err := db.kv.Get(ctx, keySchema)
+	if err != nil {
+		return fmt.Errorf("ping etcd store: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return errors.New("ping etcd store: the schema key is missing")
+	}
+	return nil
+}
+
+// PruneKeys is a no-op: idempotency keys carry a lease, and etcd deletes
+// them when it runs out. It exists so both stores offer the same calls.
+func (db *DB) PruneKeys(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	return 0, nil
+}
+
+// keyLease returns the lease new idempotency keys are written with,
+// granting a fresh one every leaseEvery.
+func (db *DB) keyLease(ctx context.Context) (clientv3.LeaseID, error) {
+	db.leaseMu.Lock()
+	defer db.leaseMu.Unlock()
+	if db.lease != clientv3.NoLease && db.now().Sub(db.leasedAt) < leaseEvery {
+		return db.lease, nil
+	}
+	resp, err := db.client.Grant(ctx, int64((keyTTL+leaseEvery)/time.Second))
+	if err != nil {
+		return clientv3.NoLease, fmt.Errorf("grant a lease for idempotency keys: %w", err)
+	}
+	db.lease, db.leasedAt = resp.ID, db.now()
+	return db.lease, nil
+}
+
+// forgetLease makes the next keyLease grant a new lease, after etcd said
+// the current one is gone.
+func (db *DB) forgetLease(id clientv3.LeaseID) {
+	db.leaseMu.Lock()
+	defer db.leaseMu.Unlock()
+	if db.lease == id {
+		db.lease = clientv3.NoLease
+	}
+}
+
+// lock serializes this process's writes to incident id.
+func (db *DB) lock(id int) func() {
+	m := &db.locks[uint(id)%uint(len(db.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// errConflict says a transaction lost a race and should be retried.
+var errConflict = errors.New("conflicting write; retrying")
+
+// retry runs attempt until it does not report errConflict, at most
+// maxAttempts times, and bounds the whole by opTimeout unless ctx is
+// shorter.
+func retry(ctx context.Context, attempt func(ctx context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	for range maxAttempts {
+		err := attempt(ctx)
+		if !errors.Is(err, errConflict) {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("gave up after %d conflicting writes", maxAttempts)
+}
