@@ -25,6 +25,7 @@
 package etcd
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -33,9 +34,12 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/namespace"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 const (
@@ -238,23 +242,99 @@ func (db *DB) lock(id int) func() {
 // errConflict says a transaction lost a race and should be retried.
 var errConflict = errors.New("conflicting write; retrying")
 
-// retry runs attempt until it does not report errConflict, at most
-// maxAttempts times, and bounds the whole by opTimeout unless ctx is
-// shorter.
+// retryPause is the first wait before retrying after the cluster failed
+// to answer (while it elects a new leader, say); it doubles up to a
+// second.
+const retryPause = 50 * time.Millisecond
+
+// retry runs attempt until it neither reports errConflict nor fails in a
+// way the cluster recovers from (see transient), at most maxAttempts
+// times, and bounds the whole by opTimeout unless ctx is shorter. Losing
+// an etcd member, even the leader, is such a failure: etcd elects another
+// within about a second, and the write goes through then.
 func retry(ctx context.Context, attempt func(ctx context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
+	pause := retryPause
+	var err error
 	for range maxAttempts {
-		err := attempt(ctx)
-		if !errors.Is(err, errConflict) {
+		err = attempt(ctx)
+		switch {
+		case errors.Is(err, errConflict):
+			continue
+		case !transient(err):
 			return err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (the cluster last said: %w)", ctx.Err(), err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
+	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
+}
+
+// transient reports whether err is a failure of the cluster to answer
+// that goes away by itself: no leader, a leader change, a member out of
+// reach.
+func transient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		return ee.Code() == codes.Unavailable
+	}
+	return status.Code(err) == codes.Unavailable
+}
+
+// commit runs a transaction guarded by cmps and reports errConflict when
+// a compared key changed since it was read. When the cluster fails
+// without saying whether the transaction was applied (the leader changed
+// while it was in flight), commit reads back the first key it writes: if
+// that holds what the transaction wrote, it was applied; otherwise it
+// reports errConflict, so the caller reads afresh and tries again. A
+// write is therefore applied once, never twice and never lost.
+func (db *DB) commit(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) error {
+	resp, err := db.kv.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err == nil {
+		if !resp.Succeeded {
+			return errConflict
+		}
+		return nil
+	}
+	if !transient(err) {
+		return err
+	}
+	var witness *clientv3.Op
+	for i := range ops {
+		if ops[i].IsPut() {
+			witness = &ops[i]
+			break
 		}
 	}
-	return fmt.Errorf("gave up after %d conflicting writes", maxAttempts)
+	if witness == nil {
+		return errConflict // only deletes: reading afresh tells what is left to do
+	}
+	for pause := retryPause; ; pause = min(2*pause, time.Second) {
+		got, rerr := db.kv.Get(ctx, string(witness.KeyBytes()))
+		if rerr == nil {
+			if len(got.Kvs) == 1 && bytes.Equal(got.Kvs[0].Value, witness.ValueBytes()) {
+				return nil
+			}
+			return errConflict
+		}
+		if !transient(rerr) {
+			return fmt.Errorf("%w; then, checking whether it was applied: %w", err, rerr)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w; whether it was applied is unknown: %w", err, ctx.Err())
+		case <-time.After(pause):
+		}
+	}
 }

@@ -37,18 +37,20 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		// without a number that was never stored.
 		rec := *inc
 		rec.ID = last + 1
+		v, err := encode(&rec, rec.Ref())
+		if err != nil {
+			return err
+		}
+		// The incident goes first: it is what commit reads back when the
+		// cluster fails to say whether the transaction was applied, and
+		// unlike the counter it is this declaration's alone.
+		ops := []clientv3.Op{clientv3.OpPut(incidentKey(rec.ID), v), clientv3.OpPut(keyIncidentSeq, strconv.Itoa(rec.ID))}
 		cmps := []clientv3.Cmp{unchanged(keyIncidentSeq, got[keyIncidentSeq])}
-		ops := []clientv3.Op{clientv3.OpPut(keyIncidentSeq, strconv.Itoa(rec.ID))}
 		idx, err := index(rec.ID, got, placement{}, placementOf(&rec))
 		if err != nil {
 			return err
 		}
 		cmps, ops = append(cmps, idx.cmps...), append(ops, idx.ops...)
-		v, err := encode(&rec, rec.Ref())
-		if err != nil {
-			return err
-		}
-		ops = append(ops, clientv3.OpPut(incidentKey(rec.ID), v))
 		entry := first
 		entry.Seq = 1
 		eops, err := entryOps(rec.ID, entry)
@@ -182,8 +184,12 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 		}
 		inc.ID = id // the number is the key; fn cannot renumber an incident
 		now := placementOf(inc)
+		v, err := encode(inc, inc.Ref())
+		if err != nil {
+			return err
+		}
 		cmps := []clientv3.Cmp{unchanged(incidentKey(id), ikv)}
-		var ops []clientv3.Op
+		ops := []clientv3.Op{clientv3.OpPut(incidentKey(id), v)}
 		if old.platform != now.platform || old.room != now.room {
 			rooms, err := db.read(ctx, roomKey(old.platform, old.room), roomKey(now.platform, now.room))
 			if err != nil {
@@ -201,25 +207,26 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 			}
 			ops = append(ops, idx.ops...)
 		}
-		v, err := encode(inc, inc.Ref())
-		if err != nil {
-			return err
-		}
-		ops = append(ops, clientv3.OpPut(incidentKey(id), v))
 		entries = slices.Clone(entries) // Seq is set on the store's copy, not the caller's
 		if len(entries) > 0 {
 			last, err := number(skv)
 			if err != nil {
 				return err
 			}
+			var eops []clientv3.Op
 			for i := range entries {
 				entries[i].Seq = last + 1 + i
-				eops, err := entryOps(id, entries[i])
+				one, err := entryOps(id, entries[i])
 				if err != nil {
 					return err
 				}
-				ops = append(ops, eops...)
+				eops = append(eops, one...)
 			}
+			// The first new entry goes first: it is what commit reads
+			// back when the cluster fails to say whether the transaction
+			// was applied, and no other transaction writes that key
+			// (the incident alone would not do: fn may leave it as it was).
+			ops = append(eops, ops...)
 			cmps = append(cmps, unchanged(seqKey(id), skv))
 			ops = append(ops, clientv3.OpPut(seqKey(id), strconv.Itoa(last+len(entries))))
 		}

@@ -95,19 +95,6 @@ func encode(v any, what string) (string, error) {
 	return string(b), nil
 }
 
-// commit runs a transaction guarded by cmps and reports errConflict when
-// a compared key changed since it was read.
-func (db *DB) commit(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) error {
-	resp, err := db.kv.Txn(ctx).If(cmps...).Then(ops...).Commit()
-	if err != nil {
-		return err
-	}
-	if !resp.Succeeded {
-		return errConflict
-	}
-	return nil
-}
-
 // Setting returns a value a platform saved, or "" when none was.
 func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 	if err := ctx.Err(); err != nil {

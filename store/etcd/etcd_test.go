@@ -1,0 +1,170 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/etcdtest"
+	"github.com/muster-bot/muster/store/etcd"
+	"github.com/muster-bot/muster/store/storetest"
+)
+
+var t0 = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+
+func open(t testing.TB, c *etcdtest.Cluster, prefix string) *etcd.DB {
+	t.Helper()
+	db, err := etcd.Open(context.Background(), etcd.Config{Endpoints: c.Endpoints(), Prefix: prefix, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// TestConformance runs the suite both stores pass on a 3-member cluster.
+func TestConformance(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	base := c.Prefix(t)
+	storetest.Run(t, func(name string) (storetest.Store, error) {
+		return etcd.Open(context.Background(), etcd.Config{Endpoints: c.Endpoints(), Prefix: base + name + "/", DialTimeout: 5 * time.Second})
+	})
+}
+
+func declare(t testing.TB, db *etcd.DB, title, room string) *muster.Incident {
+	t.Helper()
+	inc, first, err := muster.NewIncident(title, muster.Severity{Name: "SEV2"}, false, "U1", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc.Platform, inc.Room = "slack", room
+	if err := db.Create(context.Background(), inc, first); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return inc
+}
+
+// TestReplicasShareOneTruth runs two stores on one prefix, as two
+// replicas would: they race to append the same retried events and to
+// update the same incident, and each event is recorded once, with
+// contiguous numbers, and no update is lost.
+func TestReplicasShareOneTruth(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	prefix := c.Prefix(t)
+	a, b := open(t, c, prefix), open(t, c, prefix)
+	inc := declare(t, a, "Checkout down", "C1")
+	if id, err := b.RoomIncident(context.Background(), "slack", "C1"); err != nil || id != inc.ID {
+		t.Fatalf("the other replica finds room C1 as INC-%d, %v; want INC-%d", id, err, inc.ID)
+	}
+
+	const events, writers = 60, 4
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	appended := map[string]int{}
+	for _, db := range []*etcd.DB{a, b} {
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < events; i += writers {
+					key := fmt.Sprintf("Ev%03d", i)
+					e := muster.Entry{Kind: muster.EntryMessage, At: t0, Actor: "U2", Text: key, MessageID: key}
+					_, ok, err := db.Append(context.Background(), inc.ID, key, e)
+					if err != nil {
+						t.Errorf("Append %s: %v", key, err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						appended[key]++
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+	}
+	// Meanwhile both replicas bump a counter held in the incident.
+	for _, db := range []*etcd.DB{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				_, _, err := db.Update(context.Background(), inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+					i.Reminder.Missed++
+					return []muster.Entry{{Kind: muster.EntryNote, At: t0, Text: "note"}}, nil
+				})
+				if err != nil {
+					t.Errorf("Update: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	for i := range events {
+		if key := fmt.Sprintf("Ev%03d", i); appended[key] != 1 {
+			t.Errorf("%s appended %d times across the replicas, want 1", key, appended[key])
+		}
+	}
+	tl, err := b.Timeline(context.Background(), inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + events + 20; len(tl) != want {
+		t.Errorf("%d entries, want %d (declaration, %d events once each, 20 notes)", len(tl), want, events)
+	}
+	for i, e := range tl {
+		if e.Seq != i+1 {
+			t.Fatalf("entry %d has Seq %d: numbers must be contiguous", i, e.Seq)
+		}
+	}
+	got, err := a.Incident(context.Background(), inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Reminder.Missed != 20 {
+		t.Errorf("counter is %d after 20 updates from two replicas, want 20: an update was lost", got.Reminder.Missed)
+	}
+}
+
+// TestSurvivesLosingAMember: with one of three members killed the store
+// goes on reading and writing, and what was written before is there.
+func TestSurvivesLosingAMember(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	db := open(t, c, c.Prefix(t))
+	inc := declare(t, db, "Member loss", "C9")
+	c.Kill(0)
+	ctx := context.Background()
+	for i := range 5 {
+		key := fmt.Sprintf("after-kill-%d", i)
+		if _, _, err := db.Append(ctx, inc.ID, key, muster.Entry{Kind: muster.EntryMessage, At: t0, Text: key, MessageID: key}); err != nil {
+			t.Fatalf("Append with a member down: %v", err)
+		}
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping with two of three members up: %v", err)
+	}
+	tl, err := db.Timeline(ctx, inc.ID)
+	if err != nil || len(tl) != 6 {
+		t.Fatalf("timeline: %d entries, %v; want 6", len(tl), err)
+	}
+	c.Restart(0)
+}
+
+// TestOpenFailsFastWithoutCluster: a wrong endpoint is reported at start,
+// within the dial timeout, naming the endpoint.
+func TestOpenFailsFastWithoutCluster(t *testing.T) {
+	start := time.Now()
+	_, err := etcd.Open(context.Background(), etcd.Config{Endpoints: []string{"http://127.0.0.1:1"}, Prefix: "/muster/", DialTimeout: 500 * time.Millisecond})
+	if err == nil {
+		t.Fatal("Open against nothing succeeded")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Open took %s to fail with a 500ms dial timeout", took)
+	}
+	t.Logf("error: %v", err)
+}
