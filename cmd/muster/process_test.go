@@ -95,6 +95,7 @@ type musterHost struct {
 	dir       string
 	storePath string
 	extraYAML string // appended to the config (severities, reminders, ...)
+	storeYAML string // the store section; empty: bbolt at storePath
 	fake      *fakeslack.Server
 	apiURL    string // the Slack Web API the child calls; empty: the fake's
 	starts    int
@@ -154,8 +155,12 @@ func (h *musterHost) start() *musterProc {
 	t.Helper()
 	h.starts++
 	port := freePort(t)
-	cfg := fmt.Sprintf("http:\n  listen: 127.0.0.1:%d\nstore:\n  path: %s\nslack:\n  announce_channel: CANNOUNCE\n%s",
-		port, h.storePath, h.extraYAML)
+	storeYAML := h.storeYAML
+	if storeYAML == "" {
+		storeYAML = fmt.Sprintf("store:\n  path: %s\n", h.storePath)
+	}
+	cfg := fmt.Sprintf("http:\n  listen: 127.0.0.1:%d\n%sslack:\n  announce_channel: CANNOUNCE\n%s",
+		port, storeYAML, h.extraYAML)
 	if !strings.Contains(h.extraYAML, "reminders:") {
 		cfg += "reminders:\n  tick: 1s\n"
 	}

@@ -239,6 +239,30 @@ func (c *Cluster) Restart(i int) {
 	}
 }
 
+// RestartAll starts every stopped or killed member again, together, and
+// waits until all are healthy: after a whole-cluster outage no member can
+// become healthy alone, since that takes a quorum.
+func (c *Cluster) RestartAll() {
+	c.helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var started []*member
+	for i, m := range c.members {
+		if m.running() {
+			continue
+		}
+		if err := m.start(c.bin, c.initialCluster, c.token, "existing"); err != nil {
+			c.fatalf("restart etcd member %d: %v", i, err)
+		}
+		started = append(started, m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := waitHealthy(ctx, started); err != nil {
+		c.fatalf("restart the etcd cluster: %v", err)
+	}
+}
+
 // Prefix returns a fresh key prefix, "/muster-test-<random>/", so tests
 // sharing a cluster do not see each other's keys.
 func (c *Cluster) Prefix(t testing.TB) string {
