@@ -48,6 +48,7 @@ type Metrics struct {
 	requests                     *prometheus.CounterVec
 	ack                          *prometheus.HistogramVec
 	calls                        *prometheus.CounterVec
+	leading                      prometheus.Gauge
 }
 
 // New registers muster's metrics on reg. store is read at each scrape for
@@ -72,11 +73,22 @@ func New(reg prometheus.Registerer, store Store, severities []string) *Metrics {
 		requests:   counter("muster_requests_total", "Inbound platform requests, by the status of their acknowledgement.", "platform", "kind", "code"),
 		ack:        histogram("muster_ack_seconds", "Time from receiving a platform request to writing its acknowledgement.", ackBuckets, "platform", "kind"),
 		calls:      counter("muster_platform_calls_total", "Outbound platform API calls, each attempt counted, by result: ok, rate_limited, error.", "platform", "method", "result"),
+		leading: prometheus.NewGauge(prometheus.GaugeOpts{Name: "muster_leader",
+			Help: "1 while this replica runs the reminders and scheduled jobs (always, with one process on bbolt), else 0. Summed over replicas it should be 1."}),
 	}
-	reg.MustRegister(m.declared, m.resolved, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls,
+	reg.MustRegister(m.declared, m.resolved, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls, m.leading,
 		&openCollector{store: store, severities: severities, desc: prometheus.NewDesc("muster_incidents_open",
 			"Incidents open now, read from the store at scrape time.", []string{"severity", "status"}, nil)})
 	return m
+}
+
+// Leading records whether this replica leads.
+func (m *Metrics) Leading(on bool) {
+	if on {
+		m.leading.Set(1)
+	} else {
+		m.leading.Set(0)
+	}
 }
 
 // Declared counts a new incident.

@@ -68,6 +68,7 @@ type App struct {
 	// registry holds the metrics served at /metrics: muster's own and the
 	// Go runtime's and process's.
 	registry *prometheus.Registry
+	metrics  *metrics.Metrics
 }
 
 // New opens the store and wires everything; Run starts it.
@@ -97,6 +98,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names())
+	a.metrics = m
 	cmds := commands.New(db, pm, commands.Config{
 		Severities:      cfg.SeverityLadder(),
 		DefaultSeverity: cfg.DefaultSeverity,
@@ -316,8 +318,10 @@ func (a *App) lead(ctx context.Context) (stop func(), err error) {
 				a.log.Error().Err(err).Msg("start scheduled jobs")
 				return
 			}
+			a.metrics.Leading(true)
 			<-ctx.Done()
 			stopJobs()
+			a.metrics.Leading(false)
 		})
 		if first {
 			started <- nil // never led: another replica does

@@ -102,7 +102,7 @@ func TestHAReplicas(t *testing.T) {
 		}
 	}
 
-	// One replica leads; the raise to SEV1 starts a 3 s cadence.
+	// One replica leads, and says so in its log and /metrics.
 	var leader, follower *musterProc
 	procWait(t, 5*time.Second, "one replica leads", func() bool {
 		switch {
@@ -113,6 +113,10 @@ func TestHAReplicas(t *testing.T) {
 		}
 		return leader != nil
 	})
+	if sum := scrape(t, a.url)["muster_leader"] + scrape(t, b.url)["muster_leader"]; sum != 1 {
+		t.Errorf("muster_leader summed over the replicas is %v, want 1", sum)
+	}
+	// The raise to SEV1 starts a 3 s cadence.
 	if code, err := follower.command(h.fake, "UALICE", room, "severity sev1"); err != nil || code != http.StatusOK {
 		t.Fatalf("severity sev1: HTTP %d, %v", code, err)
 	}
@@ -145,8 +149,8 @@ func TestHAReplicas(t *testing.T) {
 	}
 	t.Logf("leader killed %s after its first reminder; the other replica's came %s after the first (cadence %s)",
 		killedAt.Sub(first).Round(time.Millisecond), second.Sub(first).Round(time.Millisecond), cadence)
-	if !leading(follower) {
-		t.Error("the surviving replica does not say it leads")
+	if !leading(follower) || scrape(t, follower.url)["muster_leader"] != 1 {
+		t.Error("the surviving replica does not say it leads (log and muster_leader)")
 	}
 
 	// Kill one etcd member: the surviving replica goes on.
