@@ -134,6 +134,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	defer cancel()
 	if err := db.initSchema(cctx); err != nil {
 		_ = client.Close() // the schema error is the one worth reporting
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("no member with a quorum answered within %s (is the cluster up, and are store.etcd.endpoints right?): %w", timeout, err)
+		}
 		return nil, fmt.Errorf("open etcd store at %v: %w", cfg.Endpoints, err)
 	}
 	return db, nil
