@@ -251,7 +251,10 @@ func (b *Bot) StartReminders(ctx context.Context, every time.Duration) (stop fun
 	b.started.Store(b.now().UnixNano())
 	c := cron.New()
 	tick := func() {
-		if err := b.Tick(ctx, b.now()); err != nil {
+		// A tick cut short because the reminders are stopping (a
+		// shutdown, or another replica taking the lead) is no error: what
+		// it did not send stays owed.
+		if err := b.Tick(ctx, b.now()); err != nil && ctx.Err() == nil {
 			b.log.Error().Err(err).Msg("reminder tick")
 		}
 	}

@@ -70,12 +70,13 @@ type Etcd struct {
 	TLS       EtcdTLS  `yaml:"tls"`
 }
 
-// EtcdTLS configures TLS to etcd. Any file set turns TLS on.
+// EtcdTLS configures TLS to etcd. Any setting given, or an https://
+// endpoint, turns TLS on.
 type EtcdTLS struct {
 	CAFile     string `yaml:"ca_file"`     // CA bundle that signed the servers' certificates
 	CertFile   string `yaml:"cert_file"`   // client certificate, for client-certificate auth
 	KeyFile    string `yaml:"key_file"`    // its key
-	ServerName string `yaml:"server_name"` // overrides the name checked in the servers' certificates
+	ServerName string `yaml:"server_name"` // the name the servers' certificates must carry, whatever the endpoints' hosts
 }
 
 // Enabled reports whether any TLS setting is given.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -56,7 +57,7 @@ func openStore(ctx context.Context, cfg config.Store, log zerolog.Logger) (stora
 		return db, leader.Always, nil
 	}
 	e := cfg.Etcd
-	tlsConfig, err := etcdTLS(e.TLS)
+	tlsConfig, err := etcdTLS(e.TLS, e.Endpoints)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,19 +82,31 @@ func replicaID() string {
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
-// etcdTLS builds the TLS settings for etcd, or nil when none are given.
-func etcdTLS(c config.EtcdTLS) (*tls.Config, error) {
-	if !c.Enabled() {
+// etcdTLS builds the TLS settings for etcd, or nil when none are given
+// and no endpoint is https.
+//
+// The server's certificate is checked here, in VerifyConnection, rather
+// than by crypto/tls's own check: gRPC sets the name that check expects to
+// the endpoint's host, whatever ServerName says, so server_name would
+// otherwise be ignored, and endpoints given by IP address could never
+// match certificates that name only the etcd hosts.
+func etcdTLS(c config.EtcdTLS, endpoints []string) (*tls.Config, error) {
+	https := false
+	for _, e := range endpoints {
+		https = https || strings.HasPrefix(e, "https://")
+	}
+	if !c.Enabled() && !https {
 		return nil, nil
 	}
-	t := &tls.Config{ServerName: c.ServerName, MinVersion: tls.VersionTLS12}
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	var roots *x509.CertPool // nil: the system's
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("store.etcd.tls.ca_file: %w", err)
 		}
-		t.RootCAs = x509.NewCertPool()
-		if !t.RootCAs.AppendCertsFromPEM(pem) {
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
 			return nil, errors.New("store.etcd.tls.ca_file: no PEM certificate found in " + c.CAFile)
 		}
 	}
@@ -104,5 +117,30 @@ func etcdTLS(c config.EtcdTLS) (*tls.Config, error) {
 		}
 		t.Certificates = []tls.Certificate{cert}
 	}
+	if c.ServerName == "" {
+		t.RootCAs = roots
+		return t, nil
+	}
+	name := c.ServerName
+	t.InsecureSkipVerify = true // verified below, against name
+	t.VerifyConnection = func(cs tls.ConnectionState) error {
+		return verifyServer(cs, roots, name)
+	}
 	return t, nil
+}
+
+// verifyServer checks the server's certificate chain against roots (nil:
+// the system's) and name, as crypto/tls would for ServerName name.
+func verifyServer(cs tls.ConnectionState, roots *x509.CertPool, name string) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("etcd presented no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name}); err != nil {
+		return fmt.Errorf("etcd's certificate (store.etcd.tls.server_name %q): %w", name, err)
+	}
+	return nil
 }

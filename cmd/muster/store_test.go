@@ -4,10 +4,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,19 +19,42 @@ import (
 	"github.com/muster-bot/muster/config"
 )
 
-// writeCert writes a self-signed certificate and its key as PEM files.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
+// testPKI is a CA and a server certificate it signed for etcd.internal
+// only (no IP address), written as PEM files.
+type testPKI struct {
+	caFile, certFile, keyFile string
+	server                    tls.Certificate
+}
+
+func newTestPKI(t *testing.T, dir string) testPKI {
 	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "etcd test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "etcd test CA"},
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "etcd.internal"}, DNSNames: []string{"etcd.internal"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,34 +62,101 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	p := testPKI{caFile: filepath.Join(dir, "ca.pem"), certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem")}
+	write := func(path, typ string, der []byte) []byte {
+		b := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	write(p.caFile, "CERTIFICATE", caDER)
+	certPEM := write(p.certFile, "CERTIFICATE", leafDER)
+	keyPEM := write(p.keyFile, "EC PRIVATE KEY", keyDER)
+	if p.server, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	return p
+}
+
+// handshake connects to a TLS server on 127.0.0.1 presenting p's server
+// certificate, with cfg as gRPC would use it: ServerName replaced by the
+// endpoint's host.
+func handshake(t *testing.T, p testPKI, cfg *tls.Config) error {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{p.server}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return certFile, keyFile
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		_ = c.(*tls.Conn).Handshake()
+		c.Close()
+	}()
+	cfg = cfg.Clone()
+	cfg.ServerName = "127.0.0.1"
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", ln.Addr().String(), cfg)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 func TestEtcdTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := writeCert(t, dir)
+	p := newTestPKI(t, dir)
 	notPEM := filepath.Join(dir, "not.pem")
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	plain := []string{"http://127.0.0.1:2379"}
 
-	if c, err := etcdTLS(config.EtcdTLS{}); c != nil || err != nil {
-		t.Errorf("no TLS settings: got %v, %v; want plain connections", c, err)
+	if c, err := etcdTLS(config.EtcdTLS{}, plain); c != nil || err != nil {
+		t.Errorf("no TLS settings, http endpoints: got %v, %v; want plain connections", c, err)
 	}
-	c, err := etcdTLS(config.EtcdTLS{CAFile: cert, CertFile: cert, KeyFile: key, ServerName: "etcd.internal"})
+	if c, err := etcdTLS(config.EtcdTLS{}, []string{"https://etcd-0.etcd:2379"}); c == nil || err != nil {
+		t.Errorf("an https endpoint without TLS settings: got %v, %v; want TLS with the system's roots", c, err)
+	}
+
+	// server_name is what the certificate is checked against, even though
+	// the endpoint is an IP address and gRPC says so in ServerName.
+	c, err := etcdTLS(config.EtcdTLS{CAFile: p.caFile, CertFile: p.certFile, KeyFile: p.keyFile, ServerName: "etcd.internal"}, plain)
 	if err != nil {
 		t.Fatalf("CA, client certificate and server name: %v", err)
 	}
-	if c.RootCAs == nil || len(c.Certificates) != 1 || c.ServerName != "etcd.internal" {
-		t.Errorf("TLS config = roots %v, %d certificates, server name %q", c.RootCAs != nil, len(c.Certificates), c.ServerName)
+	if len(c.Certificates) != 1 {
+		t.Errorf("%d client certificates, want 1", len(c.Certificates))
 	}
+	if err := handshake(t, p, c); err != nil {
+		t.Errorf("server_name etcd.internal, certificate for etcd.internal: %v", err)
+	}
+	wrong, err := etcdTLS(config.EtcdTLS{CAFile: p.caFile, ServerName: "wrong.name"}, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := handshake(t, p, wrong); err == nil || !strings.Contains(err.Error(), "wrong.name") {
+		t.Errorf("server_name wrong.name: handshake error %v, want a refusal naming it", err)
+	}
+	noName, err := etcdTLS(config.EtcdTLS{CAFile: p.caFile}, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := handshake(t, p, noName); err == nil {
+		t.Error("no server_name: a certificate for etcd.internal was accepted for 127.0.0.1")
+	}
+	otherCA := newTestPKI(t, t.TempDir())
+	untrusted, err := etcdTLS(config.EtcdTLS{CAFile: otherCA.caFile, ServerName: "etcd.internal"}, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := handshake(t, p, untrusted); err == nil {
+		t.Error("a certificate from another CA was accepted")
+	}
+
 	for _, tc := range []struct {
 		name string
 		tls  config.EtcdTLS
@@ -72,9 +164,9 @@ func TestEtcdTLS(t *testing.T) {
 	}{
 		{"missing CA file", config.EtcdTLS{CAFile: filepath.Join(dir, "nope.pem")}, "store.etcd.tls.ca_file"},
 		{"CA file without a certificate", config.EtcdTLS{CAFile: notPEM}, "no PEM certificate"},
-		{"key that is not a key", config.EtcdTLS{CertFile: cert, KeyFile: notPEM}, "client certificate"},
+		{"key that is not a key", config.EtcdTLS{CertFile: p.certFile, KeyFile: notPEM}, "client certificate"},
 	} {
-		if _, err := etcdTLS(tc.tls); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := etcdTLS(tc.tls, plain); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
 		}
 	}

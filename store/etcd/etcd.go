@@ -60,6 +60,11 @@ const (
 	// caller set no deadline cannot hang on a cluster without quorum.
 	opTimeout = 10 * time.Second
 
+	// pingTimeout bounds Ping: a cluster without quorum makes a read wait
+	// for a leader, and /readyz should say "not ready" well within a
+	// probe's timeout.
+	pingTimeout = 2 * time.Second
+
 	// maxAttempts bounds the retries of a transaction that lost a race.
 	// Writes to one incident from one replica are serialized (see
 	// DB.locks), so only other replicas can make a transaction lose.
@@ -188,7 +193,8 @@ func (db *DB) Close() error {
 // replica cut off from the quorum cannot record anything and should not
 // be sent requests.
 func (db *DB) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	// Short, so that a readiness probe gets its answer in time.
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	resp, err := db.kv.Get(ctx, keySchema)
 	if err != nil {
