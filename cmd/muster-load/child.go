@@ -172,14 +172,16 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// startMuster runs `muster serve` on storePath against the fake Slack at
-// apiURL, on a free loopback port, and waits for /readyz.
-func startMuster(ctx context.Context, bin, dir, storePath, apiURL, secret string) (*child, error) {
+// startMuster runs `muster serve` with the store configured by storeYAML
+// (the whole "store:" section) against the fake Slack at apiURL, on a free
+// loopback port, and waits for /readyz. dir holds its config file and temp
+// files.
+func startMuster(ctx context.Context, bin, dir, storeYAML, apiURL, secret string) (*child, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	cfg := fmt.Sprintf("log:\n  level: error\nhttp:\n  listen: 127.0.0.1:%d\nstore:\n  path: %s\nreminders:\n  tick: 24h\nslack:\n  announce_channel: CANNOUNCE\n", port, storePath)
+	cfg := fmt.Sprintf("log:\n  level: error\nhttp:\n  listen: 127.0.0.1:%d\n%sreminders:\n  tick: 24h\nslack:\n  announce_channel: CANNOUNCE\n", port, storeYAML)
 	cfgPath := filepath.Join(dir, "muster.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
@@ -293,22 +295,33 @@ func readMemory(pid int) (memory, error) {
 	return m, nil
 }
 
-// sampleMemory reads pid's memory every interval until stop is closed, and
-// returns the highest VmRSS seen and the last VmHWM.
-func sampleMemory(pid int, interval time.Duration, stop <-chan struct{}) <-chan memory {
-	out := make(chan memory, 1)
+// peaks is what sampleMemory saw of several processes.
+type peaks struct {
+	each   []memory // per process: the highest VmRSS sampled, the last VmHWM
+	sumRSS int64    // the highest sum of their VmRSS in one sample
+}
+
+// sampleMemory reads the memory of pids every interval until stop is
+// closed.
+func sampleMemory(pids []int, interval time.Duration, stop <-chan struct{}) <-chan peaks {
+	out := make(chan peaks, 1)
 	go func() {
-		var peak memory
+		p := peaks{each: make([]memory, len(pids))}
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
-			if m, err := readMemory(pid); err == nil {
-				peak.RSS = max(peak.RSS, m.RSS)
-				peak.HWM = max(peak.HWM, m.HWM)
+			var sum int64
+			for i, pid := range pids {
+				if m, err := readMemory(pid); err == nil {
+					p.each[i].RSS = max(p.each[i].RSS, m.RSS)
+					p.each[i].HWM = max(p.each[i].HWM, m.HWM)
+					sum += m.RSS
+				}
 			}
+			p.sumRSS = max(p.sumRSS, sum)
 			select {
 			case <-stop:
-				out <- peak
+				out <- p
 				return
 			case <-tick.C:
 			}

@@ -43,9 +43,10 @@ type room struct {
 
 // message is one message event sent (and perhaps retried).
 type message struct {
-	seq  int64
-	room int32
-	ts   string
+	seq     int64
+	room    int32
+	replica int32 // the target of its first delivery
+	ts      string
 }
 
 func (m message) eventID() string { return "EvLoad" + strconv.FormatInt(m.seq, 10) }
@@ -61,14 +62,15 @@ type sample struct {
 // load is one phase's workload: which requests to send, and what came of
 // the message events among them.
 type load struct {
-	opts   options
-	target string // base URL
-	fake   interface{ ResponseURL(string) string }
-	rooms  []*room
-	users  []string
+	opts    options
+	targets []string // base URLs: the floor, or muster's replicas
+	fake    interface{ ResponseURL(string) string }
+	rooms   []*room
+	users   []string
 
-	seq    atomic.Int64 // message sequence numbers, from 1
-	sent   atomic.Int64 // requests started, for the cap
+	next   atomic.Uint64 // requests given a target, for round-robin
+	seq    atomic.Int64  // message sequence numbers, from 1
+	sent   atomic.Int64  // requests started, for the cap
 	acked  []atomic.Bool
 	msgs   []message // by seq-1; written once, before the message is sent
 	recent struct {
@@ -78,8 +80,8 @@ type load struct {
 	}
 }
 
-func newLoad(opts options, target string, fake interface{ ResponseURL(string) string }, rooms []*room) *load {
-	l := &load{opts: opts, target: target, fake: fake, rooms: rooms, users: []string{"UALICE", "UBOB", "UCAROL"}}
+func newLoad(opts options, targets []string, fake interface{ ResponseURL(string) string }, rooms []*room) *load {
+	l := &load{opts: opts, targets: targets, fake: fake, rooms: rooms, users: []string{"UALICE", "UBOB", "UCAROL"}}
 	l.acked = make([]atomic.Bool, opts.maxRequests)
 	l.msgs = make([]message, opts.maxRequests)
 	l.recent.ring = make([]int64, 0, 1024)
@@ -104,6 +106,22 @@ func loopbackTransport(n int) *http.Transport {
 func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	return err == nil && host == "127.0.0.1"
+}
+
+// pick returns the target of the next request, round-robin: with several
+// replicas any of them takes any request, as behind a load balancer.
+func (l *load) pick() int {
+	return int((l.next.Add(1) - 1) % uint64(len(l.targets)))
+}
+
+// otherReplica returns a target for a retry other than first, the target
+// of the first delivery, when there are several: a replica that stopped
+// answering is why Slack retries, and the retry then lands elsewhere.
+func otherReplica(first, n int, rng *rand.Rand) int {
+	if n < 2 {
+		return first
+	}
+	return (first + 1 + rng.IntN(n-1)) % n
 }
 
 // run sends requests from opts.clients workers until the duration is over
@@ -174,7 +192,7 @@ func (l *load) event(ctx context.Context, client *http.Client, rng *rand.Rand) s
 	seq := l.seq.Add(1)
 	ri := rng.IntN(len(l.rooms))
 	n := l.rooms[ri].ts.Add(1)
-	m := message{seq: seq, room: int32(ri), ts: fmt.Sprintf("%d.%06d", 1700000000+n/1000000, n%1000000)}
+	m := message{seq: seq, room: int32(ri), replica: int32(l.pick()), ts: fmt.Sprintf("%d.%06d", 1700000000+n/1000000, n%1000000)}
 	l.msgs[seq-1] = m
 	l.recent.Lock()
 	if len(l.recent.ring) < cap(l.recent.ring) {
@@ -184,7 +202,7 @@ func (l *load) event(ctx context.Context, client *http.Client, rng *rand.Rand) s
 		l.recent.next = (l.recent.next + 1) % len(l.recent.ring)
 	}
 	l.recent.Unlock()
-	s := l.sendMessage(ctx, client, m, l.users[rng.IntN(len(l.users))], 0)
+	s := l.sendMessage(ctx, client, int(m.replica), m, l.users[rng.IntN(len(l.users))], 0)
 	if s.status == http.StatusOK {
 		l.acked[seq-1].Store(true)
 	}
@@ -202,7 +220,7 @@ func (l *load) retry(ctx context.Context, client *http.Client, rng *rand.Rand) (
 	seq := l.recent.ring[rng.IntN(len(l.recent.ring))]
 	l.recent.Unlock()
 	m := l.msgs[seq-1]
-	s := l.sendMessage(ctx, client, m, "UALICE", 1)
+	s := l.sendMessage(ctx, client, otherReplica(int(m.replica), len(l.targets), rng), m, "UALICE", 1)
 	s.kind = kindRetry
 	if s.status == http.StatusOK {
 		l.acked[seq-1].Store(true)
@@ -210,7 +228,7 @@ func (l *load) retry(ctx context.Context, client *http.Client, rng *rand.Rand) (
 	return s, true
 }
 
-func (l *load) sendMessage(ctx context.Context, client *http.Client, m message, user string, retry int) sample {
+func (l *load) sendMessage(ctx context.Context, client *http.Client, target int, m message, user string, retry int) sample {
 	body, _ := json.Marshal(map[string]any{
 		"token": "load", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
 		"event_id": m.eventID(), "event_time": time.Now().Unix(),
@@ -223,7 +241,7 @@ func (l *load) sendMessage(ctx context.Context, client *http.Client, m message, 
 	if retry > 0 {
 		h = http.Header{"X-Slack-Retry-Num": {strconv.Itoa(retry)}, "X-Slack-Retry-Reason": {"http_timeout"}}
 	}
-	return l.post(ctx, client, kindEvent, "/slack/events", "application/json", body, h)
+	return l.post(ctx, client, l.targets[target], kindEvent, "/slack/events", "application/json", body, h)
 }
 
 func (l *load) click(ctx context.Context, client *http.Client, rng *rand.Rand) sample {
@@ -239,7 +257,7 @@ func (l *load) click(ctx context.Context, client *http.Client, rng *rand.Rand) s
 		"actions":      []any{map[string]any{"action_id": r.actionID, "block_id": "b", "value": r.value, "type": "button", "action_ts": "1"}},
 	})
 	body := []byte(url.Values{"payload": {string(payload)}}.Encode())
-	return l.post(ctx, client, kindClick, "/slack/interactions", "application/x-www-form-urlencoded", body, nil)
+	return l.post(ctx, client, l.targets[l.pick()], kindClick, "/slack/interactions", "application/x-www-form-urlencoded", body, nil)
 }
 
 func (l *load) command(ctx context.Context, client *http.Client, rng *rand.Rand) sample {
@@ -249,14 +267,14 @@ func (l *load) command(ctx context.Context, client *http.Client, rng *rand.Rand)
 		"command": {"/incident"}, "text": {fmt.Sprintf("update load update %d", rng.Int64())}, "user_id": {user}, "user_name": {user},
 		"channel_id": {r.channel}, "team_id": {"T0001"}, "response_url": {l.fake.ResponseURL("load-command")}, "trigger_id": {"trig-load"},
 	}.Encode())
-	return l.post(ctx, client, kindCommand, "/slack/commands", "application/x-www-form-urlencoded", body, nil)
+	return l.post(ctx, client, l.targets[l.pick()], kindCommand, "/slack/commands", "application/x-www-form-urlencoded", body, nil)
 }
 
-// post sends a request signed as Slack signs it, now, and times it until
-// the whole answer is read (the status alone is no acknowledgement Slack
-// would see).
-func (l *load) post(ctx context.Context, client *http.Client, k kind, path, contentType string, body []byte, h http.Header) sample {
-	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, l.target+path, bytes.NewReader(body))
+// post sends a request to target (a base URL) signed as Slack signs it,
+// now, and times it until the whole answer is read (the status alone is no
+// acknowledgement Slack would see).
+func (l *load) post(ctx context.Context, client *http.Client, target string, k kind, path, contentType string, body []byte, h http.Header) sample {
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, target+path, bytes.NewReader(body))
 	if err != nil {
 		return sample{kind: k}
 	}

@@ -8,8 +8,17 @@
 // 127.0.0.1. It stops by itself: each phase lasts -duration (at most 5
 // minutes) or -max-requests requests, whichever comes first.
 //
+// With -store etcd muster keeps its store in etcd: a 3-member cluster that
+// muster-load starts on loopback (internal/etcdtest, which runs the etcd
+// server binary), or the one at -etcd-endpoints. With -replicas N (up to 4)
+// it starts N muster processes sharing that store and sends each request to
+// the next one in turn, and every Slack retry to another replica than the
+// first delivery, as a load balancer in front of them would after a
+// replica stopped answering.
+//
 //	go run ./cmd/muster-load [-incidents 50] [-rate 0] [-duration 20s] [-clients 128]
 //	                         [-retries 0.05] [-clicks 0.01] [-commands 0.01] [-json]
+//	                         [-store bbolt|etcd] [-etcd-endpoints URL,...] [-replicas 1]
 package main
 
 import (
@@ -20,7 +29,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +42,7 @@ const (
 	maxRequestsCap = 5_000_000
 	maxIncidents   = 1000
 	maxClients     = 4096
+	maxReplicas    = 4
 )
 
 type options struct {
@@ -49,6 +58,10 @@ type options struct {
 	bin         string
 	skipFloor   bool
 	secret      string
+
+	store         string   // "bbolt" or "etcd"
+	etcdEndpoints []string // empty: start a local cluster
+	replicas      int
 }
 
 const usage = `Usage: go run ./cmd/muster-load [flags]
@@ -63,6 +76,14 @@ Reports acks/s and ack latency for both, timeline entries written per
 second and muster's RSS; then stops muster with SIGTERM and checks that
 every acknowledged message is in its incident's timeline exactly once.
 Exit status 1 if one is lost or duplicated.
+
+With -store etcd, muster's store is an etcd cluster: a local one of three
+members started for the run (needs the etcd server binary: apt-get install
+etcd-server), or the one at -etcd-endpoints, under a fresh key prefix.
+-replicas N starts N muster processes on that store; requests go to them
+in turn, a retried delivery to another replica than the first one. The
+incidents are declared through the first replica. RSS is reported summed
+and per replica, with the etcd members' own figures for the phase.
 
 Flags:
 `
@@ -85,15 +106,24 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.rate, "rate", 0, "requests per second over all clients, in each phase; 0: as fast as the server answers")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of each phase (floor, then muster); at most 5m")
 	fs.IntVar(&o.clients, "clients", 128, "concurrent clients, each with its own connection")
-	fs.Float64Var(&o.retries, "retries", 0.05, "share of requests that re-send a recent message as Slack's retry (same event_id, X-Slack-Retry-Num: 1)")
+	fs.Float64Var(&o.retries, "retries", 0.05, "share of requests that re-send a recent message as Slack's retry (same event_id, X-Slack-Retry-Num: 1); with several replicas, to another replica than the first delivery")
 	fs.Float64Var(&o.clicks, "clicks", 0.01, "share of requests that press a war room's \"I'll be IC\" button")
 	fs.Float64Var(&o.commands, "commands", 0.01, "share of requests that are `/incident update <text>` in a war room")
 	fs.IntVar(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests in each phase (at most 5,000,000)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.bin, "bin", "", "muster binary to run; empty: go build github.com/muster-bot/muster/cmd/muster")
 	fs.BoolVar(&o.skipFloor, "no-floor", false, "skip the floor phase")
+	fs.StringVar(&o.store, "store", "bbolt", "muster's store: bbolt (a file) or etcd")
+	var endpoints string
+	fs.StringVar(&endpoints, "etcd-endpoints", "", "with -store etcd: comma-separated client URLs (http://127.0.0.1:PORT) of a running cluster; empty: start a local 3-member cluster for the run")
+	fs.IntVar(&o.replicas, "replicas", 1, "muster processes sharing the store, each request to the next in turn (above 1 only with -store etcd; at most 4)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	for _, e := range strings.Split(endpoints, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			o.etcdEndpoints = append(o.etcdEndpoints, e)
+		}
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -121,6 +151,26 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.retries+o.clicks+o.commands > 1 {
 		problems = append(problems, "-retries, -clicks and -commands add up to more than 1")
+	}
+	switch o.store {
+	case "bbolt":
+		if o.replicas > 1 {
+			problems = append(problems, "-replicas above 1 needs -store etcd: one process holds a bbolt file")
+		}
+		if len(o.etcdEndpoints) > 0 {
+			problems = append(problems, "-etcd-endpoints needs -store etcd")
+		}
+	case "etcd":
+		for _, e := range o.etcdEndpoints {
+			if err := checkEndpoint(e); err != nil {
+				problems = append(problems, "-etcd-endpoints: "+err.Error())
+			}
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("-store must be bbolt or etcd, not %q", o.store))
+	}
+	if o.replicas < 1 || o.replicas > maxReplicas {
+		problems = append(problems, fmt.Sprintf("-replicas must be 1..%d", maxReplicas))
 	}
 	if len(problems) > 0 {
 		return o, errors.New(strings.Join(problems, "; "))
@@ -176,6 +226,9 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 		Incidents: o.incidents, Rate: o.rate, Duration: o.duration.String(), Clients: o.clients,
 		Retries: o.retries, Clicks: o.clicks, Commands: o.commands, MaxRequests: o.maxRequests,
 	}}
+	if o.store == "etcd" {
+		rep.Options.Store, rep.Options.Replicas = o.store, o.replicas
+	}
 	rep.Machine = machine()
 
 	bin := o.bin
@@ -196,7 +249,7 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 		for i := range rooms {
 			rooms[i] = &room{incident: i + 1, channel: fmt.Sprintf("CFLOOR%04d", i+1), actionID: "role_ic", value: "ic", messageTS: "1700000000.000100"}
 		}
-		l := newLoad(o, floor.url, fakeslack.New(), rooms) // the fake only lends response URLs here
+		l := newLoad(o, []string{floor.url}, fakeslack.New(), rooms) // the fake only lends response URLs here
 		samples, elapsed := l.run(ctx)
 		if err := floor.stop(5 * time.Second); err != nil {
 			say("floor server: %v", err)
@@ -212,40 +265,61 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	fake.AddChannel("CANNOUNCE", "incidents", false)
 	fake.AddChannel("CGENERAL", "general", false)
-	storePath := filepath.Join(dir, "data", "muster.db")
-	bot, err := startMuster(ctx, bin, dir, storePath, fake.URL(), o.secret)
+	st, err := openBackend(o, dir, say)
 	if err != nil {
 		return nil, err
 	}
-	defer bot.stop(5 * time.Second)
-	startMem, _ := readMemory(bot.cmd.Process.Pid)
+	defer st.close()
+	rep.Options.EtcdEndpoints = o.etcdEndpoints
+	bots, err := startReplicas(ctx, o, bin, dir, st.yaml, fake.URL(), say)
+	if err != nil {
+		return nil, err
+	}
+	defer stopReplicas(bots, 5*time.Second)
+	pids := make([]int, len(bots))
+	startMem := make([]memory, len(bots))
+	for i, b := range bots {
+		pids[i] = b.cmd.Process.Pid
+		startMem[i], _ = readMemory(pids[i])
+	}
 
 	say("declaring %d incidents", o.incidents)
 	setupStart := time.Now()
-	rooms, err := declare(ctx, o, bot.url, fake)
+	rooms, err := declare(ctx, o, bots[0].url, fake)
 	if err != nil {
-		return nil, fmt.Errorf("%w\nmuster's log:\n%s", err, bot.stderr.String())
+		return nil, fmt.Errorf("%w\nmuster's log:\n%s", err, bots[0].stderr.String())
 	}
 	rep.Setup = setup{Incidents: len(rooms), Seconds: time.Since(setupStart).Seconds()}
 
-	say("muster: %d clients for %s", o.clients, o.duration)
+	if len(bots) == 1 {
+		say("muster: %d clients for %s", o.clients, o.duration)
+	} else {
+		say("muster, %d replicas: %d clients for %s", len(bots), o.clients, o.duration)
+	}
+	urls := make([]string, len(bots))
+	for i, b := range bots {
+		urls[i] = b.url
+	}
+	before := st.serverFigures(ctx, say)
 	stopSampling := make(chan struct{})
-	peak := sampleMemory(bot.cmd.Process.Pid, 100*time.Millisecond, stopSampling)
-	l := newLoad(o, bot.url, fake, rooms)
+	peak := sampleMemory(pids, 100*time.Millisecond, stopSampling)
+	l := newLoad(o, urls, fake, rooms)
 	samples, elapsed := l.run(ctx)
 	close(stopSampling)
 	mem := <-peak
+	after := st.serverFigures(ctx, say)
 	p := summarize("muster", samples, elapsed)
 	rep.Muster = &p
-	rep.Memory = memoryReport{StartMiB: mib(startMem.RSS), PeakRSSMiB: mib(mem.RSS), HWMMiB: mib(mem.HWM)}
+	rep.Memory = memoryFigures(startMem, mem)
+	rep.Etcd = st.etcdReport(before, after)
 
 	say("stopping muster (SIGTERM) and checking the store")
 	stopStart := time.Now()
-	if err := bot.stop(30 * time.Second); err != nil {
-		return nil, fmt.Errorf("muster did not stop cleanly: %v\n%s", err, bot.stderr.String())
+	if err := stopReplicas(bots, 30*time.Second); err != nil {
+		return nil, err
 	}
 	rep.StopSeconds = time.Since(stopStart).Seconds()
-	check, err := verify(ctx, storePath, l)
+	check, err := st.verify(ctx, l)
 	if err != nil {
 		return nil, err
 	}

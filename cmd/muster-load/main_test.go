@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/muster-bot/muster/internal/etcdtest"
 )
 
 // TestMain lets the test binary serve the floor when the load command runs
@@ -66,10 +70,89 @@ func TestFlags(t *testing.T) {
 		{"-max-requests", "6000000"},
 		{"-clients", "0"},
 		{"extra"},
+		{"-store", "sqlite"},
+		{"-replicas", "2"}, // bbolt
+		{"-store", "etcd", "-replicas", "5"},
+		{"-store", "etcd", "-replicas", "0"},
+		{"-etcd-endpoints", "http://127.0.0.1:2379"}, // bbolt
+		{"-store", "etcd", "-etcd-endpoints", "http://10.0.0.1:2379"},
+		{"-store", "etcd", "-etcd-endpoints", "https://127.0.0.1:2379"},
+		{"-store", "etcd", "-etcd-endpoints", "127.0.0.1:2379"},
 	} {
 		var stderr bytes.Buffer
 		if code := run(context.Background(), args, &bytes.Buffer{}, &stderr); code != 2 {
 			t.Errorf("%q: exit status %d, want 2 (%s)", args, code, stderr.String())
+		}
+	}
+}
+
+// TestLoadEtcd runs the etcd path: two muster replicas on one prefix of a
+// 3-member cluster, requests spread over both, retries sent to the other
+// replica, at a small fixed rate for two seconds. It skips without an etcd
+// binary, unless MUSTER_REQUIRE_ETCD=1.
+func TestLoadEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs muster and etcd under load; skipped with -short")
+	}
+	c := etcdtest.Start(t, 3)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-json", "-no-floor", "-duration", "2s", "-rate", "200", "-incidents", "3", "-clients", "8",
+		"-retries", "0.2", "-clicks", "0.05", "-commands", "0.05",
+		"-store", "etcd", "-replicas", "2", "-etcd-endpoints", strings.Join(c.Endpoints(), ",")}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout.String())
+	}
+	t.Logf("report:\n%s", stdout.String())
+	if rep.Muster == nil || rep.Muster.Acked == 0 || rep.Floor != nil {
+		t.Fatalf("muster phase %+v, floor %+v; want acknowledgements and no floor", rep.Muster, rep.Floor)
+	}
+	if rep.Check.Acknowledged == 0 || rep.Check.Lost != 0 || rep.Check.Duplicated != 0 {
+		t.Errorf("check = %+v, want acknowledged messages, none lost, none duplicated", rep.Check)
+	}
+	if rep.Options.Store != "etcd" || rep.Options.Replicas != 2 || rep.Setup.Incidents != 3 {
+		t.Errorf("options %+v, setup %+v", rep.Options, rep.Setup)
+	}
+	if len(rep.Memory.Replicas) != 2 || rep.Memory.Replicas[0].HWMMiB <= 0 || rep.Memory.Replicas[1].HWMMiB <= 0 {
+		t.Errorf("want the RSS of both replicas: %+v", rep.Memory)
+	}
+	if rep.Etcd == nil || len(rep.Etcd.Members) != 3 || rep.Etcd.Local {
+		t.Fatalf("etcd report %+v, want the three members' figures", rep.Etcd)
+	}
+	for _, m := range rep.Etcd.Members {
+		if m.ProposalsCommitted <= 0 || m.DBMiB <= 0 {
+			t.Errorf("member %+v: no proposals or no database size", m)
+		}
+	}
+	kinds := map[string]bool{}
+	for _, k := range rep.Muster.Kinds {
+		kinds[k.Kind] = k.Acked > 0
+	}
+	for _, k := range []string{"events", "retries"} {
+		if !kinds[k] {
+			t.Errorf("no %s acknowledged by muster: %+v", k, rep.Muster.Kinds)
+		}
+	}
+}
+
+func TestOtherReplica(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= maxReplicas; n++ {
+		for first := range n {
+			seen := map[int]bool{}
+			for range 100 {
+				got := otherReplica(first, n, rng)
+				if got < 0 || got >= n || (n > 1 && got == first) {
+					t.Fatalf("otherReplica(%d, %d) = %d", first, n, got)
+				}
+				seen[got] = true
+			}
+			if n > 1 && len(seen) != n-1 {
+				t.Errorf("otherReplica(%d, %d) chose only %v of the %d others", first, n, seen, n-1)
+			}
 		}
 	}
 }

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/store"
 )
 
 type report struct {
@@ -26,6 +24,7 @@ type report struct {
 	StopSeconds float64       `json:"muster_stop_seconds"`
 	Check       check         `json:"check"`
 	Targets     []target      `json:"targets,omitempty"`
+	Etcd        *etcdReport   `json:"etcd,omitempty"`
 }
 
 type reportOptions struct {
@@ -37,6 +36,10 @@ type reportOptions struct {
 	Clicks      float64 `json:"clicks"`
 	Commands    float64 `json:"commands"`
 	MaxRequests int     `json:"max_requests"`
+	// Only with -store etcd.
+	Store         string   `json:"store,omitempty"`
+	Replicas      int      `json:"replicas,omitempty"`
+	EtcdEndpoints []string `json:"etcd_endpoints,omitempty"` // as given; empty: a local cluster
 }
 
 type setup struct {
@@ -70,21 +73,24 @@ type phase struct {
 	Kinds []kindStats `json:"kinds"`
 }
 
+// memoryReport is muster's memory; with several replicas, summed over
+// them, and each one's in Replicas.
 type memoryReport struct {
-	StartMiB   float64 `json:"start_rss_mib"`
-	PeakRSSMiB float64 `json:"peak_sampled_rss_mib"` // highest VmRSS of samples every 100 ms
-	HWMMiB     float64 `json:"vm_hwm_mib"`           // the kernel's peak (VmHWM), over the whole life so far
+	StartMiB   float64        `json:"start_rss_mib"`
+	PeakRSSMiB float64        `json:"peak_sampled_rss_mib"` // highest VmRSS of samples every 100 ms (of the sum)
+	HWMMiB     float64        `json:"vm_hwm_mib"`           // the kernel's peak (VmHWM), over the whole life so far
+	Replicas   []memoryReport `json:"replicas,omitempty"`
 }
 
 type check struct {
 	Sent              int     `json:"messages_sent"` // distinct messages
 	Acknowledged      int     `json:"messages_acknowledged"`
-	Lost              int     `json:"lost"`                // acknowledged, not in the timeline
-	Duplicated        int     `json:"duplicated"`          // in the timeline more than once
-	WrittenWithoutAck int     `json:"written_without_ack"` // in the timeline, never acknowledged (allowed)
-	EntriesPerSecond  float64 `json:"entries_per_second"`  // acknowledged messages / phase length
-	TimelineEntries   int     `json:"timeline_entries"`    // all entries of the incidents, any kind
-	StoreMiB          float64 `json:"store_file_mib"`      // the bbolt file's size after the run
+	Lost              int     `json:"lost"`                     // acknowledged, not in the timeline
+	Duplicated        int     `json:"duplicated"`               // in the timeline more than once
+	WrittenWithoutAck int     `json:"written_without_ack"`      // in the timeline, never acknowledged (allowed)
+	EntriesPerSecond  float64 `json:"entries_per_second"`       // acknowledged messages / phase length
+	TimelineEntries   int     `json:"timeline_entries"`         // all entries of the incidents, any kind
+	StoreMiB          float64 `json:"store_file_mib,omitempty"` // the bbolt file's size after the run
 }
 
 type target struct {
@@ -155,20 +161,11 @@ func targets(floor, bot *phase) []target {
 	}
 }
 
-// verify opens the store muster left (muster has exited; store.Open takes
-// the file lock, so nothing else writes meanwhile) and checks every message
+// verify reads the timelines muster left in db and checks every message
 // sent: an acknowledged one must be in its incident's timeline exactly
 // once, any other at most once.
-func verify(ctx context.Context, path string, l *load) (check, error) {
+func verify(ctx context.Context, db timelines, l *load) (check, error) {
 	var c check
-	if fi, err := os.Stat(path); err == nil {
-		c.StoreMiB = mib(fi.Size())
-	}
-	db, err := store.Open(path)
-	if err != nil {
-		return check{}, err
-	}
-	defer db.Close()
 	texts := make(map[int]map[string]int, len(l.rooms))
 	for _, r := range l.rooms {
 		tl, err := db.Timeline(ctx, r.incident)
@@ -222,6 +219,17 @@ func (r *report) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "muster-load: %d incidents, %d clients, %s per phase, %s; retries %.0f%%, clicks %.0f%%, commands %.0f%%\n",
 		o.Incidents, o.Clients, o.Duration, rate, 100*o.Retries, 100*o.Clicks, 100*o.Commands)
+	if r.Etcd != nil {
+		where := "the etcd cluster at " + strings.Join(r.Etcd.Endpoints, ",")
+		if r.Etcd.Local {
+			where = "a local 3-member etcd cluster started for the run"
+		}
+		replicas := "1 muster replica"
+		if o.Replicas > 1 {
+			replicas = fmt.Sprintf("%d muster replicas, requests round-robin, each retry to another replica than its first delivery", o.Replicas)
+		}
+		fmt.Fprintf(w, "store: etcd, prefix %s on %s; %s\n", r.Etcd.Prefix, where, replicas)
+	}
 	fmt.Fprintf(w, "machine: %s\n\n", r.Machine)
 	fmt.Fprintf(w, "%-16s %9s %9s %9s %8s %8s %8s %8s\n", "", "requests", "acked", "acks/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
 	row := func(name string, req, acked int, perSec float64, l latencies) {
@@ -255,9 +263,21 @@ func (r *report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "set-up: %d incidents declared one by one in %.2fs\n", r.Setup.Incidents, r.Setup.Seconds)
 	fmt.Fprintf(w, "timeline: %d messages acknowledged in %.1fs = %.0f entries/s written; the store holds %d entries in all\n",
 		r.Check.Acknowledged, r.Muster.Seconds, r.Check.EntriesPerSecond, r.Check.TimelineEntries)
-	fmt.Fprintf(w, "store: %.1f MiB on disk after the run\n", r.Check.StoreMiB)
-	fmt.Fprintf(w, "muster RSS: %.1f MiB when ready, %.1f MiB highest sampled under load, VmHWM %.1f MiB\n",
-		r.Memory.StartMiB, r.Memory.PeakRSSMiB, r.Memory.HWMMiB)
+	if r.Etcd == nil {
+		fmt.Fprintf(w, "store: %.1f MiB on disk after the run\n", r.Check.StoreMiB)
+	} else {
+		r.Etcd.writeText(w, r.Muster.Seconds)
+	}
+	if n := len(r.Memory.Replicas); n > 1 {
+		fmt.Fprintf(w, "muster RSS, %d replicas summed: %.1f MiB when ready, %.1f MiB highest sampled under load, VmHWM %.1f MiB\n",
+			n, r.Memory.StartMiB, r.Memory.PeakRSSMiB, r.Memory.HWMMiB)
+		for i, m := range r.Memory.Replicas {
+			fmt.Fprintf(w, "  replica %d: %.1f MiB when ready, %.1f MiB highest sampled, VmHWM %.1f MiB\n", i, m.StartMiB, m.PeakRSSMiB, m.HWMMiB)
+		}
+	} else {
+		fmt.Fprintf(w, "muster RSS: %.1f MiB when ready, %.1f MiB highest sampled under load, VmHWM %.1f MiB\n",
+			r.Memory.StartMiB, r.Memory.PeakRSSMiB, r.Memory.HWMMiB)
+	}
 	fmt.Fprintf(w, "stop: SIGTERM to exit %.2fs\n", r.StopSeconds)
 	fmt.Fprintf(w, "check: %d messages sent, %d acknowledged; lost %d, duplicated %d, written without an ack %d\n",
 		r.Check.Sent, r.Check.Acknowledged, r.Check.Lost, r.Check.Duplicated, r.Check.WrittenWithoutAck)
@@ -267,5 +287,25 @@ func (r *report) writeText(w io.Writer) {
 			met = "met"
 		}
 		fmt.Fprintf(w, "target: %s = %.2f, want %s: %s\n", t.What, t.Ratio, t.Want, met)
+	}
+}
+
+// writeText says what the etcd members did during the muster phase, which
+// lasted seconds.
+func (e *etcdReport) writeText(w io.Writer, seconds float64) {
+	if len(e.Members) == 0 {
+		fmt.Fprintln(w, "store: etcd; its members' figures could not be read")
+		return
+	}
+	fmt.Fprintf(w, "store: etcd; the members' databases hold %.1f MiB summed (etcd's db size; write-ahead logs not counted; no store file as with bbolt)\n", e.DBMiB)
+	fmt.Fprintln(w, "etcd members during the muster phase:")
+	for _, m := range e.Members {
+		role := "follower"
+		if m.Leader {
+			role = "leader"
+		}
+		fmt.Fprintf(w, "  %s %-8s %9.0f proposals (%.0f/s), %8.0f WAL fsyncs (mean %.2f ms), %6.0f backend commits (mean %.2f ms), CPU %.1f s (%.0f%% of one core), RSS %.1f MiB, db %.1f MiB\n",
+			m.Endpoint, role, m.ProposalsCommitted, m.ProposalsCommitted/seconds, m.WALFsyncs, m.WALFsyncMeanMs,
+			m.BackendCommits, m.BackendCommitMeanMs, m.CPUSeconds, 100*m.CPUSeconds/seconds, m.RSSMiB, m.DBMiB)
 	}
 }

@@ -22,14 +22,14 @@ func numCPU() int { return runtime.NumCPU() }
 func declare(ctx context.Context, o options, target string, fake *fakeslack.Server) ([]*room, error) {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: loopbackTransport(1)}
 	defer client.CloseIdleConnections()
-	l := &load{opts: o, target: target, fake: fake}
+	l := &load{opts: o, fake: fake}
 	rooms := make([]*room, 0, o.incidents)
 	for i := 1; i <= o.incidents; i++ {
 		body := []byte(url.Values{
 			"command": {"/incident"}, "text": {fmt.Sprintf("declare sev2 Load incident %d", i)}, "user_id": {"UALICE"}, "user_name": {"alice"},
 			"channel_id": {"CGENERAL"}, "team_id": {"T0001"}, "trigger_id": {"trig-load"}, "response_url": {fake.ResponseURL(fmt.Sprint("declare-", i))},
 		}.Encode())
-		if s := l.post(ctx, client, kindCommand, "/slack/commands", "application/x-www-form-urlencoded", body, nil); s.status != http.StatusOK {
+		if s := l.post(ctx, client, target, kindCommand, "/slack/commands", "application/x-www-form-urlencoded", body, nil); s.status != http.StatusOK {
 			return nil, fmt.Errorf("declare incident %d: HTTP %d", i, s.status)
 		}
 		name := fmt.Sprintf("inc-%d-load-incident-%d", i, i)
