@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -16,7 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/config"
+	"github.com/muster-bot/muster/internal/etcdtest"
 )
 
 // testPKI is a CA and a server certificate it signed for etcd.internal
@@ -190,4 +195,115 @@ func TestEtcdUnreachable(t *testing.T) {
 	if !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Errorf("error %q does not name the endpoint", err)
 	}
+}
+
+// TestEtcdOverTLS opens the etcd store as muster does, through the etcd
+// client and gRPC, against a real member serving https with a certificate
+// for etcd.internal only and requiring client certificates. The endpoint
+// is an IP address, so only server_name makes the certificate acceptable;
+// a wrong name, no name or no client certificate fails at start-up.
+func TestEtcdOverTLS(t *testing.T) {
+	p := newTestPKI(t, t.TempDir())
+	cluster := etcdtest.StartTLS(t, 1, etcdtest.TLSFiles{
+		CertFile: p.certFile, KeyFile: p.keyFile, CAFile: p.caFile,
+		ServerName: "etcd.internal", ClientCertAuth: true,
+	})
+	good := config.EtcdTLS{CAFile: p.caFile, CertFile: p.certFile, KeyFile: p.keyFile, ServerName: "etcd.internal"}
+	storeConfig := func(tls config.EtcdTLS) config.Store {
+		cfg := config.Default().Store
+		cfg.Backend = "etcd"
+		cfg.Etcd.Endpoints = cluster.Endpoints() // https://127.0.0.1:PORT
+		cfg.Etcd.Prefix = cluster.Prefix(t)
+		cfg.Etcd.DialTimeout = config.Duration{Duration: 3 * time.Second}
+		cfg.Etcd.LeaderTTL = config.Duration{Duration: 2 * time.Second}
+		cfg.Etcd.TLS = tls
+		return cfg
+	}
+
+	t.Run("server_name and client certificate", func(t *testing.T) {
+		ctx := t.Context()
+		db, _, err := openStore(ctx, storeConfig(good), zerolog.Nop())
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		defer db.Close()
+		if err := db.Ping(ctx); err != nil {
+			t.Errorf("ping: %v", err)
+		}
+		inc, first, err := muster.NewIncident("Checkout is returning 500s", muster.Severity{Name: "SEV2"}, false, "U01ALICE", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Create(ctx, inc, first); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		got, err := db.Incident(ctx, inc.ID)
+		if err != nil {
+			t.Fatalf("read incident %d back: %v", inc.ID, err)
+		}
+		if got.Title != inc.Title || got.Severity != "SEV2" {
+			t.Errorf("read back %q (%s), want %q (SEV2)", got.Title, got.Severity, inc.Title)
+		}
+	})
+
+	noName := good
+	noName.ServerName = ""
+	wrongName := good
+	wrongName.ServerName = "wrong.name"
+	noCert := good
+	noCert.CertFile, noCert.KeyFile = "", ""
+	for _, tc := range []struct {
+		name string
+		tls  config.EtcdTLS
+		// why is what the handshake error says; the etcd client reports
+		// only that no member answered in time.
+		why string
+	}{
+		{"no server_name", noName, "127.0.0.1 because it doesn't contain any IP SANs"},
+		{"server_name wrong.name", wrongName, "wrong.name"},
+		// etcd 3.4 (Go 1.19) answers bad_certificate, not certificate_required.
+		{"no client certificate", noCert, "bad certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each waits out the dial timeout
+			cfg := storeConfig(tc.tls)
+			start := time.Now()
+			db, _, err := openStore(t.Context(), cfg, zerolog.Nop())
+			if err == nil {
+				db.Close()
+				t.Fatal("opened the store")
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("took %s to fail with a 3s dial timeout", took)
+			}
+			t.Logf("open failed after %s: %v", time.Since(start).Round(time.Millisecond), err)
+			if err := handshakeEtcd(t, cfg.Etcd); err == nil || !strings.Contains(err.Error(), tc.why) {
+				t.Errorf("handshake with the member: %v, want an error saying %q", err, tc.why)
+			}
+		})
+	}
+}
+
+// handshakeEtcd does what gRPC does with muster's TLS settings for etcd:
+// a TLS handshake with the first endpoint, ServerName set to its host. A
+// refused client certificate shows on the first read under TLS 1.3, so it
+// reads too; a read that merely times out is a handshake that succeeded.
+func handshakeEtcd(t *testing.T, e config.Etcd) error {
+	t.Helper()
+	cfg, err := etcdTLS(e.TLS, e.Endpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ServerName = "127.0.0.1"
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", strings.TrimPrefix(e.Endpoints[0], "https://"), cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	var ne net.Error
+	if _, err := conn.Read(make([]byte, 1)); err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+		return err
+	}
+	return nil
 }

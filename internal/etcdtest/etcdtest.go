@@ -25,11 +25,15 @@
 //	}
 //
 // and each test skips when cluster is nil and takes its own c.Prefix(t).
+//
+// StartTLS starts a cluster that serves its clients on https, for tests of
+// certificates and client-certificate authentication.
 package etcdtest
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -64,6 +68,12 @@ type Cluster struct {
 // MUSTER_REQUIRE_ETCD=1 (set in CI, so these tests cannot silently skip).
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return startTB(t, n, nil)
+}
+
+// startTB is Start, and StartTLS when files is not nil.
+func startTB(t testing.TB, n int, files *TLSFiles) *Cluster {
+	t.Helper()
 	bin, err := findBinary(os.Getenv, defaultPath)
 	if err != nil {
 		if !errors.Is(err, ErrNotInstalled) {
@@ -74,7 +84,7 @@ func Start(t testing.TB, n int) *Cluster {
 		}
 		t.Skip(err)
 	}
-	c, err := start(bin, t.TempDir(), n)
+	c, err := start(bin, t.TempDir(), n, files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +120,7 @@ func StartMain(n int) (*Cluster, func(), error) {
 	if err != nil {
 		return nil, nop, fmt.Errorf("create etcd cluster directory: %w", err)
 	}
-	c, err := start(bin, dir, n)
+	c, err := start(bin, dir, n, nil)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nop, err
@@ -121,18 +131,26 @@ func StartMain(n int) (*Cluster, func(), error) {
 	}, nil
 }
 
-// start starts a cluster in dir, once more if a member exits while
-// starting: the ports are free when picked, and another process may take
-// one before etcd binds it, which etcd does not survive. A member that is
-// merely slow is not retried; that would only double the wait.
-func start(bin, dir string, n int) (*Cluster, error) {
+// start starts a cluster in dir, serving its clients with files unless
+// that is nil, once more if a member exits while starting: the ports are
+// free when picked, and another process may take one before etcd binds
+// it, which etcd does not survive. A member that is merely slow is not
+// retried; that would only double the wait.
+func start(bin, dir string, n int, files *TLSFiles) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("start etcd cluster: %d members, want at least 1", n)
 	}
-	c, err := startOnce(bin, filepath.Join(dir, "try1"), n)
+	var clientTLS *tls.Config
+	if files != nil {
+		var err error
+		if clientTLS, err = files.clientConfig(); err != nil {
+			return nil, fmt.Errorf("start etcd cluster: %w", err)
+		}
+	}
+	c, err := startOnce(bin, filepath.Join(dir, "try1"), n, files, clientTLS)
 	if errors.Is(err, errExited) {
 		first := err
-		c, err = startOnce(bin, filepath.Join(dir, "try2"), n)
+		c, err = startOnce(bin, filepath.Join(dir, "try2"), n, files, clientTLS)
 		if err != nil {
 			err = errors.Join(first, fmt.Errorf("and again: %w", err))
 		}
@@ -143,7 +161,7 @@ func start(bin, dir string, n int) (*Cluster, error) {
 	return c, nil
 }
 
-func startOnce(bin, dir string, n int) (*Cluster, error) {
+func startOnce(bin, dir string, n int, files *TLSFiles, clientTLS *tls.Config) (*Cluster, error) {
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
@@ -151,7 +169,7 @@ func startOnce(bin, dir string, n int) (*Cluster, error) {
 	c := &Cluster{bin: bin, token: "muster-test-" + randomHex()}
 	peers := make([]string, n)
 	for i := range n {
-		m := newMember(dir, i, ports[2*i], ports[2*i+1])
+		m := newMember(dir, i, ports[2*i], ports[2*i+1], files, clientTLS)
 		c.members = append(c.members, m)
 		peers[i] = m.name + "=" + m.peerURL
 	}
@@ -186,7 +204,8 @@ func startOnce(bin, dir string, n int) (*Cluster, error) {
 }
 
 // Endpoints returns the client URLs of all members, "http://127.0.0.1:PORT",
-// stopped ones included: a client is given them all, as in production.
+// or https for a cluster from StartTLS, stopped ones included: a client is
+// given them all, as in production.
 func (c *Cluster) Endpoints() []string {
 	urls := make([]string, len(c.members))
 	for i, m := range c.members {

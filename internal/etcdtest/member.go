@@ -3,6 +3,7 @@ package etcdtest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ type member struct {
 	logPath   string // its stdout and stderr
 	clientURL string
 	peerURL   string
+	tls       *TLSFiles // nil: clients are served plain HTTP
 
 	http *http.Client // for its health and version endpoints
 
@@ -36,14 +38,21 @@ type member struct {
 	exit error         // cmd.Wait's answer, read after done is closed
 }
 
-func newMember(dir string, i, clientPort, peerPort int) *member {
+// newMember describes member i. With files it serves clients on https,
+// and its health is checked with clientTLS.
+func newMember(dir string, i, clientPort, peerPort int, files *TLSFiles, clientTLS *tls.Config) *member {
 	name := "m" + strconv.Itoa(i)
+	scheme := "http"
+	if files != nil {
+		scheme = "https"
+	}
 	return &member{
 		name:      name,
 		dataDir:   filepath.Join(dir, name+".data"),
 		logPath:   filepath.Join(dir, name+".log"),
-		clientURL: "http://127.0.0.1:" + strconv.Itoa(clientPort),
+		clientURL: scheme + "://127.0.0.1:" + strconv.Itoa(clientPort),
 		peerURL:   "http://127.0.0.1:" + strconv.Itoa(peerPort),
+		tls:       files,
 		http: &http.Client{
 			// 3.4's /health is a linearizable read: without a leader it
 			// takes about a second to say no, and a shorter timeout would
@@ -52,6 +61,7 @@ func newMember(dir string, i, clientPort, peerPort int) *member {
 			Transport: &http.Transport{
 				Proxy:             nil, // loopback only, whatever HTTP_PROXY says
 				DisableKeepAlives: true,
+				TLSClientConfig:   clientTLS, // used for https only: peers stay plain
 			},
 		},
 	}
@@ -68,16 +78,16 @@ func (m *member) start(bin, initialCluster, token, state string) error {
 	}
 	// etcd has the file now; ours is not needed past Start.
 	defer log.Close()
-	cmd := exec.Command(bin,
-		"--name="+m.name,
-		"--data-dir="+m.dataDir,
-		"--listen-client-urls="+m.clientURL,
-		"--advertise-client-urls="+m.clientURL,
-		"--listen-peer-urls="+m.peerURL,
-		"--initial-advertise-peer-urls="+m.peerURL,
-		"--initial-cluster="+initialCluster,
-		"--initial-cluster-state="+state,
-		"--initial-cluster-token="+token,
+	args := []string{
+		"--name=" + m.name,
+		"--data-dir=" + m.dataDir,
+		"--listen-client-urls=" + m.clientURL,
+		"--advertise-client-urls=" + m.clientURL,
+		"--listen-peer-urls=" + m.peerURL,
+		"--initial-advertise-peer-urls=" + m.peerURL,
+		"--initial-cluster=" + initialCluster,
+		"--initial-cluster-state=" + state,
+		"--initial-cluster-token=" + token,
 		// 3.4 logs with capnslog unless told otherwise, and warns that it is deprecated.
 		"--logger=zap",
 		"--log-level=warn",
@@ -86,7 +96,11 @@ func (m *member) start(bin, initialCluster, token, state string) error {
 		// call elections no test asked for.
 		"--heartbeat-interval=50",
 		"--election-timeout=500",
-	)
+	}
+	if m.tls != nil {
+		args = append(args, m.tls.flags()...)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = environ(os.Environ())
 	cmd.SysProcAttr = sysProcAttr()
