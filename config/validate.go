@@ -71,7 +71,12 @@ func validateStore(c *Config, r *report) {
 		r.addf("store.etcd.endpoints", "store.backend is etcd but no endpoints are listed (example: [http://etcd-0.etcd:2379])")
 	}
 	for i, u := range e.Endpoints {
-		checkURL(r, fmt.Sprintf("store.etcd.endpoints[%d]", i), u, "http://etcd-0.etcd:2379")
+		path := fmt.Sprintf("store.etcd.endpoints[%d]", i)
+		if checkURL(r, path, u, "http://etcd-0.etcd:2379") && e.TLS.Enabled() && strings.HasPrefix(u, "http://") {
+			// etcd's client talks plain text to an http:// endpoint
+			// whatever the TLS settings say.
+			r.addf(path, "%q would be plain text although store.etcd.tls is set; write https://", u)
+		}
 	}
 	if !strings.HasPrefix(e.Prefix, "/") || !strings.HasSuffix(e.Prefix, "/") || len(e.Prefix) < 2 {
 		r.addf("store.etcd.prefix", "%q must start and end with / and name something, e.g. /muster/ (default); replicas sharing a prefix share incidents", e.Prefix)

@@ -6,8 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -66,6 +69,13 @@ func openStore(ctx context.Context, cfg config.Store, log zerolog.Logger) (stora
 		Username: e.Username, Password: e.Password, TLS: tlsConfig,
 	})
 	if err != nil {
+		if tlsConfig != nil {
+			// etcd's client only says that nobody answered; a handshake
+			// of our own says why, which is what an operator needs.
+			if why := tlsDiagnosis(ctx, tlsConfig, e.Endpoints); why != nil {
+				err = fmt.Errorf("%w; %w", err, why)
+			}
+		}
 		return nil, nil, err
 	}
 	elector := leader.New(db.Client(), e.Prefix+"leader/", e.LeaderTTL.Duration, replicaID(), log.With().Str("component", "leader").Logger())
@@ -127,6 +137,48 @@ func etcdTLS(c config.EtcdTLS, endpoints []string) (*tls.Config, error) {
 		return verifyServer(cs, roots, name)
 	}
 	return t, nil
+}
+
+// tlsDiagnosis tries a TLS handshake with each endpoint, as the etcd
+// client would, and returns what went wrong with them (nil when every
+// handshake succeeded or no member could be reached at all).
+func tlsDiagnosis(ctx context.Context, cfg *tls.Config, endpoints []string) error {
+	var errs []error
+	for _, ep := range endpoints {
+		u, err := url.Parse(ep)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		c := cfg.Clone()
+		c.ServerName = u.Hostname() // as gRPC sets it
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 2 * time.Second}, Config: c}
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := d.DialContext(hctx, "tcp", u.Host)
+		cancel()
+		if err != nil {
+			var op *net.OpError
+			if errors.As(err, &op) && op.Op == "dial" {
+				continue // nobody listening: not a TLS problem
+			}
+			errs = append(errs, fmt.Errorf("TLS with %s failed: %w", ep, err))
+			continue
+		}
+		// TLS 1.3 servers reject a missing client certificate after the
+		// handshake: a read brings their alert to light.
+		_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, err := conn.Read(make([]byte, 1)); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			errs = append(errs, fmt.Errorf("TLS with %s failed: %w", ep, err))
+		}
+		conn.Close()
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // verifyServer checks the server's certificate chain against roots (nil:

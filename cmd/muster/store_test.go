@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -255,8 +254,9 @@ func TestEtcdOverTLS(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		tls  config.EtcdTLS
-		// why is what the handshake error says; the etcd client reports
-		// only that no member answered in time.
+		// why is what the handshake says went wrong: the etcd client
+		// reports only that no member answered in time, so openStore
+		// shakes hands itself to tell the operator.
 		why string
 	}{
 		{"no server_name", noName, "127.0.0.1 because it doesn't contain any IP SANs"},
@@ -277,33 +277,9 @@ func TestEtcdOverTLS(t *testing.T) {
 				t.Errorf("took %s to fail with a 3s dial timeout", took)
 			}
 			t.Logf("open failed after %s: %v", time.Since(start).Round(time.Millisecond), err)
-			if err := handshakeEtcd(t, cfg.Etcd); err == nil || !strings.Contains(err.Error(), tc.why) {
-				t.Errorf("handshake with the member: %v, want an error saying %q", err, tc.why)
+			if !strings.Contains(err.Error(), tc.why) {
+				t.Errorf("open failed with %q, want the reason %q", err, tc.why)
 			}
 		})
 	}
-}
-
-// handshakeEtcd does what gRPC does with muster's TLS settings for etcd:
-// a TLS handshake with the first endpoint, ServerName set to its host. A
-// refused client certificate shows on the first read under TLS 1.3, so it
-// reads too; a read that merely times out is a handshake that succeeded.
-func handshakeEtcd(t *testing.T, e config.Etcd) error {
-	t.Helper()
-	cfg, err := etcdTLS(e.TLS, e.Endpoints)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ServerName = "127.0.0.1"
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", strings.TrimPrefix(e.Endpoints[0], "https://"), cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-	var ne net.Error
-	if _, err := conn.Read(make([]byte, 1)); err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
-		return err
-	}
-	return nil
 }
