@@ -251,6 +251,11 @@ func (db *DB) lock(id int) func() {
 // errConflict says a transaction lost a race and should be retried.
 var errConflict = errors.New("conflicting write; retrying")
 
+// errStale says an attempt read from a member that may lag the cluster
+// (a serializable read) and saw something only a current read may decide:
+// retry it with current reads.
+var errStale = errors.New("read may be stale; reading again")
+
 // retryPause is the first wait before retrying after the cluster failed
 // to answer (while it elects a new leader, say); it doubles up to a
 // second.
@@ -261,7 +266,14 @@ const retryPause = 50 * time.Millisecond
 // times, and bounds the whole by opTimeout unless ctx is shorter. Losing
 // an etcd member, even the leader, is such a failure: etcd elects another
 // within about a second, and the write goes through then.
-func retry(ctx context.Context, attempt func(ctx context.Context) error) error {
+//
+// attempt is told whether it may read serializably: from the member it
+// talks to, without asking the leader whether that member is current.
+// That saves a round trip to the quorum, and is safe wherever the
+// transaction compares what it read, since a stale read then fails the
+// compare. The first attempt may; an attempt that returns errStale, or
+// loses a race, is retried with current reads.
+func retry(ctx context.Context, attempt func(ctx context.Context, serializable bool) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -269,10 +281,10 @@ func retry(ctx context.Context, attempt func(ctx context.Context) error) error {
 	defer cancel()
 	pause := retryPause
 	var err error
-	for range maxAttempts {
-		err = attempt(ctx)
+	for n := range maxAttempts {
+		err = attempt(ctx, n == 0)
 		switch {
-		case errors.Is(err, errConflict):
+		case errors.Is(err, errConflict), errors.Is(err, errStale):
 			continue
 		case !transient(err):
 			return err

@@ -20,12 +20,12 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		return fmt.Errorf("create incident: nil incident")
 	}
 	var id int
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retry(ctx, func(ctx context.Context, _ bool) error {
 		keys := []string{keyIncidentSeq}
 		if inc.Room != "" {
 			keys = append(keys, roomKey(inc.Platform, inc.Room))
 		}
-		got, err := db.read(ctx, keys...)
+		got, err := db.read(ctx, false, keys...)
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,14 @@ func (db *DB) RoomIncident(ctx context.Context, platform, room string) (int, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	resp, err := db.kv.Get(ctx, roomKey(platform, room))
+	// Every message asks this, so the member at hand answers first: a room
+	// it knows is the incident's for good. One it does not know yet (the
+	// incident was declared a moment ago through another member) is asked
+	// of the cluster before the answer is no.
+	resp, err := db.kv.Get(ctx, roomKey(platform, room), clientv3.WithSerializable())
+	if err == nil && len(resp.Kvs) == 0 {
+		resp, err = db.kv.Get(ctx, roomKey(platform, room))
+	}
 	if err != nil {
 		return 0, wrap(err)
 	}
@@ -161,11 +168,14 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 		stored []muster.Entry
 	)
 	defer db.lock(id)()
-	err := retry(ctx, func(ctx context.Context) error {
+	// fn decides on what it is given, and may refuse (an incident already
+	// resolved, say): it must be given the current incident, so Update
+	// reads nothing serializably.
+	err := retry(ctx, func(ctx context.Context, _ bool) error {
 		if id <= 0 {
 			return notFound(id)
 		}
-		got, err := db.read(ctx, incidentKey(id), seqKey(id))
+		got, err := db.read(ctx, false, incidentKey(id), seqKey(id))
 		if err != nil {
 			return err
 		}
@@ -191,7 +201,7 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 		cmps := []clientv3.Cmp{unchanged(incidentKey(id), ikv)}
 		ops := []clientv3.Op{clientv3.OpPut(incidentKey(id), v)}
 		if old.platform != now.platform || old.room != now.room {
-			rooms, err := db.read(ctx, roomKey(old.platform, old.room), roomKey(now.platform, now.room))
+			rooms, err := db.read(ctx, false, roomKey(old.platform, old.room), roomKey(now.platform, now.room))
 			if err != nil {
 				return err
 			}

@@ -39,11 +39,17 @@ type keyRecord struct {
 }
 
 // read fetches keys in one round trip, at one revision, and returns what
-// it found by key (missing keys are absent).
-func (db *DB) read(ctx context.Context, keys ...string) (map[string]*mvccpb.KeyValue, error) {
+// it found by key (missing keys are absent). A serializable read is
+// answered by the member the client talks to, which may lag the others
+// by a moment: see retry.
+func (db *DB) read(ctx context.Context, serializable bool, keys ...string) (map[string]*mvccpb.KeyValue, error) {
 	ops := make([]clientv3.Op, len(keys))
 	for i, k := range keys {
-		ops[i] = clientv3.OpGet(k)
+		if serializable {
+			ops[i] = clientv3.OpGet(k, clientv3.WithSerializable())
+		} else {
+			ops[i] = clientv3.OpGet(k)
+		}
 	}
 	resp, err := db.kv.Txn(ctx).Then(ops...).Commit()
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 // event one of them records it and the other returns the entry stored.
 func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (stored muster.Entry, appended bool, err error) {
 	defer db.lock(id)()
-	err = retry(ctx, func(ctx context.Context) error {
+	err = retry(ctx, func(ctx context.Context, serializable bool) error {
 		stored, appended = muster.Entry{}, false
 		keys := []string{seqKey(id)}
 		if key != "" {
@@ -29,7 +29,7 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		if e.MessageID != "" {
 			keys = append(keys, heldKey(id, e.MessageID))
 		}
-		got, err := db.read(ctx, keys...)
+		got, err := db.read(ctx, serializable, keys...)
 		if err != nil {
 			return err
 		}
@@ -40,6 +40,9 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 			}
 		}
 		skv := got[seqKey(id)]
+		if skv == nil && serializable && id > 0 {
+			return errStale // the incident may be a moment old
+		}
 		if skv == nil || id <= 0 {
 			return notFound(id)
 		}
@@ -88,13 +91,13 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 // change the entry.
 func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (stored muster.Entry, revised bool, err error) {
 	defer db.lock(id)()
-	err = retry(ctx, func(ctx context.Context) error {
+	err = retry(ctx, func(ctx context.Context, serializable bool) error {
 		stored, revised = muster.Entry{}, false
 		keys := []string{seqKey(id), messageKey(id, messageID), heldKey(id, messageID)}
 		if key != "" {
 			keys = append(keys, idemKey(key))
 		}
-		got, err := db.read(ctx, keys...)
+		got, err := db.read(ctx, serializable, keys...)
 		if err != nil {
 			return err
 		}
@@ -103,6 +106,9 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 				stored = first
 				return err
 			}
+		}
+		if got[seqKey(id)] == nil && serializable && id > 0 {
+			return errStale
 		}
 		if got[seqKey(id)] == nil || id <= 0 {
 			return notFound(id)
