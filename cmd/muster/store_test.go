@@ -1,14 +1,7 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,64 +16,21 @@ import (
 	"github.com/muster-bot/muster/internal/etcdtest"
 )
 
-// testPKI is a CA and a server certificate it signed for etcd.internal
-// only (no IP address), written as PEM files.
+// testPKI is a CA and a certificate it signed for etcd.internal only (no
+// IP address), as files and loaded for a test server.
 type testPKI struct {
 	caFile, certFile, keyFile string
 	server                    tls.Certificate
 }
 
-func newTestPKI(t *testing.T, dir string) testPKI {
+func newTestPKI(t *testing.T) testPKI {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	f := etcdtest.Certs(t, []string{"etcd.internal"}, nil)
+	server, err := tls.LoadX509KeyPair(f.CertFile, f.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "etcd test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "etcd.internal"}, DNSNames: []string{"etcd.internal"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := testPKI{caFile: filepath.Join(dir, "ca.pem"), certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem")}
-	write := func(path, typ string, der []byte) []byte {
-		b := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	write(p.caFile, "CERTIFICATE", caDER)
-	certPEM := write(p.certFile, "CERTIFICATE", leafDER)
-	keyPEM := write(p.keyFile, "EC PRIVATE KEY", keyDER)
-	if p.server, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testPKI{caFile: f.CAFile, certFile: f.CertFile, keyFile: f.KeyFile, server: server}
 }
 
 // handshake connects to a TLS server on 127.0.0.1 presenting p's server
@@ -112,7 +62,7 @@ func handshake(t *testing.T, p testPKI, cfg *tls.Config) error {
 
 func TestEtcdTLS(t *testing.T) {
 	dir := t.TempDir()
-	p := newTestPKI(t, dir)
+	p := newTestPKI(t)
 	notPEM := filepath.Join(dir, "not.pem")
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
@@ -152,7 +102,7 @@ func TestEtcdTLS(t *testing.T) {
 	if err := handshake(t, p, noName); err == nil {
 		t.Error("no server_name: a certificate for etcd.internal was accepted for 127.0.0.1")
 	}
-	otherCA := newTestPKI(t, t.TempDir())
+	otherCA := newTestPKI(t)
 	untrusted, err := etcdTLS(config.EtcdTLS{CAFile: otherCA.caFile, ServerName: "etcd.internal"}, plain)
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +152,7 @@ func TestEtcdUnreachable(t *testing.T) {
 // is an IP address, so only server_name makes the certificate acceptable;
 // a wrong name, no name or no client certificate fails at start-up.
 func TestEtcdOverTLS(t *testing.T) {
-	p := newTestPKI(t, t.TempDir())
+	p := newTestPKI(t)
 	cluster := etcdtest.StartTLS(t, 1, etcdtest.TLSFiles{
 		CertFile: p.certFile, KeyFile: p.keyFile, CAFile: p.caFile,
 		ServerName: "etcd.internal", ClientCertAuth: true,
