@@ -132,14 +132,9 @@ func (db *DB) RoomIncident(ctx context.Context, platform, room string) (int, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	// Every message asks this, so the member at hand answers first: a room
-	// it knows is the incident's for good. One it does not know yet (the
-	// incident was declared a moment ago through another member) is asked
-	// of the cluster before the answer is no.
-	resp, err := db.kv.Get(ctx, roomKey(platform, room), clientv3.WithSerializable())
-	if err == nil && len(resp.Kvs) == 0 {
-		resp, err = db.kv.Get(ctx, roomKey(platform, room))
-	}
+	// A current read: a member that lags could still name an incident
+	// that has since given the room up, or not know one just declared.
+	resp, err := db.kv.Get(ctx, roomKey(platform, room))
 	if err != nil {
 		return 0, wrap(err)
 	}
