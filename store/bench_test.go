@@ -34,22 +34,6 @@ func BenchmarkAppendParallel64(b *testing.B) {
 	appendParallel(b, db, 64)
 }
 
-// BenchmarkAppendBatchTuning is how batchDelay in store.go was chosen. A
-// lone writer never waits for a batch (see DB.commit); overlapping writers
-// wait up to the delay for a batch to fill, and want it long enough to
-// share an fsync. 10ms is bbolt's default.
-func BenchmarkAppendBatchTuning(b *testing.B) {
-	for _, delay := range []time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 10 * time.Millisecond} {
-		for _, writers := range []int{8, 64} {
-			b.Run(fmt.Sprintf("delay=%s/writers=%d", delay, writers), func(b *testing.B) {
-				db := openDB(b, dbPath(b))
-				store.SetBatch(db, 64, delay)
-				appendParallel(b, db, writers)
-			})
-		}
-	}
-}
-
 // BenchmarkIncidents lists 1,000 open incidents out of 10,000 stored.
 func BenchmarkIncidents(b *testing.B) {
 	db := openDB(b, dbPath(b))

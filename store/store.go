@@ -11,7 +11,7 @@
 //	keys       idempotency key → first-seen time, incident id, seq
 //
 // Every write is fsynced before it is acknowledged. Timeline writes that
-// overlap go through bbolt's Batch so that they share one fsync.
+// overlap share one transaction and one fsync (see group).
 package store
 
 import (
@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,18 +47,6 @@ const (
 	// over a long weekend, and keeps the bucket small.
 	keyTTL = 7 * 24 * time.Hour
 
-	// batchSize and batchDelay tune bbolt's Batch, which overlapping
-	// timeline writes share (see commit). A batch commits when it holds
-	// batchSize calls or batchDelay after its first call. With 64 writers
-	// (the load we size for) batches fill to 64 and commit at once; the
-	// delay only decides how long a partial batch waits for company.
-	// bbolt's default of 10ms made every partial batch wait 10ms; 500µs
-	// measured best for 64 writers on a 2-core VM (bench_test.go,
-	// BenchmarkAppendBatchTuning). An idle Go process rounds short timers up
-	// to about 1ms, so anything under that costs the same when quiet.
-	batchSize  = 64
-	batchDelay = 500 * time.Microsecond
-
 	// lockTimeout bounds the wait for bbolt's file lock, so that a second
 	// muster pointed at the same file fails at start-up instead of hanging.
 	lockTimeout = 2 * time.Second
@@ -71,8 +58,8 @@ type DB struct {
 	// now stamps idempotency keys with their first-seen time; a field so
 	// tests can age keys without waiting a week.
 	now func() time.Time
-	// writers counts timeline writes in progress; see commit.
-	writers atomic.Int64
+	// group commits overlapping timeline writes together; see commit.
+	group group
 }
 
 // Open opens the store at path, creating the file, its directory and the
@@ -85,8 +72,6 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	b.MaxBatchSize = batchSize
-	b.MaxBatchDelay = batchDelay
 	db := &DB{bolt: b, now: time.Now}
 	// Pruning at start-up needs no schedule of its own: a key only has to
 	// outlive the platform's retries, and a week is far longer.
@@ -128,19 +113,11 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// commit runs fn in a durable (fsynced) write transaction. Writes that
-// overlap go through bbolt's Batch and share one fsync; a write with no
-// other in progress goes straight to Update, because Batch would first hold
-// it for MaxBatchDelay, and an idle Go process sleeps at least a
-// millisecond for any timer. fn may run more than once (Batch retries the
-// rest of a batch when one function fails), so it must only touch tx.
+// commit runs fn in a durable (fsynced) write transaction, grouped with
+// the timeline writes that overlap it (see group). fn may run more than
+// once, so it must only touch tx.
 func (db *DB) commit(fn func(*bolt.Tx) error) error {
-	n := db.writers.Add(1)
-	defer db.writers.Add(-1)
-	if n == 1 {
-		return db.bolt.Update(fn)
-	}
-	return db.bolt.Batch(fn)
+	return db.group.commit(db.bolt, fn)
 }
 
 func initBuckets(tx *bolt.Tx) error {

@@ -132,8 +132,8 @@ func TestOverloadRefusedInTime(t *testing.T) {
 		p.slots <- struct{}{}
 	}
 	resp := p.runCommand(goslack.SlashCommand{Command: "/incident", Text: "declare sev1 Down", UserID: "U1", ChannelID: "C1", ResponseURL: "http://127.0.0.1:1/r"}, nil)
-	msg, ok := resp.(*goslack.Msg)
-	if !ok || !strings.Contains(msg.Text, "overloaded") {
+	msg, ok := resp.(*ackMessage)
+	if !ok || !strings.Contains(msg.Text, "overloaded") || msg.ResponseType != goslack.ResponseTypeEphemeral {
 		t.Fatalf("answer = %#v", resp)
 	}
 }

@@ -97,8 +97,23 @@ func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
 	if msg == nil {
 		return nil
 	}
-	fallback, blocks := render(*msg)
-	return &goslack.Msg{ResponseType: goslack.ResponseTypeEphemeral, Text: fallback, Blocks: goslack.Blocks{BlockSet: blocks}}
+	return ephemeral(*msg)
+}
+
+// ackMessage is a message carried in an acknowledgement, shown only to
+// the user who typed the command. It has the three fields such an answer
+// uses rather than slack-go's Msg: encoding/json walks Msg's fifty-odd
+// fields and re-validates the whole of the blocks' output (Blocks has its
+// own MarshalJSON), which was most of the cost of answering `help`.
+type ackMessage struct {
+	ResponseType string          `json:"response_type"`
+	Text         string          `json:"text"`
+	Blocks       []goslack.Block `json:"blocks,omitempty"`
+}
+
+func ephemeral(msg muster.Message) *ackMessage {
+	fallback, blocks := render(msg)
+	return &ackMessage{ResponseType: goslack.ResponseTypeEphemeral, Text: fallback, Blocks: blocks}
 }
 
 // replyInline gives msg to the open acknowledgement of ev's command, if
@@ -113,6 +128,5 @@ func (p *Platform) replyInline(ev muster.Event, msg muster.Message) bool {
 
 // overloaded is the acknowledgement of a command refused for overload.
 func overloaded() any {
-	fallback, blocks := render(muster.Message{Text: "⚠️ muster is overloaded right now and did not run that; try again in a minute."})
-	return &goslack.Msg{ResponseType: goslack.ResponseTypeEphemeral, Text: fallback, Blocks: goslack.Blocks{BlockSet: blocks}}
+	return ephemeral(muster.Message{Text: "⚠️ muster is overloaded right now and did not run that; try again in a minute."})
 }
