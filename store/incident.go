@@ -118,8 +118,8 @@ func (db *DB) roomView(ctx context.Context, platform, room string, fn func(tx *b
 // fn fails nothing is written and its error is returned, wrapped. The
 // room and open indexes follow the incident's Platform, Room and Status.
 //
-// Update uses a plain bbolt transaction, not Batch: fn is the caller's code
-// and Batch may run a function twice.
+// Update uses a plain bbolt transaction, not the group commit: fn is the
+// caller's code, and a grouped function may run twice.
 func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("update INC-%d: %w", id, err)

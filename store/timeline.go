@@ -11,22 +11,22 @@ import (
 )
 
 // Append adds e to the timeline of incident id and returns it with its
-// Seq, once it is on disk. Concurrent appends share one fsync (bbolt
-// Batch). key makes the append idempotent: a platform retry carrying a key
+// Seq, once it is on disk. Concurrent appends share one transaction and
+// its fsyncs (see group). key makes the append idempotent: a platform retry carrying a key
 // already recorded writes nothing and gets back the entry stored the first
 // time, with appended false. Keys are global, as platform event ids are.
 func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (stored muster.Entry, appended bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
-	// A function that fails inside a batch makes bbolt roll the whole batch
-	// back and run it again, so the likely failure is checked outside it.
+	// A function that fails inside a group rolls the whole group back to
+	// run it again without it, so the likely failure is checked outside.
 	if err := db.bolt.View(func(tx *bolt.Tx) error { _, err := timeline(tx, id); return err }); err != nil {
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
 	err = db.commit(func(tx *bolt.Tx) error {
-		// Batch may run this function more than once, each time in a fresh
-		// transaction; the results are set afresh on every run.
+		// The group commit may run this function more than once, each time
+		// in a fresh transaction; the results are set afresh on every run.
 		stored, appended = muster.Entry{}, false
 		if key != "" {
 			first, seen, err := keyedEntry(tx, key)
@@ -62,7 +62,7 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 
 // Revise applies fn to the entry of incident id that records message
 // messageID (an edit, a delete, a key-event flag) and returns the entry as
-// stored, once it is on disk. It is batched and idempotent on key like
+// stored, once it is on disk. It is grouped and idempotent on key like
 // Append. fn may be called more than once, each time on a freshly read
 // entry, so it must do nothing but change the entry.
 func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error) {
@@ -72,7 +72,7 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 	if err := ctx.Err(); err != nil {
 		return muster.Entry{}, false, wrap(err)
 	}
-	// Checked outside the batch for the reason given in Append.
+	// Checked outside the group for the reason given in Append.
 	if err := db.bolt.View(func(tx *bolt.Tx) error { _, err := timeline(tx, id); return err }); err != nil {
 		return muster.Entry{}, false, wrap(err)
 	}
