@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/muster-bot/muster"
 )
@@ -22,11 +23,27 @@ type Alert struct {
 	Room     string   // …and from which channel
 }
 
-// Settings keeps small values in the store; *store.DB satisfies it.
+// Settings keeps small values in the store; both stores satisfy it.
 type Settings interface {
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
+	// SwapSetting sets key to value only if it holds old ("" for none).
+	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
 }
+
+const (
+	// claimPrefix marks an alert group whose incident is being declared.
+	claimPrefix = "declaring "
+	// claimWait is how long a notification waits for the incident that
+	// another copy of it is declaring; after that it fails, and
+	// Alertmanager sends it again later.
+	claimWait = 15 * time.Second
+	// claimStale is the age at which a claim is taken for one left by a
+	// process that died declaring: declaring takes seconds.
+	claimStale = time.Minute
+	// claimPoll is how often a waiting notification looks again.
+	claimPoll = 50 * time.Millisecond
+)
 
 // Alert declares an incident for a firing group that has no open one,
 // records later notifications of the group in that incident's timeline and
@@ -37,22 +54,9 @@ func (b *Bot) Alert(ctx context.Context, settings Settings, a Alert) error {
 	if !ok {
 		return fmt.Errorf("alert for unregistered platform %q", a.Platform)
 	}
-	groupSetting := "alertmanager.group." + a.GroupKey
-	inc, err := b.alertIncident(ctx, settings, groupSetting)
-	if err != nil {
-		return err
-	}
-	if inc == nil {
-		if !a.Firing {
-			return nil // resolved before anyone declared: nothing to tell
-		}
-		inc, err = b.declareFromAlert(ctx, p, a)
-		if err != nil {
-			return err
-		}
-		if err := settings.SetSetting(ctx, groupSetting, strconv.Itoa(inc.ID)); err != nil {
-			return fmt.Errorf("remember the incident of alert group: %w", err)
-		}
+	inc, err := b.alertIncident(ctx, settings, p, a)
+	if err != nil || inc == nil {
+		return err // nil, nil: resolved before anyone declared, nothing to tell
 	}
 	text := fmt.Sprintf("🔔 Alertmanager: %d alert(s) firing", len(a.Lines))
 	if !a.Firing {
@@ -73,15 +77,74 @@ func (b *Bot) Alert(ctx context.Context, settings Settings, a Alert) error {
 	return nil
 }
 
-// alertIncident is the open incident an alert group declared, if any.
-func (b *Bot) alertIncident(ctx context.Context, settings Settings, key string) (*muster.Incident, error) {
-	v, err := settings.Setting(ctx, key)
-	if err != nil || v == "" {
-		return nil, err
+// alertIncident returns the open incident of a's group, declaring one for
+// a firing group that has none. The declaration is claimed first, by a
+// swap of the group's setting, so that copies of one notification that
+// arrive together (each Alertmanager of a cluster sends its own, to any
+// muster replica) declare one incident: the others wait for it. It
+// returns nil, nil for a resolved group with no open incident.
+func (b *Bot) alertIncident(ctx context.Context, settings Settings, p Platform, a Alert) (*muster.Incident, error) {
+	key := "alertmanager.group." + a.GroupKey
+	give := time.Now().Add(claimWait)
+	for {
+		v, err := settings.Setting(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("read the incident of an alert group: %w", err)
+		}
+		if claimed, at := parseClaim(v); claimed && time.Since(at) < claimStale {
+			if time.Now().After(give) {
+				return nil, fmt.Errorf("alert group %s: its incident is still being declared after %s", a.GroupKey, claimWait)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("wait for the incident of an alert group: %w", ctx.Err())
+			case <-time.After(claimPoll):
+			}
+			continue
+		}
+		inc, err := b.groupIncident(ctx, v)
+		if err != nil || inc != nil || !a.Firing {
+			return inc, err
+		}
+		claim := fmt.Sprintf("%s%d", claimPrefix, time.Now().UnixNano())
+		won, err := settings.SwapSetting(ctx, key, v, claim)
+		if err != nil {
+			return nil, fmt.Errorf("claim the declaration of an alert group: %w", err)
+		}
+		if !won {
+			continue // another copy claimed it first: wait for its incident
+		}
+		inc, err = b.declareFromAlert(ctx, p, a)
+		if err != nil {
+			// Give the claim back, so the next notification declares.
+			_, _ = settings.SwapSetting(context.WithoutCancel(ctx), key, claim, v)
+			return nil, err
+		}
+		if _, err := settings.SwapSetting(ctx, key, claim, strconv.Itoa(inc.ID)); err != nil {
+			return nil, fmt.Errorf("remember the incident of alert group: %w", err)
+		}
+		return inc, nil
 	}
-	id, err := strconv.Atoi(v)
+}
+
+// parseClaim reads a claim on an alert group's declaration and its time.
+func parseClaim(v string) (bool, time.Time) {
+	n, ok := strings.CutPrefix(v, claimPrefix)
+	if !ok {
+		return false, time.Time{}
+	}
+	ns, err := strconv.ParseInt(n, 10, 64)
 	if err != nil {
-		return nil, nil // not ours to interpret: declare afresh
+		return false, time.Time{} // unreadable: treat as stale
+	}
+	return true, time.Unix(0, ns)
+}
+
+// groupIncident is the open incident a group's setting names, if any.
+func (b *Bot) groupIncident(ctx context.Context, v string) (*muster.Incident, error) {
+	id, err := strconv.Atoi(v)
+	if v == "" || err != nil {
+		return nil, nil // none, a stale claim, or not ours to interpret: declare afresh
 	}
 	inc, err := b.store.Incident(ctx, id)
 	if muster.ErrorCode(err) == muster.ENOTFOUND {

@@ -45,3 +45,28 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// SwapSetting sets key to value only if it holds old now ("" for no value
+// at all), and reports whether it did: two writers racing for one key
+// cannot both win.
+func (db *DB) SwapSetting(ctx context.Context, key, old, value string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("swap setting %s: %w", key, err)
+	}
+	swapped := false
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(bucketSettings))
+		if err != nil {
+			return err
+		}
+		if string(b.Get([]byte(key))) != old {
+			return nil
+		}
+		swapped = true
+		return b.Put([]byte(key), []byte(value))
+	})
+	if err != nil {
+		return false, fmt.Errorf("swap setting %s: %w", key, err)
+	}
+	return swapped, nil
+}

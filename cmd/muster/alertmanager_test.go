@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/muster-bot/muster"
@@ -108,5 +109,51 @@ func TestAlertmanager(t *testing.T) {
 	hook("am-token", alertPayload("firing", "5xx at 9% again"))
 	if inc2, err := s.app.db.Incident(context.Background(), 2); err != nil || inc2.Title != "Checkout 5xx rate above 5%" {
 		t.Errorf("a new firing after resolution: %+v, %v", inc2, err)
+	}
+}
+
+// TestAlertmanagerCopiesDeclareOnce: each Alertmanager of a cluster sends
+// its own copy of a notification, and the copies arrive together (at one
+// muster or at several replicas): one incident is declared, the other
+// copies wait for it and add nothing more.
+func TestAlertmanagerCopiesDeclareOnce(t *testing.T) {
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret, "ALERTMANAGER_TOKEN": "am-token"}
+	s := startSlackApp(t, fake, env, "alertmanager:\n  platform: slack\n  room: CGENERAL\n")
+	firing := alertPayload("firing", "5xx at 7% on checkout-1")
+	const copies = 6
+	codes := make([]int, copies)
+	var wg sync.WaitGroup
+	for i := range copies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, s.url+"/hooks/alertmanager", strings.NewReader(firing))
+			req.Header.Set("Authorization", "Bearer am-token")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("copy %d: HTTP %d, want 200", i, c)
+		}
+	}
+	s.app.slack.Drain()
+	all, err := s.app.db.Incidents(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 {
+		t.Fatalf("%d incidents declared by %d copies of one notification, want 1", len(all), copies)
+	}
+	if n := countEntries(t, s.app, "Alertmanager: 1 alert(s) firing"); n != 1 {
+		t.Errorf("%d firing notes, want 1", n)
 	}
 }

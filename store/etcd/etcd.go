@@ -251,6 +251,10 @@ func (db *DB) lock(id int) func() {
 // errConflict says a transaction lost a race and should be retried.
 var errConflict = errors.New("conflicting write; retrying")
 
+// errUnapplied says the cluster failed while a transaction was in
+// flight and reading back showed it was not applied: try it again.
+var errUnapplied = errors.New("write not applied; retrying")
+
 // errStale says an attempt read from a member that may lag the cluster
 // (a serializable read) and saw something only a current read may decide:
 // retry it with current reads.
@@ -284,7 +288,7 @@ func retry(ctx context.Context, attempt func(ctx context.Context, serializable b
 	for n := range maxAttempts {
 		err = attempt(ctx, n == 0)
 		switch {
-		case errors.Is(err, errConflict), errors.Is(err, errStale):
+		case errors.Is(err, errConflict), errors.Is(err, errStale), errors.Is(err, errUnapplied):
 			continue
 		case !transient(err):
 			return err
@@ -318,7 +322,7 @@ func transient(err error) bool {
 // without saying whether the transaction was applied (the leader changed
 // while it was in flight), commit reads back the first key it writes: if
 // that holds what the transaction wrote, it was applied; otherwise it
-// reports errConflict, so the caller reads afresh and tries again. A
+// reports errUnapplied, so the caller reads afresh and tries again. A
 // write is therefore applied once, never twice and never lost.
 func (db *DB) commit(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) error {
 	resp, err := db.kv.Txn(ctx).If(cmps...).Then(ops...).Commit()
@@ -339,7 +343,7 @@ func (db *DB) commit(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op
 		}
 	}
 	if witness == nil {
-		return errConflict // only deletes: reading afresh tells what is left to do
+		return errUnapplied // only deletes: reading afresh tells what is left to do
 	}
 	for pause := retryPause; ; pause = min(2*pause, time.Second) {
 		got, rerr := db.kv.Get(ctx, string(witness.KeyBytes()))
@@ -347,7 +351,7 @@ func (db *DB) commit(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op
 			if len(got.Kvs) == 1 && bytes.Equal(got.Kvs[0].Value, witness.ValueBytes()) {
 				return nil
 			}
-			return errConflict
+			return errUnapplied
 		}
 		if !transient(rerr) {
 			return fmt.Errorf("%w; then, checking whether it was applied: %w", err, rerr)

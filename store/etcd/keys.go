@@ -3,6 +3,7 @@ package etcd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -129,4 +130,31 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 		return fmt.Errorf("save setting %s: %w", key, err)
 	}
 	return nil
+}
+
+// SwapSetting sets key to value only if it holds old now ("" for no value
+// at all), and reports whether it did, in one transaction: two replicas
+// racing for one key cannot both win.
+func (db *DB) SwapSetting(ctx context.Context, key, old, value string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("swap setting %s: %w", key, err)
+	}
+	k := settingKey(key)
+	cmp := clientv3.Compare(clientv3.Value(k), "=", old)
+	if old == "" {
+		cmp = clientv3.Compare(clientv3.CreateRevision(k), "=", 0)
+	}
+	swapped := false
+	err := retry(ctx, func(ctx context.Context, _ bool) error {
+		err := db.commit(ctx, []clientv3.Cmp{cmp}, []clientv3.Op{clientv3.OpPut(k, value)})
+		if errors.Is(err, errConflict) {
+			return nil // the key holds something else: not swapped
+		}
+		swapped = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("swap setting %s: %w", key, err)
+	}
+	return swapped, nil
 }

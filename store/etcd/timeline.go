@@ -228,7 +228,7 @@ func (db *DB) commitKeyed(ctx context.Context, key string, r keyRecord, cmps []c
 	err = db.commit(ctx, cmps, ops)
 	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
 		db.forgetLease(lease)
-		return errConflict
+		return errUnapplied
 	}
 	return err
 }

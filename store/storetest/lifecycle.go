@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/muster-bot/muster"
@@ -101,6 +103,56 @@ func testSettings(t *testing.T, open Opener) {
 	}
 }
 
+// testSwapSetting: a swap happens only from the value expected, and of
+// writers racing to claim an unset key exactly one wins.
+func testSwapSetting(t *testing.T, open Opener) {
+	db := newStore(t, open)
+	ctx := context.Background()
+	const key = "alertmanager.group.{}:{alertname=\"Down\"}"
+	if ok, err := db.SwapSetting(ctx, key, "7", "8"); err != nil || ok {
+		t.Fatalf("swap from 7 on an unset key = %v, %v; want false", ok, err)
+	}
+	const racers = 8
+	wins := make(chan string, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := fmt.Sprintf("claim-%d", i)
+			ok, err := db.SwapSetting(ctx, key, "", mine)
+			if err != nil {
+				t.Errorf("SwapSetting: %v", err)
+			}
+			if ok {
+				wins <- mine
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	var winners []string
+	for w := range wins {
+		winners = append(winners, w)
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d racers claimed the unset key (%v), want exactly 1", len(winners), winners)
+	}
+	if v, err := db.Setting(ctx, key); err != nil || v != winners[0] {
+		t.Errorf("setting = %q, %v; want the winner's %q", v, err, winners[0])
+	}
+	if ok, err := db.SwapSetting(ctx, key, "claim-that-lost", "x"); err != nil || ok {
+		t.Errorf("swap from a value it does not hold = %v, %v; want false", ok, err)
+	}
+	if ok, err := db.SwapSetting(ctx, key, winners[0], "12"); err != nil || !ok {
+		t.Errorf("swap from the value it holds = %v, %v; want true", ok, err)
+	}
+	db.reopen()
+	if v, err := db.Setting(ctx, key); err != nil || v != "12" {
+		t.Errorf("after reopen = %q, %v; want 12", v, err)
+	}
+}
+
 func testCancelledContextWritesNothing(t *testing.T, open Opener) {
 	db := newStore(t, open)
 	inc := declare(t, db, "Checkout down")
@@ -127,6 +179,7 @@ func testCancelledContextWritesNothing(t *testing.T, open Opener) {
 			return err
 		}},
 		{"SetSetting", func() error { return db.SetSetting(ctx, "s", "v") }},
+		{"SwapSetting", func() error { _, err := db.SwapSetting(ctx, "s", "", "v"); return err }},
 		{"PruneKeys", func() error { _, err := db.PruneKeys(ctx); return err }},
 		{"Incident", func() error { _, err := db.Incident(ctx, inc.ID); return err }},
 		{"IncidentByRoom", func() error { _, err := db.IncidentByRoom(ctx, "slack", "C1"); return err }},

@@ -26,6 +26,7 @@ type Store interface {
 	PruneKeys(ctx context.Context) (int, error)
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
+	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -57,6 +58,7 @@ func Run(t *testing.T, open Opener) {
 		{"RevisionBeforeItsMessage", testRevisionBeforeItsMessage},
 		{"EntriesAfter", testEntriesAfter},
 		{"Settings", testSettings},
+		{"SwapSettingHasOneWinner", testSwapSetting},
 		{"ReopenKeepsEverything", testReopenKeepsEverything},
 		{"CancelledContextWritesNothing", testCancelledContextWritesNothing},
 		{"Ping", testPing},
