@@ -31,7 +31,15 @@ func BenchmarkAppendSequential(b *testing.B) {
 
 func BenchmarkAppendParallel64(b *testing.B) {
 	db := openDB(b, dbPath(b))
-	appendParallel(b, db, 64)
+	appendParallel(b, db, 64, 1)
+}
+
+// BenchmarkAppendParallel64Spread50 is the same load spread over 50 open
+// incidents, as in the load command's default: each commit then touches
+// as many timelines.
+func BenchmarkAppendParallel64Spread50(b *testing.B) {
+	db := openDB(b, dbPath(b))
+	appendParallel(b, db, 64, 50)
 }
 
 // BenchmarkIncidents lists 1,000 open incidents out of 10,000 stored.
@@ -79,10 +87,14 @@ func appendSequential(b *testing.B, db *store.DB) {
 }
 
 // appendParallel runs b.N appends from writers goroutines whatever the
-// number of CPUs, as webhook handlers waiting on fsync would.
-func appendParallel(b *testing.B, db *store.DB, writers int) {
+// number of CPUs, as webhook handlers waiting on fsync would, into
+// incidents incidents in turn.
+func appendParallel(b *testing.B, db *store.DB, writers, incidents int) {
 	b.Helper()
-	inc := declare(b, db, "Checkout down")
+	ids := make([]int, incidents)
+	for i := range ids {
+		ids[i] = declare(b, db, fmt.Sprintf("Incident %d", i)).ID
+	}
 	ctx := context.Background()
 	var (
 		next atomic.Int64
@@ -96,7 +108,7 @@ func appendParallel(b *testing.B, db *store.DB, writers int) {
 		for pb.Next() {
 			i := next.Add(1)
 			start := time.Now()
-			if _, _, err := db.Append(ctx, inc.ID, fmt.Sprintf("slack:Ev%d", i), said(fmt.Sprintf("1700000000.%06d", i), benchText)); err != nil {
+			if _, _, err := db.Append(ctx, ids[int(i)%len(ids)], fmt.Sprintf("slack:Ev%d", i), said(fmt.Sprintf("1700000000.%06d", i), benchText)); err != nil {
 				b.Error(err)
 				return
 			}
