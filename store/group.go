@@ -34,6 +34,18 @@ type groupCall struct {
 	done chan error
 }
 
+// run runs the call's function, turning a panic into its error: the
+// function runs on whichever goroutine commits the group, and a panic
+// there would leave the other writes of the group without an answer.
+func (c *groupCall) run(tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("timeline write panicked: %v", p)
+		}
+	}()
+	return c.fn(tx)
+}
+
 // errSolo marks the function whose failure rolled back a group.
 type errSolo struct {
 	call *groupCall
@@ -54,32 +66,42 @@ func (g *group) commit(db *bolt.DB, fn func(*bolt.Tx) error) error {
 	g.running = true
 	g.mu.Unlock()
 	if lead {
-		// The caller that finds no commit running runs them, until none is
-		// pending; its own write is in the first group.
-		g.run(db)
+		// The caller that finds no commit running commits the first group,
+		// which holds its own write, and hands the rest to a goroutine of
+		// their own: its request must not wait on other people's writes.
+		if g.step(db) {
+			go g.run(db)
+		}
 	}
 	return <-c.done
 }
 
 // run commits pending groups until there are none.
 func (g *group) run(db *bolt.DB) {
-	for {
-		g.mu.Lock()
-		calls := g.pending
-		if len(calls) > maxGroup {
-			calls = calls[:maxGroup:maxGroup]
-			g.pending = g.pending[maxGroup:]
-		} else {
-			g.pending = nil
-		}
-		if len(calls) == 0 {
-			g.running = false
-			g.mu.Unlock()
-			return
-		}
-		g.mu.Unlock()
-		commitGroup(db, calls)
+	for g.step(db) {
 	}
+}
+
+// step commits the next group and reports whether more are pending. With
+// none pending it ends the run: the next write commits at once.
+func (g *group) step(db *bolt.DB) (more bool) {
+	g.mu.Lock()
+	calls := g.pending
+	if len(calls) > maxGroup {
+		calls = calls[:maxGroup:maxGroup]
+		g.pending = g.pending[maxGroup:]
+	} else {
+		g.pending = nil
+	}
+	g.mu.Unlock()
+	commitGroup(db, calls)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.pending) == 0 {
+		g.running = false
+		return false
+	}
+	return true
 }
 
 // commitGroup runs calls in one transaction. A function that fails rolls
@@ -90,7 +112,7 @@ func commitGroup(db *bolt.DB, calls []*groupCall) {
 	for len(calls) > 0 {
 		err := db.Update(func(tx *bolt.Tx) error {
 			for _, c := range calls {
-				if err := c.fn(tx); err != nil {
+				if err := c.run(tx); err != nil {
 					return errSolo{call: c, err: err}
 				}
 			}
@@ -103,7 +125,7 @@ func commitGroup(db *bolt.DB, calls []*groupCall) {
 			}
 			return
 		}
-		solo.call.done <- db.Update(solo.call.fn)
+		solo.call.done <- db.Update(solo.call.run)
 		rest := calls[:0:0]
 		for _, c := range calls {
 			if c != solo.call {

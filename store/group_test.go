@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,5 +114,72 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 5s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func openGroupDB(t *testing.T) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestGroupCommitPanic: a write that panics fails alone, with an error;
+// the writes after it go on.
+func TestGroupCommitPanic(t *testing.T) {
+	db := openGroupDB(t)
+	var g group
+	err := g.commit(db, func(*bolt.Tx) error { panic("broken write") })
+	if err == nil || !strings.Contains(err.Error(), "broken write") {
+		t.Fatalf("panicking write returned %v, want an error naming the panic", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.commit(db, func(*bolt.Tx) error { return nil }) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("write after the panic: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("writes hang after a panic")
+	}
+}
+
+// TestGroupCommitLeaderReturns: the write that started a run of commits
+// returns once its own group is committed, however many writes keep
+// arriving behind it.
+func TestGroupCommitLeaderReturns(t *testing.T) {
+	db := openGroupDB(t)
+	var g group
+	slow := func(*bolt.Tx) error { time.Sleep(5 * time.Millisecond); return nil }
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 { // a steady stream: always something pending
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = g.commit(db, slow)
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	time.Sleep(20 * time.Millisecond)
+	for range 5 {
+		start := time.Now()
+		if err := g.commit(db, slow); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took > 500*time.Millisecond {
+			t.Fatalf("a write took %s under a steady stream of 5ms commits: held for others' writes", took)
+		}
 	}
 }
