@@ -112,16 +112,31 @@ func (b *Bot) alertIncident(ctx context.Context, settings Settings, p Platform, 
 			return nil, fmt.Errorf("claim the declaration of an alert group: %w", err)
 		}
 		if !won {
-			continue // another copy claimed it first: wait for its incident
+			// Another copy claimed it first: wait a moment for its incident.
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("wait for the incident of an alert group: %w", ctx.Err())
+			case <-time.After(claimPoll):
+			}
+			continue
 		}
-		inc, err = b.declareFromAlert(ctx, p, a)
+		// The incident is remembered as soon as it exists, before its war
+		// room is made (which can take long), so that the claim neither
+		// goes stale nor outlives a request cut short. context.WithoutCancel:
+		// once declared, the incident must be remembered.
+		remember := func(inc *muster.Incident) error {
+			ok, err := settings.SwapSetting(context.WithoutCancel(ctx), key, claim, strconv.Itoa(inc.ID))
+			if err == nil && !ok {
+				b.log.Warn().Str("group", a.GroupKey).Str("incident", inc.Ref()).Msg("alert group claim was taken over while declaring; the group may have two incidents")
+			}
+			return err
+		}
+		inc, err = b.declareFromAlert(ctx, p, a, remember)
 		if err != nil {
-			// Give the claim back, so the next notification declares.
+			// Nothing was declared: give the claim back, so the next
+			// notification declares.
 			_, _ = settings.SwapSetting(context.WithoutCancel(ctx), key, claim, v)
 			return nil, err
-		}
-		if _, err := settings.SwapSetting(ctx, key, claim, strconv.Itoa(inc.ID)); err != nil {
-			return nil, fmt.Errorf("remember the incident of alert group: %w", err)
 		}
 		return inc, nil
 	}
@@ -159,7 +174,9 @@ func (b *Bot) groupIncident(ctx context.Context, v string) (*muster.Incident, er
 	return inc, nil
 }
 
-func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert) (*muster.Incident, error) {
+// declareFromAlert declares the incident of a firing group, calls
+// remember as soon as it is stored, then opens its war room.
+func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert, remember func(*muster.Incident) error) (*muster.Incident, error) {
 	ev := muster.Event{Platform: a.Platform, Kind: muster.EventCommand, Room: a.Room, At: b.now(),
 		Text: fmt.Sprintf("declare %s %s", a.Severity, a.Title)}
 	req, err := b.request(ctx, ev)
@@ -169,6 +186,10 @@ func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert) (*muste
 	out, err := b.commands.Run(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("declare from an alert: %w", err)
+	}
+	if err := remember(out.Incident); err != nil {
+		// The incident exists: its war room is opened all the same.
+		b.log.Error().Err(err).Str("group", a.GroupKey).Str("incident", out.Incident.Ref()).Msg("remember the incident of an alert group")
 	}
 	b.observe(nil, out)
 	b.deliver(ctx, p, ev, req, out)

@@ -63,6 +63,9 @@ func (db *DB) SwapSetting(ctx context.Context, key, old, value string) (bool, er
 			return nil
 		}
 		swapped = true
+		if value == "" {
+			return b.Delete([]byte(key)) // "" is no value, as Setting reports it
+		}
 		return b.Put([]byte(key), []byte(value))
 	})
 	if err != nil {

@@ -126,7 +126,13 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if _, err := db.kv.Put(ctx, settingKey(key), value); err != nil {
+	var err error
+	if value == "" {
+		_, err = db.kv.Delete(ctx, settingKey(key)) // "" is no value, as Setting reports it
+	} else {
+		_, err = db.kv.Put(ctx, settingKey(key), value)
+	}
+	if err != nil {
 		return fmt.Errorf("save setting %s: %w", key, err)
 	}
 	return nil
@@ -139,14 +145,20 @@ func (db *DB) SwapSetting(ctx context.Context, key, old, value string) (bool, er
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("swap setting %s: %w", key, err)
 	}
+	// "" is no value, as Setting reports it: old "" expects the key
+	// absent, and value "" deletes it.
 	k := settingKey(key)
 	cmp := clientv3.Compare(clientv3.Value(k), "=", old)
 	if old == "" {
 		cmp = clientv3.Compare(clientv3.CreateRevision(k), "=", 0)
 	}
+	op := clientv3.OpPut(k, value)
+	if value == "" {
+		op = clientv3.OpDelete(k)
+	}
 	swapped := false
 	err := retry(ctx, func(ctx context.Context, _ bool) error {
-		err := db.commit(ctx, []clientv3.Cmp{cmp}, []clientv3.Op{clientv3.OpPut(k, value)})
+		err := db.commit(ctx, []clientv3.Cmp{cmp}, []clientv3.Op{op})
 		if errors.Is(err, errConflict) {
 			return nil // the key holds something else: not swapped
 		}

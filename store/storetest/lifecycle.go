@@ -144,7 +144,17 @@ func testSwapSetting(t *testing.T, open Opener) {
 	if ok, err := db.SwapSetting(ctx, key, "claim-that-lost", "x"); err != nil || ok {
 		t.Errorf("swap from a value it does not hold = %v, %v; want false", ok, err)
 	}
-	if ok, err := db.SwapSetting(ctx, key, winners[0], "12"); err != nil || !ok {
+	// Giving a claim back to "" leaves the key unset: it can be claimed again.
+	if ok, err := db.SwapSetting(ctx, key, winners[0], ""); err != nil || !ok {
+		t.Errorf("swap back to no value = %v, %v; want true", ok, err)
+	}
+	if v, err := db.Setting(ctx, key); err != nil || v != "" {
+		t.Errorf("after giving it back = %q, %v; want no value", v, err)
+	}
+	if ok, err := db.SwapSetting(ctx, key, "", "claim-again"); err != nil || !ok {
+		t.Errorf("claim after the give-back = %v, %v; want true", ok, err)
+	}
+	if ok, err := db.SwapSetting(ctx, key, "claim-again", "12"); err != nil || !ok {
 		t.Errorf("swap from the value it holds = %v, %v; want true", ok, err)
 	}
 	db.reopen()
