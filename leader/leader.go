@@ -62,14 +62,21 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) {
 // term is one campaign and, if it is won, one term as leader.
 func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) error {
 	ttl := int(math.Ceil(e.ttl.Seconds()))
-	session, err := concurrency.NewSession(e.client, concurrency.WithTTL(ttl), concurrency.WithContext(ctx))
+	// The session keeps its lease alive until its context ends: one of its
+	// own, ended with the term, so that a lease this replica no longer uses
+	// stops being renewed even when revoking it fails.
+	termCtx, endTerm := context.WithCancel(ctx)
+	defer endTerm()
+	session, err := concurrency.NewSession(e.client, concurrency.WithTTL(ttl), concurrency.WithContext(termCtx))
 	if err != nil {
 		return fmt.Errorf("open an election session: %w", err)
 	}
-	// Closing revokes the lease, so the next replica need not wait for it
-	// to run out. It may fail when the cluster is unreachable; the lease
-	// then runs out by itself.
+	// Revoking the lease lets the next replica lead at once instead of
+	// when the lease runs out. It may fail when the cluster is
+	// unreachable; the lease then runs out by itself, since endTerm stops
+	// its renewal.
 	defer func() {
+		endTerm()
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		_, _ = e.client.Revoke(closeCtx, session.Lease())

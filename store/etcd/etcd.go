@@ -30,10 +30,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/namespace"
@@ -206,13 +208,39 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// PruneKeys is a no-op: idempotency keys carry a lease, and etcd deletes
-// them when it runs out. It exists so both stores offer the same calls.
+// PruneKeys deletes the idempotency keys first seen more than keyTTL ago
+// and returns how many. Keys also carry a lease, but etcd renews every
+// lease to its full TTL when its own leader changes (unless the cluster
+// checkpoints leases), so with week-long leases a cluster that changes
+// leader weekly would keep every key for ever; this scan, which the
+// leading replica runs every few hours, bounds them.
 func (db *DB) PruneKeys(ctx context.Context) (int, error) {
+	wrap := func(err error) error { return fmt.Errorf("prune idempotency keys: %w", err) }
 	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("prune idempotency keys: %w", err)
+		return 0, wrap(err)
 	}
-	return 0, nil
+	cutoff := db.now().Add(-keyTTL).Unix()
+	var stale []clientv3.Op
+	_, err := db.scan(ctx, "key/", "key/", -1, false, func(kv *mvccpb.KeyValue) error {
+		r, err := decode[keyRecord](kv, string(kv.Key))
+		if err != nil || r.Seen < cutoff {
+			// An unreadable record is no use for deduplication either.
+			stale = append(stale, clientv3.OpDelete(string(kv.Key)))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap(err)
+	}
+	for chunk := range slices.Chunk(stale, maxOps) {
+		cctx, cancel := context.WithTimeout(ctx, opTimeout)
+		_, err := db.kv.Txn(cctx).Then(chunk...).Commit()
+		cancel()
+		if err != nil {
+			return 0, wrap(err)
+		}
+	}
+	return len(stale), nil
 }
 
 // keyLease returns the lease new idempotency keys are written with,

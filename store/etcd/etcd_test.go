@@ -171,3 +171,31 @@ func TestOpenFailsFastWithoutCluster(t *testing.T) {
 		t.Errorf("error %q does not say what went wrong", err)
 	}
 }
+
+// TestPruneKeysForgetsOldKeys: a key first seen more than a week ago is
+// deleted by PruneKeys (leases alone do not bound them: etcd renews
+// leases when its leader changes), and a fresh one is kept.
+func TestPruneKeysForgetsOldKeys(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	db := open(t, c, c.Prefix(t))
+	ctx := context.Background()
+	inc := declare(t, db, "Old keys", "C7")
+	etcd.SetNow(db, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) })
+	if _, _, err := db.Append(ctx, inc.ID, "slack:EvOld", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	etcd.SetNow(db, time.Now)
+	if _, _, err := db.Append(ctx, inc.ID, "slack:EvNew", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PruneKeys(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("PruneKeys = %d, %v; want 1 (the week-old key)", n, err)
+	}
+	if _, appended, err := db.Append(ctx, inc.ID, "slack:EvNew", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "new"}); err != nil || appended {
+		t.Errorf("the fresh key was forgotten: appended %v, %v", appended, err)
+	}
+	if _, appended, err := db.Append(ctx, inc.ID, "slack:EvOld", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "old again"}); err != nil || !appended {
+		t.Errorf("the week-old key is still remembered: appended %v, %v", appended, err)
+	}
+}
