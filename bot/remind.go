@@ -9,6 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/fence"
 )
 
 // Nag is a reminder the bot owes an incident.
@@ -133,7 +134,7 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	if err := b.sendNag(ctx, inc, nag, before, now); err != nil {
 		// Give back only what the claim took, and only if it still holds:
 		// an update or a snooze that came meanwhile must stand.
-		if _, _, uerr := b.store.Update(context.WithoutCancel(ctx), id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		if _, _, uerr := b.store.Update(fence.Without(context.WithoutCancel(ctx)), id, func(inc *muster.Incident) ([]muster.Entry, error) {
 			r := &inc.Reminder
 			if !ours(r) {
 				return nil, nil
@@ -153,8 +154,9 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	b.cfg.Observer.ReminderSent(inc, string(nag))
 	// Confirmed with its timeline entry in one transaction: the timeline
 	// records the reminders that reached people. The context may be
-	// cancelled by a shutdown; the post happened, so this must still land.
-	if _, _, err := b.store.Update(context.WithoutCancel(ctx), id, func(inc *muster.Incident) ([]muster.Entry, error) {
+	// cancelled by a shutdown, or its fence lost with the lead; the post
+	// happened, so this must still land.
+	if _, _, err := b.store.Update(fence.Without(context.WithoutCancel(ctx)), id, func(inc *muster.Incident) ([]muster.Entry, error) {
 		if ours(&inc.Reminder) {
 			inc.Reminder.Pending, inc.Reminder.PendingAt = "", time.Time{}
 		}
@@ -254,7 +256,7 @@ func (b *Bot) StartReminders(ctx context.Context, every time.Duration) (stop fun
 		// A tick cut short because the reminders are stopping (a
 		// shutdown, or another replica taking the lead) is no error: what
 		// it did not send stays owed.
-		if err := b.Tick(ctx, b.now()); err != nil && ctx.Err() == nil {
+		if err := b.Tick(ctx, b.now()); err != nil && ctx.Err() == nil && !errors.Is(err, fence.ErrLost) {
 			b.log.Error().Err(err).Msg("reminder tick")
 		}
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/rs/zerolog"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/muster-bot/muster/internal/fence"
 )
 
 // Elector campaigns for leadership on behalf of one replica.
@@ -93,7 +95,10 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 	default:
 	}
 	e.log.Info().Str("replica", e.id).Msg("leading: running reminders and scheduled jobs")
-	leadCtx, cancel := context.WithCancel(ctx)
+	// The jobs' writes carry the election key as a fence: once another
+	// replica leads, the etcd store refuses them, even before this one
+	// notices that its lease ran out.
+	leadCtx, cancel := context.WithCancel(fence.With(ctx, fence.Token{Key: election.Key(), Rev: election.Rev()}))
 	defer cancel()
 	lost := make(chan struct{})
 	go func() {

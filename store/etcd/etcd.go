@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,8 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/muster-bot/muster/internal/fence"
 )
 
 const (
@@ -331,6 +334,17 @@ func retry(ctx context.Context, attempt func(ctx context.Context, serializable b
 	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
 }
 
+// fenceLost reports whether the fence key no longer has the creation
+// revision the fence names.
+func (db *DB) fenceLost(ctx context.Context, key string) (bool, error) {
+	t, _ := fence.From(ctx)
+	resp, err := db.kv.Get(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("check the leader's fence: %w", err)
+	}
+	return len(resp.Kvs) == 0 || resp.Kvs[0].CreateRevision != t.Rev, nil
+}
+
 // transient reports whether err is a failure of the cluster to answer
 // that goes away by itself: no leader, a leader change, a member out of
 // reach.
@@ -352,10 +366,28 @@ func transient(err error) bool {
 // that holds what the transaction wrote, it was applied; otherwise it
 // reports errUnapplied, so the caller reads afresh and tries again. A
 // write is therefore applied once, never twice and never lost.
+//
+// A write made with a fenced context (package fence: the leader's
+// election key) is applied only while the fence holds; when it no longer
+// does, commit returns fence.ErrLost.
 func (db *DB) commit(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) error {
+	fenceKey, fenced := "", false
+	if t, ok := fence.From(ctx); ok {
+		rel, under := strings.CutPrefix(t.Key, db.prefix)
+		if !under {
+			return fmt.Errorf("fence key %s is not under the store's prefix %s", t.Key, db.prefix)
+		}
+		fenceKey, fenced = rel, true
+		cmps = append(slices.Clip(cmps), clientv3.Compare(clientv3.CreateRevision(rel), "=", t.Rev))
+	}
 	resp, err := db.kv.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err == nil {
 		if !resp.Succeeded {
+			if fenced {
+				if lost, err := db.fenceLost(ctx, fenceKey); err != nil || lost {
+					return errors.Join(fence.ErrLost, err)
+				}
+			}
 			return errConflict
 		}
 		return nil

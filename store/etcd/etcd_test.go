@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/internal/etcdtest"
+	"github.com/muster-bot/muster/internal/fence"
 	"github.com/muster-bot/muster/store/etcd"
 	"github.com/muster-bot/muster/store/storetest"
 )
@@ -197,5 +199,48 @@ func TestPruneKeysForgetsOldKeys(t *testing.T) {
 	}
 	if _, appended, err := db.Append(ctx, inc.ID, "slack:EvOld", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "old again"}); err != nil || !appended {
 		t.Errorf("the week-old key is still remembered: appended %v, %v", appended, err)
+	}
+}
+
+// TestFencedWrites: writes made with the leader's fence land while its
+// election key stands and are refused once it is gone; unfenced writes
+// are not affected.
+func TestFencedWrites(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	prefix := c.Prefix(t)
+	db := open(t, c, prefix)
+	ctx := context.Background()
+	inc := declare(t, db, "Fenced", "C8")
+	key := prefix + "leader/replica-a"
+	put, err := db.Client().Put(ctx, key, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fenced := fence.With(ctx, fence.Token{Key: key, Rev: put.Header.Revision})
+	bump := func(ctx context.Context) error {
+		_, _, err := db.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) { i.Reminder.Missed++; return nil, nil })
+		return err
+	}
+	if err := bump(fenced); err != nil {
+		t.Fatalf("fenced write while leading: %v", err)
+	}
+	if _, err := db.Client().Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := bump(fenced); !errors.Is(err, fence.ErrLost) {
+		t.Errorf("fenced Update after the lead was lost: %v, want fence.ErrLost", err)
+	}
+	if _, _, err := db.Append(fenced, inc.ID, "", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "late"}); !errors.Is(err, fence.ErrLost) {
+		t.Errorf("fenced Append after the lead was lost: %v, want fence.ErrLost", err)
+	}
+	if err := db.SetSetting(fenced, "webhooks.cursor", "9"); !errors.Is(err, fence.ErrLost) {
+		t.Errorf("fenced SetSetting after the lead was lost: %v, want fence.ErrLost", err)
+	}
+	if err := bump(fence.Without(fenced)); err != nil {
+		t.Errorf("unfenced write: %v", err)
+	}
+	got, err := db.Incident(ctx, inc.ID)
+	if err != nil || got.Reminder.Missed != 2 {
+		t.Errorf("counter = %d, %v; want 2 (the refused write left nothing)", got.Reminder.Missed, err)
 	}
 }

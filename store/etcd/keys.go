@@ -126,12 +126,13 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	var err error
+	op := clientv3.OpPut(settingKey(key), value)
 	if value == "" {
-		_, err = db.kv.Delete(ctx, settingKey(key)) // "" is no value, as Setting reports it
-	} else {
-		_, err = db.kv.Put(ctx, settingKey(key), value)
+		op = clientv3.OpDelete(settingKey(key)) // "" is no value, as Setting reports it
 	}
+	// Through commit, so that a fenced job (webhook delivery keeping its
+	// place) cannot write after its replica lost the lead.
+	err := retry(ctx, func(ctx context.Context, _ bool) error { return db.commit(ctx, nil, []clientv3.Op{op}) })
 	if err != nil {
 		return fmt.Errorf("save setting %s: %w", key, err)
 	}
