@@ -37,7 +37,7 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		if err := putIncident(tx, &rec); err != nil {
 			return err
 		}
-		tl, err := createTimeline(tx, rec.ID)
+		tl, err := timeline(tx, rec.ID)
 		if err != nil {
 			return err
 		}

@@ -7,8 +7,13 @@
 //	incidents  id → Incident (JSON); the bucket sequence numbers incidents
 //	open       id → nothing, one key per open incident
 //	rooms      platform NUL room → id
-//	timelines  id → bucket {entries: seq → Entry (JSON), messages: message id → seq}
+//	entries    id, seq → Entry (JSON): every incident's timeline
+//	messages   id, message id → seq: which entry records a platform message
+//	held       id, message id → a change that came before its message (JSON)
 //	keys       idempotency key → first-seen time, incident id, seq
+//
+// Schema 1 kept each incident's timeline in a nested bucket; Open moves
+// such a file to the flat layout above (schema 2) once (see layout.go).
 //
 // Every write is fsynced before it is acknowledged. Timeline writes that
 // overlap share one transaction and one fsync (see group).
@@ -31,16 +36,13 @@ const (
 	bucketIncidents = "incidents"
 	bucketOpen      = "open"
 	bucketRooms     = "rooms"
-	bucketTimelines = "timelines"
 	bucketKeys      = "keys"
-	bucketEntries   = "entries"  // inside one incident's timeline bucket
-	bucketMessages  = "messages" // inside one incident's timeline bucket
 
 	keySchema = "schema"
 
 	// schemaVersion is bumped when the layout changes incompatibly, so that
 	// an older binary refuses a newer file instead of corrupting it.
-	schemaVersion = 1
+	schemaVersion = 2
 
 	// keyTTL is how long an idempotency key is remembered. Slack retries an
 	// event within about an hour; a week also covers a bot that was down
@@ -121,7 +123,7 @@ func (db *DB) commit(fn func(*bolt.Tx) error) error {
 }
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketTimelines, bucketKeys} {
+	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -134,8 +136,15 @@ func initBuckets(tx *bolt.Tx) error {
 	if len(v) != 8 {
 		return fmt.Errorf("schema version is %d bytes long, want 8", len(v))
 	}
-	if got := binary.BigEndian.Uint64(v); got > schemaVersion {
+	got := binary.BigEndian.Uint64(v)
+	if got > schemaVersion {
 		return fmt.Errorf("the file has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
+	}
+	if got == 1 {
+		if _, err := migrate1to2(tx); err != nil {
+			return fmt.Errorf("move the file from schema 1 to 2: %w", err)
+		}
+		return meta.Put([]byte(keySchema), u64(schemaVersion))
 	}
 	return nil
 }

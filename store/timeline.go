@@ -138,10 +138,10 @@ func (db *DB) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
 		if err != nil {
 			return err
 		}
-		return tl.Bucket([]byte(bucketEntries)).ForEach(func(k, v []byte) error {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+		return tl.each(1, func(seq uint64, v []byte) (bool, error) {
+			e, err := decodeEntry(seq, v)
 			entries = append(entries, e)
-			return err
+			return true, err
 		})
 	})
 	if err != nil {
@@ -150,66 +150,36 @@ func (db *DB) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
 	return entries, nil
 }
 
-func createTimeline(tx *bolt.Tx, id int) (*bolt.Bucket, error) {
-	tl, err := tx.Bucket([]byte(bucketTimelines)).CreateBucket(idKey(id))
-	if err != nil {
-		return nil, fmt.Errorf("create timeline of INC-%d: %w", id, err)
-	}
-	for _, name := range []string{bucketEntries, bucketMessages} {
-		if _, err := tl.CreateBucket([]byte(name)); err != nil {
-			return nil, fmt.Errorf("create timeline of INC-%d: %w", id, err)
-		}
-	}
-	return tl, nil
-}
-
-// timeline returns the timeline bucket of incident id, or ENOTFOUND.
-// Every stored incident has one: Create makes both in one transaction.
-func timeline(tx *bolt.Tx, id int) (*bolt.Bucket, error) {
-	var tl *bolt.Bucket
-	if id > 0 {
-		tl = tx.Bucket([]byte(bucketTimelines)).Bucket(idKey(id))
-	}
-	if tl == nil {
-		return nil, muster.Errorf(muster.ENOTFOUND, "There is no incident INC-%d.", id)
-	}
-	return tl, nil
-}
-
-// appendEntry numbers e with the timeline's next Seq and stores it. The
-// bucket sequence is rolled back with a failed transaction, so Seq values
-// stay contiguous.
-func appendEntry(tl *bolt.Bucket, e *muster.Entry) error {
-	entries := tl.Bucket([]byte(bucketEntries))
-	n, err := entries.NextSequence()
-	if err != nil {
-		return fmt.Errorf("next timeline seq: %w", err)
-	}
+// appendEntry numbers e with the timeline's next Seq and stores it, with
+// its message in the index. Seq values stay contiguous: the next is one
+// past the last stored, and a failed transaction stores nothing.
+func appendEntry(tl *tline, e *muster.Entry) error {
+	n := tl.lastSeq() + 1
 	e.Seq = int(n)
 	if err := putEntry(tl, *e); err != nil {
 		return err
 	}
 	if e.MessageID != "" {
-		if err := tl.Bucket([]byte(bucketMessages)).Put([]byte(e.MessageID), u64(n)); err != nil {
+		if err := tl.messages.Put(tl.messageKey(e.MessageID), u64(n)); err != nil {
 			return fmt.Errorf("index message %s: %w", e.MessageID, err)
 		}
 	}
 	return nil
 }
 
-func putEntry(tl *bolt.Bucket, e muster.Entry) error {
+func putEntry(tl *tline, e muster.Entry) error {
 	v, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode entry %d: %w", e.Seq, err)
 	}
-	if err := tl.Bucket([]byte(bucketEntries)).Put(u64(uint64(e.Seq)), v); err != nil {
+	if err := tl.entries.Put(tl.entryKey(uint64(e.Seq)), v); err != nil {
 		return fmt.Errorf("store entry %d: %w", e.Seq, err)
 	}
 	return nil
 }
 
-func getEntry(tl *bolt.Bucket, seq uint64) (muster.Entry, error) {
-	v := tl.Bucket([]byte(bucketEntries)).Get(u64(seq))
+func getEntry(tl *tline, seq uint64) (muster.Entry, error) {
+	v := tl.entries.Get(tl.entryKey(seq))
 	if v == nil {
 		return muster.Entry{}, fmt.Errorf("entry %d is missing", seq)
 	}
@@ -227,14 +197,14 @@ func decodeEntry(seq uint64, v []byte) (muster.Entry, error) {
 
 // messageEntry returns the timeline of incident id and the entry that
 // records message messageID, or ENOTFOUND.
-func messageEntry(tx *bolt.Tx, id int, messageID string) (*bolt.Bucket, muster.Entry, error) {
+func messageEntry(tx *bolt.Tx, id int, messageID string) (*tline, muster.Entry, error) {
 	tl, err := timeline(tx, id)
 	if err != nil {
 		return nil, muster.Entry{}, err
 	}
 	var v []byte
 	if messageID != "" {
-		v = tl.Bucket([]byte(bucketMessages)).Get([]byte(messageID))
+		v = tl.messages.Get(tl.messageKey(messageID))
 	}
 	if len(v) != 8 {
 		return tl, muster.Entry{}, muster.Errorf(muster.ENOTFOUND, "That message is not in the timeline of INC-%d.", id)
@@ -251,8 +221,8 @@ func keyedEntry(tx *bolt.Tx, key string) (muster.Entry, bool, error) {
 	if err != nil || !seen {
 		return muster.Entry{}, false, err
 	}
-	tl := tx.Bucket([]byte(bucketTimelines)).Bucket(idKey(r.incident))
-	if tl == nil {
+	tl, err := timeline(tx, r.incident)
+	if err != nil {
 		return muster.Entry{}, false, fmt.Errorf("idempotency key %q names INC-%d, which has no timeline", key, r.incident)
 	}
 	if r.seq == 0 {
@@ -265,19 +235,11 @@ func keyedEntry(tx *bolt.Tx, key string) (muster.Entry, bool, error) {
 	return e, true, nil
 }
 
-// bucketHeld, inside a timeline bucket, keeps changes (edits, deletions,
-// key-event flags) that arrived before the message they change.
-const bucketHeld = "held"
-
 // holdRevision applies fn to the held change of messageID (a blank entry
 // the first time) and keeps it.
-func holdRevision(tl *bolt.Bucket, messageID string, fn func(*muster.Entry) error) (muster.Entry, error) {
-	held, err := tl.CreateBucketIfNotExists([]byte(bucketHeld))
-	if err != nil {
-		return muster.Entry{}, fmt.Errorf("hold revision of %s: %w", messageID, err)
-	}
+func holdRevision(tl *tline, messageID string, fn func(*muster.Entry) error) (muster.Entry, error) {
 	e := muster.Entry{MessageID: messageID}
-	if v := held.Get([]byte(messageID)); v != nil {
+	if v := tl.held.Get(tl.messageKey(messageID)); v != nil {
 		if err := json.Unmarshal(v, &e); err != nil {
 			return muster.Entry{}, fmt.Errorf("decode held revision of %s: %w", messageID, err)
 		}
@@ -289,7 +251,7 @@ func holdRevision(tl *bolt.Bucket, messageID string, fn func(*muster.Entry) erro
 	if err != nil {
 		return muster.Entry{}, fmt.Errorf("encode held revision of %s: %w", messageID, err)
 	}
-	if err := held.Put([]byte(messageID), v); err != nil {
+	if err := tl.held.Put(tl.messageKey(messageID), v); err != nil {
 		return muster.Entry{}, fmt.Errorf("hold revision of %s: %w", messageID, err)
 	}
 	return e, nil
@@ -297,12 +259,11 @@ func holdRevision(tl *bolt.Bucket, messageID string, fn func(*muster.Entry) erro
 
 // applyHeld applies to a new message entry the changes that came before
 // it, and rewrites the entry if there were any.
-func applyHeld(tl *bolt.Bucket, e *muster.Entry) error {
-	held := tl.Bucket([]byte(bucketHeld))
-	if held == nil || e.MessageID == "" {
+func applyHeld(tl *tline, e *muster.Entry) error {
+	if e.MessageID == "" {
 		return nil
 	}
-	v := held.Get([]byte(e.MessageID))
+	v := tl.held.Get(tl.messageKey(e.MessageID))
 	if v == nil {
 		return nil
 	}
@@ -311,7 +272,7 @@ func applyHeld(tl *bolt.Bucket, e *muster.Entry) error {
 		return fmt.Errorf("decode held revision of %s: %w", e.MessageID, err)
 	}
 	e.Absorb(h)
-	if err := held.Delete([]byte(e.MessageID)); err != nil {
+	if err := tl.held.Delete(tl.messageKey(e.MessageID)); err != nil {
 		return fmt.Errorf("release held revision of %s: %w", e.MessageID, err)
 	}
 	return putEntry(tl, *e)
@@ -330,15 +291,14 @@ func (db *DB) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.
 		if err != nil {
 			return err
 		}
-		c := tl.Bucket([]byte(bucketEntries)).Cursor()
-		for k, v := c.Seek(u64(uint64(after + 1))); k != nil && len(entries) < limit; k, v = c.Next() {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
-			if err != nil {
-				return err
-			}
-			entries = append(entries, e)
+		if limit <= 0 {
+			return nil
 		}
-		return nil
+		return tl.each(uint64(max(after, 0)+1), func(seq uint64, v []byte) (bool, error) {
+			e, err := decodeEntry(seq, v)
+			entries = append(entries, e)
+			return len(entries) < limit, err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)

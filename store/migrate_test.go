@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/muster-bot/muster"
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestOpenMovesSchema1 writes a file as schema 1 laid it out (a nested
+// bucket per incident's timeline) and opens it: everything is found in
+// the flat layout, and the file says schema 2.
+func TestOpenMovesSchema1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(b *bolt.Bucket, k, v []byte) {
+		if err := b.Put(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	js := func(v any) []byte {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		buckets := map[string]*bolt.Bucket{}
+		for _, name := range []string{"meta", "incidents", "open", "rooms", "timelines", "keys"} {
+			b, err := tx.CreateBucket([]byte(name))
+			if err != nil {
+				return err
+			}
+			buckets[name] = b
+		}
+		put(buckets["meta"], []byte("schema"), u64(1))
+		for id := 1; id <= 2; id++ {
+			inc := muster.Incident{ID: id, Title: "Schema one", Severity: "SEV2", Status: muster.StatusInvestigating, Platform: "slack", Room: "C" + string(rune('0'+id))}
+			put(buckets["incidents"], idKey(id), js(inc))
+			put(buckets["open"], idKey(id), []byte{})
+			put(buckets["rooms"], roomKey("slack", inc.Room), idKey(id))
+			tl, err := buckets["timelines"].CreateBucket(idKey(id))
+			if err != nil {
+				return err
+			}
+			entries, _ := tl.CreateBucket([]byte("entries"))
+			messages, _ := tl.CreateBucket([]byte("messages"))
+			held, _ := tl.CreateBucket([]byte("held"))
+			put(entries, u64(1), js(muster.Entry{Seq: 1, Kind: muster.EntryDeclared, At: at, Text: "declared"}))
+			put(entries, u64(2), js(muster.Entry{Seq: 2, Kind: muster.EntryMessage, At: at, Actor: "U1", Text: "first", MessageID: "1.1"}))
+			put(messages, []byte("1.1"), u64(2))
+			put(held, []byte("1.2"), js(muster.Entry{MessageID: "1.2", Key: true}))
+			if err := entries.SetSequence(2); err != nil {
+				return err
+			}
+		}
+		put(buckets["keys"], []byte("slack:Ev1"), keyRecord{seen: time.Now(), incident: 1, seq: 2}.encode())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open of a schema 1 file: %v", err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for id := 1; id <= 2; id++ {
+		tl, err := db.Timeline(ctx, id)
+		if err != nil || len(tl) != 2 || tl[1].Text != "first" || tl[1].Seq != 2 {
+			t.Fatalf("INC-%d timeline after the move = %+v, %v", id, tl, err)
+		}
+	}
+	// The idempotency key still finds its entry.
+	if e, appended, err := db.Append(ctx, 1, "slack:Ev1", muster.Entry{Kind: muster.EntryMessage, At: at, Text: "retry", MessageID: "1.1"}); err != nil || appended || e.Text != "first" {
+		t.Errorf("retried key after the move: %+v appended %v, %v", e, appended, err)
+	}
+	// The message index still finds its entry.
+	e, _, err := db.Revise(ctx, 1, "1.1", "", func(e *muster.Entry) error { e.Revise("first, edited", at); return nil })
+	if err != nil || e.Text != "first, edited" || e.Seq != 2 {
+		t.Errorf("revise after the move = %+v, %v", e, err)
+	}
+	// A held change is applied when its message comes, and numbering goes on.
+	e, _, err = db.Append(ctx, 2, "slack:Ev2", muster.Entry{Kind: muster.EntryMessage, At: at, Text: "second", MessageID: "1.2"})
+	if err != nil || e.Seq != 3 || !e.Key {
+		t.Errorf("append after the move = %+v, %v; want Seq 3 flagged key (the held change)", e, err)
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("timelines")) != nil {
+			t.Error("the schema 1 timelines bucket is still there")
+		}
+		if v := tx.Bucket([]byte(bucketMeta)).Get([]byte(keySchema)); binary.BigEndian.Uint64(v) != 2 {
+			t.Errorf("schema is %d after the move, want 2", binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
