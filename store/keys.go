@@ -49,40 +49,74 @@ func lookupKey(tx *bolt.Tx, key string) (keyRecord, bool, error) {
 	return r, true, nil
 }
 
+// bucketKeyTimes orders the idempotency keys by first-seen time (key:
+// time then name, no value), so that pruning reads only the keys it
+// removes. Scanning the keys bucket instead (ordered by name) read every
+// page of it at each start, and with a week of events the pages mapped
+// for that scan made most of a large file resident.
+const bucketKeyTimes = "keytimes"
+
+func keyTimeKey(seen time.Time, key string) []byte {
+	return append(u64(uint64(seen.UnixNano())), key...)
+}
+
+// recordKey records a key not seen before (its callers looked it up in
+// the same transaction).
 func recordKey(tx *bolt.Tx, key string, r keyRecord) error {
-	if err := tx.Bucket([]byte(bucketKeys)).Put([]byte(key), r.encode()); err != nil {
+	keys, times := tx.Bucket([]byte(bucketKeys)), tx.Bucket([]byte(bucketKeyTimes))
+	if err := keys.Put([]byte(key), r.encode()); err != nil {
+		return fmt.Errorf("record idempotency key %q: %w", key, err)
+	}
+	if err := times.Put(keyTimeKey(r.seen, key), nil); err != nil {
 		return fmt.Errorf("record idempotency key %q: %w", key, err)
 	}
 	return nil
 }
 
 // pruneKeys forgets the idempotency keys first seen before cutoff and
-// returns how many it removed. Keys are ordered by name, not age, so it
-// scans them all; at a few thousand events a day that is a week's worth,
-// read once per start. Stale keys are collected first and deleted after
-// the scan because deleting under a bbolt cursor can make Next skip a key.
+// returns how many it removed, reading them oldest first and stopping at
+// the first key young enough to keep. Stale keys are collected first and
+// deleted after the walk because deleting under a bbolt cursor can make
+// Next skip a key.
 func pruneKeys(tx *bolt.Tx, cutoff time.Time) (int, error) {
-	keys := tx.Bucket([]byte(bucketKeys))
+	keys, times := tx.Bucket([]byte(bucketKeys)), tx.Bucket([]byte(bucketKeyTimes))
 	var stale [][]byte
-	err := keys.ForEach(func(k, v []byte) error {
+	c := times.Cursor()
+	for k, _ := c.First(); k != nil && len(k) >= 8; k, _ = c.Next() {
+		if int64(binary.BigEndian.Uint64(k[:8])) >= cutoff.UnixNano() {
+			break
+		}
+		stale = append(stale, append([]byte(nil), k...)) // k points into a page that Delete may rewrite
+	}
+	for _, k := range stale {
+		if err := times.Delete(k); err != nil {
+			return 0, fmt.Errorf("prune idempotency keys: %w", err)
+		}
+		name := k[8:]
+		// Only the record seen at that time: a key recorded again since
+		// has a newer time of its own.
+		if v := keys.Get(name); v != nil {
+			if r, err := decodeKeyRecord(v); err != nil || r.seen.UnixNano() == int64(binary.BigEndian.Uint64(k[:8])) {
+				if err := keys.Delete(name); err != nil {
+					return 0, fmt.Errorf("prune idempotency key %q: %w", name, err)
+				}
+			}
+		}
+	}
+	return len(stale), nil
+}
+
+// indexKeyTimes builds the time order of the keys a file kept before it
+// had one (schema 2 and older): one scan, once.
+func indexKeyTimes(tx *bolt.Tx) error {
+	times := tx.Bucket([]byte(bucketKeyTimes))
+	return tx.Bucket([]byte(bucketKeys)).ForEach(func(k, v []byte) error {
 		r, err := decodeKeyRecord(v)
 		if err != nil {
 			return fmt.Errorf("key %q: %w", k, err)
 		}
-		if r.seen.Before(cutoff) {
-			stale = append(stale, append([]byte(nil), k...)) // k points into a page that Delete may rewrite
-		}
-		return nil
+		return times.Put(keyTimeKey(r.seen, string(k)), nil)
 	})
-	if err != nil {
-		return 0, fmt.Errorf("prune idempotency keys: %w", err)
-	}
-	for _, k := range stale {
-		if err := keys.Delete(k); err != nil {
-			return 0, fmt.Errorf("prune idempotency key %q: %w", k, err)
-		}
-	}
-	return len(stale), nil
 }
 
 // PruneKeys forgets idempotency keys older than the retry window, so a

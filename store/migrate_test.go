@@ -14,7 +14,8 @@ import (
 
 // TestOpenMovesSchema1 writes a file as schema 1 laid it out (a nested
 // bucket per incident's timeline) and opens it: everything is found in
-// the flat layout, and the file says schema 2.
+// the flat layout, its idempotency keys in time order too, and the file
+// says the current schema.
 func TestOpenMovesSchema1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	at := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
@@ -104,8 +105,11 @@ func TestOpenMovesSchema1(t *testing.T) {
 		if tx.Bucket([]byte("timelines")) != nil {
 			t.Error("the schema 1 timelines bucket is still there")
 		}
-		if v := tx.Bucket([]byte(bucketMeta)).Get([]byte(keySchema)); binary.BigEndian.Uint64(v) != 2 {
-			t.Errorf("schema is %d after the move, want 2", binary.BigEndian.Uint64(v))
+		if n := tx.Bucket([]byte(bucketKeyTimes)).Stats().KeyN; n != 2 {
+			t.Errorf("%d keys in time order, want 2 (the old key and the one appended since)", n)
+		}
+		if v := tx.Bucket([]byte(bucketMeta)).Get([]byte(keySchema)); binary.BigEndian.Uint64(v) != schemaVersion {
+			t.Errorf("schema is %d after the move, want %d", binary.BigEndian.Uint64(v), schemaVersion)
 		}
 		return nil
 	})

@@ -11,9 +11,11 @@
 //	messages   id, message id → seq: which entry records a platform message
 //	held       id, message id → a change that came before its message (JSON)
 //	keys       idempotency key → first-seen time, incident id, seq
+//	keytimes   first-seen time, idempotency key → nothing: the keys oldest first
 //
 // Schema 1 kept each incident's timeline in a nested bucket; Open moves
-// such a file to the flat layout above (schema 2) once (see layout.go).
+// such a file to the flat layout above once (see layout.go). Schema 2 had
+// no keytimes; Open builds it once.
 //
 // Every write is fsynced before it is acknowledged. Timeline writes that
 // overlap share one transaction and one fsync (see group).
@@ -42,7 +44,7 @@ const (
 
 	// schemaVersion is bumped when the layout changes incompatibly, so that
 	// an older binary refuses a newer file instead of corrupting it.
-	schemaVersion = 2
+	schemaVersion = 3
 
 	// keyTTL is how long an idempotency key is remembered. Slack retries an
 	// event within about an hour; a week also covers a bot that was down
@@ -123,7 +125,7 @@ func (db *DB) commit(fn func(*bolt.Tx) error) error {
 }
 
 func initBuckets(tx *bolt.Tx) error {
-	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys} {
+	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys, bucketKeyTimes} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -140,10 +142,17 @@ func initBuckets(tx *bolt.Tx) error {
 	if got > schemaVersion {
 		return fmt.Errorf("the file has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
 	}
-	if got == 1 {
+	if got < 2 {
 		if _, err := migrate1to2(tx); err != nil {
 			return fmt.Errorf("move the file from schema 1 to 2: %w", err)
 		}
+	}
+	if got < 3 {
+		if err := indexKeyTimes(tx); err != nil {
+			return fmt.Errorf("move the file from schema 2 to 3: %w", err)
+		}
+	}
+	if got < schemaVersion {
 		return meta.Put([]byte(keySchema), u64(schemaVersion))
 	}
 	return nil
