@@ -140,10 +140,11 @@ func (n *namer) text(s string) string {
 }
 
 // writeCell writes s to b with mentions as @name, escaped for a table cell.
+// The names go in before the escaping, not piece by piece: a name ending
+// in a backslash next to an escaped pipe would otherwise turn the pipe's
+// escape into an escaped backslash, and the pipe would end the cell.
 func (n *namer) writeCell(b *strings.Builder, s string) {
-	splitMentions(s,
-		func(text string) { writeCell(b, text) },
-		func(id string) { writeCell(b, n.user(id)) })
+	writeCell(b, n.text(s))
 }
 
 // replaceMentions does what muster.ReplaceMentions does: <@ID> and
