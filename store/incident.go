@@ -180,8 +180,13 @@ func (db *DB) Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident,
 				return err
 			})
 		}
-		return tx.Bucket([]byte(bucketOpen)).ForEach(func(k, _ []byte) error {
-			v := incidents.Get(k)
+		// The open bucket holds the open incidents themselves, so this
+		// reads its few pages rather than a page per open incident
+		// scattered through the file (which, mapped, counted in RSS).
+		return tx.Bucket([]byte(bucketOpen)).ForEach(func(k, v []byte) error {
+			if len(v) == 0 {
+				v = incidents.Get(k)
+			}
 			if v == nil {
 				return fmt.Errorf("open index names INC-%d, which is not stored", binary.BigEndian.Uint64(k))
 			}
@@ -221,6 +226,17 @@ func putIncident(tx *bolt.Tx, inc *muster.Incident) error {
 	if err := tx.Bucket([]byte(bucketIncidents)).Put(idKey(inc.ID), v); err != nil {
 		return fmt.Errorf("store %s: %w", inc.Ref(), err)
 	}
+	// An open incident is also copied into the open bucket (see
+	// Incidents); a closed one leaves it.
+	open := tx.Bucket([]byte(bucketOpen))
+	if inc.Open() {
+		err = open.Put(idKey(inc.ID), v)
+	} else {
+		err = open.Delete(idKey(inc.ID))
+	}
+	if err != nil {
+		return fmt.Errorf("index status of %s: %w", inc.Ref(), err)
+	}
 	return nil
 }
 
@@ -234,7 +250,7 @@ func placementOf(inc *muster.Incident) placement {
 	return placement{platform: inc.Platform, room: inc.Room, open: inc.Open()}
 }
 
-// index moves incident id in the room and open indexes from where it was
+// index moves incident id in the room index from where it was
 // (the zero placement for a new incident: no room, not open) to where it
 // is now. A room belongs to one incident: claiming another incident's room
 // is a conflict.
@@ -259,18 +275,5 @@ func index(tx *bolt.Tx, id int, was, now placement) error {
 			}
 		}
 	}
-	if was.open == now.open {
-		return nil
-	}
-	open := tx.Bucket([]byte(bucketOpen))
-	var err error
-	if now.open {
-		err = open.Put(idKey(id), []byte{})
-	} else {
-		err = open.Delete(idKey(id))
-	}
-	if err != nil {
-		return fmt.Errorf("index status of INC-%d: %w", id, err)
-	}
-	return nil
+	return nil // the open bucket follows the status in putIncident
 }

@@ -101,7 +101,18 @@ func TestOpenMovesSchema1(t *testing.T) {
 	if err != nil || e.Seq != 3 || !e.Key {
 		t.Errorf("append after the move = %+v, %v; want Seq 3 flagged key (the held change)", e, err)
 	}
+	// The open incidents are listed from their copies, also after a change.
+	if _, _, err := db.Update(ctx, 2, func(inc *muster.Incident) ([]muster.Entry, error) { inc.Severity = "SEV1"; return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	open, err := db.Incidents(ctx, true)
+	if err != nil || len(open) != 2 || open[0].Title != "Schema one" || open[1].Severity != "SEV1" {
+		t.Errorf("open incidents after the move = %+v, %v", open, err)
+	}
 	err = db.bolt.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte(bucketOpen)).Get(idKey(1)); len(v) == 0 {
+			t.Error("the open bucket holds no copy of INC-1 after the move")
+		}
 		if tx.Bucket([]byte("timelines")) != nil {
 			t.Error("the schema 1 timelines bucket is still there")
 		}

@@ -5,7 +5,7 @@
 //
 //	meta       "schema" → format version
 //	incidents  id → Incident (JSON); the bucket sequence numbers incidents
-//	open       id → nothing, one key per open incident
+//	open       id → Incident (JSON), a copy of each open incident
 //	rooms      platform NUL room → id
 //	entries    id, seq → Entry (JSON): every incident's timeline
 //	messages   id, message id → seq: which entry records a platform message
@@ -15,7 +15,7 @@
 //
 // Schema 1 kept each incident's timeline in a nested bucket; Open moves
 // such a file to the flat layout above once (see layout.go). Schema 2 had
-// no keytimes; Open builds it once.
+// no keytimes, schema 3 no copies in open; Open adds them once.
 //
 // Every write is fsynced before it is acknowledged. Timeline writes that
 // overlap share one transaction and one fsync (see group).
@@ -44,7 +44,7 @@ const (
 
 	// schemaVersion is bumped when the layout changes incompatibly, so that
 	// an older binary refuses a newer file instead of corrupting it.
-	schemaVersion = 3
+	schemaVersion = 4
 
 	// keyTTL is how long an idempotency key is remembered. Slack retries an
 	// event within about an hour; a week also covers a bot that was down
@@ -152,8 +152,36 @@ func initBuckets(tx *bolt.Tx) error {
 			return fmt.Errorf("move the file from schema 2 to 3: %w", err)
 		}
 	}
+	if got < 4 {
+		if err := copyOpenIncidents(tx); err != nil {
+			return fmt.Errorf("move the file from schema 3 to 4: %w", err)
+		}
+	}
 	if got < schemaVersion {
 		return meta.Put([]byte(keySchema), u64(schemaVersion))
+	}
+	return nil
+}
+
+// copyOpenIncidents fills the open bucket of an older file, whose keys
+// had no values, with copies of the open incidents.
+func copyOpenIncidents(tx *bolt.Tx) error {
+	open, incidents := tx.Bucket([]byte(bucketOpen)), tx.Bucket([]byte(bucketIncidents))
+	var ids [][]byte
+	if err := open.ForEach(func(k, v []byte) error {
+		if len(v) == 0 {
+			ids = append(ids, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range ids {
+		if v := incidents.Get(k); v != nil {
+			if err := open.Put(k, append([]byte(nil), v...)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -279,3 +279,27 @@ func testUpdateMaintainsIndexes(t *testing.T, open Opener) {
 		t.Errorf("all incidents %v, want [1 2 3 4]", got)
 	}
 }
+
+// testOpenListIsCurrent: the open incidents listed are the incidents as
+// last saved, whatever the store keeps to list them quickly.
+func testOpenListIsCurrent(t *testing.T, open Opener) {
+	db := newStore(t, open)
+	ctx := context.Background()
+	inc := declare(t, db, "Checkout down")
+	for _, sev := range []string{"SEV1", "SEV3"} {
+		if _, _, err := db.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+			i.Severity, i.Summary = sev, "now "+sev
+			return nil, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := db.Incident(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, err := db.Incidents(ctx, true)
+		if err != nil || len(listed) != 1 || !sameJSON(t, listed[0], stored) {
+			t.Fatalf("open list after an update = %+v, %v; want %+v", listed, err, stored)
+		}
+	}
+}

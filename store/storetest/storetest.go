@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateErrorWritesNothing", testUpdateErrorWritesNothing},
 		{"UpdateAppendsEntriesInOrder", testUpdateAppendsEntriesInOrder},
 		{"UpdateMaintainsIndexes", testUpdateMaintainsIndexes},
+		{"OpenListIsCurrent", testOpenListIsCurrent},
 		{"AppendNumbersEntries", testAppendNumbersEntries},
 		{"AppendIsIdempotent", testAppendIsIdempotent},
 		{"AppendIsIdempotentUnderConcurrency", testAppendIsIdempotentUnderConcurrency},
