@@ -116,7 +116,8 @@ func (db *DB) roomView(ctx context.Context, platform, room string, fn func(tx *b
 // Update loads incident id, lets fn change it and saves it with the
 // entries fn returns appended to the timeline, all in one transaction. If
 // fn fails nothing is written and its error is returned, wrapped. The
-// room and open indexes follow the incident's Platform, Room and Status.
+// room index and the open bucket follow the incident's Platform, Room and
+// Status.
 //
 // Update uses a plain bbolt transaction, not the group commit: fn is the
 // caller's code, and a grouped function may run twice.
@@ -240,40 +241,40 @@ func putIncident(tx *bolt.Tx, inc *muster.Incident) error {
 	return nil
 }
 
-// placement is what the room and open indexes know of an incident.
+// placement is what the room index knows of an incident (the open bucket
+// follows the status in putIncident).
 type placement struct {
 	platform, room string
-	open           bool
 }
 
 func placementOf(inc *muster.Incident) placement {
-	return placement{platform: inc.Platform, room: inc.Room, open: inc.Open()}
+	return placement{platform: inc.Platform, room: inc.Room}
 }
 
-// index moves incident id in the room index from where it was
-// (the zero placement for a new incident: no room, not open) to where it
-// is now. A room belongs to one incident: claiming another incident's room
-// is a conflict.
+// index moves incident id in the room index from where it was (the zero
+// placement for a new incident: no room) to where it is now. A room
+// belongs to one incident: claiming another incident's room is a conflict.
 func index(tx *bolt.Tx, id int, was, now placement) error {
+	if was == now {
+		return nil
+	}
 	rooms := tx.Bucket([]byte(bucketRooms))
-	if was.platform != now.platform || was.room != now.room {
-		if now.room != "" {
-			if v := rooms.Get(roomKey(now.platform, now.room)); v != nil && int(binary.BigEndian.Uint64(v)) != id {
-				return muster.Errorf(muster.ECONFLICT, "That room is already the war room of INC-%d.", binary.BigEndian.Uint64(v))
-			}
-		}
-		// Only our own entry is removed: the index must never lose another
-		// incident's room, whatever state this one was in.
-		if v := rooms.Get(roomKey(was.platform, was.room)); was.room != "" && v != nil && int(binary.BigEndian.Uint64(v)) == id {
-			if err := rooms.Delete(roomKey(was.platform, was.room)); err != nil {
-				return fmt.Errorf("unindex room of INC-%d: %w", id, err)
-			}
-		}
-		if now.room != "" {
-			if err := rooms.Put(roomKey(now.platform, now.room), idKey(id)); err != nil {
-				return fmt.Errorf("index room of INC-%d: %w", id, err)
-			}
+	if now.room != "" {
+		if v := rooms.Get(roomKey(now.platform, now.room)); v != nil && int(binary.BigEndian.Uint64(v)) != id {
+			return muster.Errorf(muster.ECONFLICT, "That room is already the war room of INC-%d.", binary.BigEndian.Uint64(v))
 		}
 	}
-	return nil // the open bucket follows the status in putIncident
+	// Only our own entry is removed: the index must never lose another
+	// incident's room, whatever state this one was in.
+	if v := rooms.Get(roomKey(was.platform, was.room)); was.room != "" && v != nil && int(binary.BigEndian.Uint64(v)) == id {
+		if err := rooms.Delete(roomKey(was.platform, was.room)); err != nil {
+			return fmt.Errorf("unindex room of INC-%d: %w", id, err)
+		}
+	}
+	if now.room != "" {
+		if err := rooms.Put(roomKey(now.platform, now.room), idKey(id)); err != nil {
+			return fmt.Errorf("index room of INC-%d: %w", id, err)
+		}
+	}
+	return nil
 }

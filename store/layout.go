@@ -87,12 +87,11 @@ func (tl *tline) each(from uint64, fn func(seq uint64, v []byte) (bool, error)) 
 // migrate1to2 moves schema 1's nested timeline buckets (timelines → id →
 // entries, messages, held) into the flat buckets, in the transaction that
 // opens the store.
-func migrate1to2(tx *bolt.Tx) (int, error) {
+func migrate1to2(tx *bolt.Tx) error {
 	old := tx.Bucket([]byte("timelines"))
 	if old == nil {
-		return 0, nil
+		return nil
 	}
-	moved := 0
 	err := old.ForEach(func(id, v []byte) error {
 		if v != nil || len(id) != 8 {
 			return fmt.Errorf("schema 1 timelines: unexpected key %x", id)
@@ -105,10 +104,7 @@ func migrate1to2(tx *bolt.Tx) (int, error) {
 			if b == nil {
 				return nil
 			}
-			return b.ForEach(func(k, v []byte) error {
-				moved++
-				return dst.Put(key(k), v)
-			})
+			return b.ForEach(func(k, v []byte) error { return dst.Put(key(k), v) })
 		}
 		if err := copyInto("entries", func(k []byte) []byte { return tl.entryKey(binary.BigEndian.Uint64(k)) }, tl.entries); err != nil {
 			return fmt.Errorf("migrate timeline of INC-%d: %w", tl.id, err)
@@ -122,10 +118,10 @@ func migrate1to2(tx *bolt.Tx) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if err := tx.DeleteBucket([]byte("timelines")); err != nil {
-		return 0, fmt.Errorf("drop schema 1 timelines: %w", err)
+		return fmt.Errorf("drop schema 1 timelines: %w", err)
 	}
-	return moved, nil
+	return nil
 }

@@ -143,7 +143,7 @@ func initBuckets(tx *bolt.Tx) error {
 		return fmt.Errorf("the file has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
 	}
 	if got < 2 {
-		if _, err := migrate1to2(tx); err != nil {
+		if err := migrate1to2(tx); err != nil {
 			return fmt.Errorf("move the file from schema 1 to 2: %w", err)
 		}
 	}

@@ -183,9 +183,6 @@ func (db *DB) initSchema(ctx context.Context) error {
 // Client is the connection to the cluster, for leader election.
 func (db *DB) Client() *clientv3.Client { return db.client }
 
-// Prefix is the key prefix the store writes under.
-func (db *DB) Prefix() string { return db.prefix }
-
 // Close closes the connection.
 func (db *DB) Close() error {
 	if err := db.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
