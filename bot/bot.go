@@ -27,6 +27,8 @@ type Store interface {
 	RoomIncident(ctx context.Context, platform, room string) (int, error)
 	Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error)
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	// Append is idempotent on key, and never adds a message (MessageID)
+	// the incident's timeline already holds.
 	Append(ctx context.Context, id int, key string, e muster.Entry) (muster.Entry, bool, error)
 	Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error)
 }
@@ -102,7 +104,14 @@ func (b *Bot) record(ctx context.Context, ev muster.Event) error {
 		return fmt.Errorf("find war room %s/%s: %w", ev.Platform, ev.Room, err)
 	}
 	entry := muster.Entry{Kind: muster.EntryMessage, At: ev.At, Actor: ev.User, Text: ev.Text, MessageID: ev.MessageID, ThreadID: ev.ThreadID}
-	if _, _, err := b.store.Append(ctx, id, dedupKey(ev), entry); err != nil {
+	// A message the timeline holds is not appended again, so a retried
+	// delivery needs no idempotency key: recording one would cost the
+	// hottest write path two more index updates.
+	key := ""
+	if ev.MessageID == "" {
+		key = dedupKey(ev)
+	}
+	if _, _, err := b.store.Append(ctx, id, key, entry); err != nil {
 		return fmt.Errorf("record message %s in INC-%d: %w", ev.MessageID, id, err)
 	}
 	return nil

@@ -25,6 +25,10 @@ type command struct {
 type registry struct {
 	commands []*command
 	byName   map[string]*command
+	// help is the text of `help`, written once: it is what every unknown
+	// or malformed command leads to, so it is asked for far more often
+	// than the registry changes (never, after start-up).
+	help string
 }
 
 func newRegistry(roles muster.Roles) *registry {
@@ -49,7 +53,18 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Commands).list})
 	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "MTTA, MTTR and counts by severity over a window", run: (*Commands).stats})
 	reg.add(&command{name: "help", usage: "[command]", summary: "this help, or the usage of one command", run: (*Commands).help})
+	reg.help = reg.helpText()
 	return reg
+}
+
+func (reg *registry) helpText() string {
+	var b strings.Builder
+	for _, cmd := range reg.commands {
+		b.WriteString(cmd.usageLine() + " — " + cmd.summary + "\n")
+	}
+	b.WriteString("\nInside a war room the incident is implied; elsewhere name it first: `update INC-42 <text>`. " +
+		"The Incident Commander holds every role nobody else has taken.")
+	return b.String()
 }
 
 func (reg *registry) add(cmd *command) {

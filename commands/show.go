@@ -69,13 +69,7 @@ func (c *Commands) help(ctx context.Context, r *Request) (*Outcome, error) {
 		}
 		return &Outcome{Reply: private(cmd.usageLine() + " — " + cmd.summary)}, nil
 	}
-	var b strings.Builder
-	for _, cmd := range c.registry.commands {
-		fmt.Fprintf(&b, "%s — %s\n", cmd.usageLine(), cmd.summary)
-	}
-	b.WriteString("\nInside a war room the incident is implied; elsewhere name it first: `update INC-42 <text>`. " +
-		"The Incident Commander holds every role nobody else has taken.")
-	return &Outcome{Reply: &muster.Message{Title: "muster commands", Text: b.String()}}, nil
+	return &Outcome{Reply: &muster.Message{Title: "muster commands", Text: c.registry.help}}, nil
 }
 
 // visible says whether the details of inc may be shown to whoever sent ev:

@@ -12,22 +12,24 @@ import (
 
 // Append adds e to the timeline of incident id and returns it with its
 // Seq, once it is on disk. Concurrent appends share one transaction and
-// its fsyncs (see group). key makes the append idempotent: a platform retry carrying a key
-// already recorded writes nothing and gets back the entry stored the first
-// time, with appended false. Keys are global, as platform event ids are.
+// its fsyncs (see group).
+//
+// Append is idempotent twice over. An entry for a message the timeline
+// already holds (same MessageID) is not added again: the stored entry
+// comes back with appended false, so a platform's retried delivery of a
+// message needs no key. And key, when set, makes any append idempotent:
+// a retry carrying a key already recorded writes nothing and gets back
+// the entry stored the first time. Keys are global, as platform event ids
+// are.
 func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (stored muster.Entry, appended bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
-	// A function that fails inside a group rolls the whole group back to
-	// run it again without it, so the likely failure is checked outside.
-	if err := db.bolt.View(func(tx *bolt.Tx) error { _, err := timeline(tx, id); return err }); err != nil {
-		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
-	}
+	var missing error
 	err = db.commit(func(tx *bolt.Tx) error {
 		// The group commit may run this function more than once, each time
 		// in a fresh transaction; the results are set afresh on every run.
-		stored, appended = muster.Entry{}, false
+		stored, appended, missing = muster.Entry{}, false, nil
 		if key != "" {
 			first, seen, err := keyedEntry(tx, key)
 			if err != nil || seen {
@@ -36,8 +38,20 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 			}
 		}
 		tl, err := timeline(tx, id)
+		if muster.ErrorCode(err) == muster.ENOTFOUND {
+			// Reported after the commit, not returned: a function that
+			// fails rolls back the writes grouped with it.
+			missing = err
+			return nil
+		}
 		if err != nil {
 			return err
+		}
+		if e.MessageID != "" {
+			if v := tl.messages.Get(tl.messageKey(e.MessageID)); len(v) == 8 {
+				stored, err = getEntry(tl, binary.BigEndian.Uint64(v))
+				return err
+			}
 		}
 		entry := e
 		if err := appendEntry(tl, &entry); err != nil {
@@ -54,6 +68,9 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		stored, appended = entry, true
 		return nil
 	})
+	if err == nil {
+		err = missing
+	}
 	if err != nil {
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
@@ -72,16 +89,13 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 	if err := ctx.Err(); err != nil {
 		return muster.Entry{}, false, wrap(err)
 	}
-	// Checked outside the group for the reason given in Append.
-	if err := db.bolt.View(func(tx *bolt.Tx) error { _, err := timeline(tx, id); return err }); err != nil {
-		return muster.Entry{}, false, wrap(err)
-	}
 	var (
 		stored  muster.Entry
 		revised bool
+		missing error
 	)
 	err := db.commit(func(tx *bolt.Tx) error {
-		stored, revised = muster.Entry{}, false // see Append: this may run more than once
+		stored, revised, missing = muster.Entry{}, false, nil // see Append: this may run more than once
 		if key != "" {
 			first, seen, err := keyedEntry(tx, key)
 			if err != nil || seen {
@@ -99,6 +113,10 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 			}
 			revised = err == nil
 			return err
+		}
+		if muster.ErrorCode(err) == muster.ENOTFOUND {
+			missing = err // see Append: reported, not returned
+			return nil
 		}
 		if err != nil {
 			return err
@@ -121,6 +139,9 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 		stored, revised = entry, true
 		return nil
 	})
+	if err == nil {
+		err = missing
+	}
 	if err != nil {
 		return muster.Entry{}, false, wrap(err)
 	}

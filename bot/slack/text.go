@@ -11,13 +11,40 @@ import (
 // user, channel and group mentions, @here, @channel and links.
 var sequenceRE = regexp.MustCompile(`<(?:@[A-Za-z0-9._-]+|#[A-Z0-9]+|!here|!channel|!subteam\^[A-Z0-9]+|https?://[^\s<>|]+)(?:\|[^<>\n]*)?>`)
 
+// maySequence reports whether s has a '<' that could open a control
+// sequence of sequenceRE: one followed by @, #, ! or http.
+func maySequence(s string) bool {
+	for i := strings.IndexByte(s, '<'); i >= 0; {
+		rest := s[i+1:]
+		if rest != "" && (rest[0] == '@' || rest[0] == '#' || rest[0] == '!' || strings.HasPrefix(rest, "http")) {
+			return true
+		}
+		j := strings.IndexByte(rest, '<')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // escape makes user text safe for mrkdwn: &, < and > become entities,
 // except in the control sequences of sequenceRE, whose brackets stay (an &
 // inside one is still escaped).
 func escape(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	// Most text (and all of help, with its `<text>` placeholders) holds no
+	// control sequence: it is answered without running the expression.
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	if !maySequence(s) {
+		return escaper.Replace(s)
+	}
 	var b strings.Builder
 	last := 0
 	for _, loc := range sequenceRE.FindAllStringIndex(s, -1) {

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,11 +24,16 @@ import (
 // crashEvents returns n message events with unique ids, timestamps and
 // texts.
 func crashEvents(prefix string, n int) []procEvent {
+	// Slack's ts names a message in its channel, so batches said in the
+	// same room need their own: the prefix picks the second they start at.
+	h := fnv.New32a()
+	h.Write([]byte(prefix))
+	start := h.Sum32() % 100000
 	evs := make([]procEvent, n)
 	for i := range evs {
 		evs[i] = procEvent{
 			ID:   fmt.Sprintf("Ev%s%05d", prefix, i),
-			TS:   fmt.Sprintf("1700000%03d.%06d", i/1000, i%1000),
+			TS:   fmt.Sprintf("17%05d%03d.%06d", start, i/1000, i%1000),
 			Text: fmt.Sprintf("%s message %05d", prefix, i),
 		}
 	}

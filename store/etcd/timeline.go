@@ -18,6 +18,9 @@ import (
 // idempotent across replicas: the key is created in the same transaction
 // as the entry, only if absent, so when two replicas get the same retried
 // event one of them records it and the other returns the entry stored.
+// An entry for a message already in the timeline is not added again,
+// key or no key (the message index is compared in the transaction, so
+// this holds across replicas and across a retried ambiguous commit).
 func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (stored muster.Entry, appended bool, err error) {
 	defer db.lock(id)()
 	err = retry(ctx, func(ctx context.Context, serializable bool) error {
@@ -27,7 +30,7 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 			keys = append(keys, idemKey(key))
 		}
 		if e.MessageID != "" {
-			keys = append(keys, heldKey(id, e.MessageID))
+			keys = append(keys, heldKey(id, e.MessageID), messageKey(id, e.MessageID))
 		}
 		got, err := db.read(ctx, serializable, keys...)
 		if err != nil {
@@ -46,6 +49,11 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		if skv == nil || id <= 0 {
 			return notFound(id)
 		}
+		if mkv := got[messageKey(id, e.MessageID)]; mkv != nil {
+			// The message is in the timeline already: a retried delivery.
+			stored, err = db.entryOf(ctx, id, mkv)
+			return err
+		}
 		last, err := number(skv)
 		if err != nil {
 			return err
@@ -56,7 +64,7 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		var ops []clientv3.Op
 		if e.MessageID != "" {
 			hkv := got[heldKey(id, e.MessageID)]
-			cmps = append(cmps, unchanged(heldKey(id, e.MessageID), hkv))
+			cmps = append(cmps, unchanged(heldKey(id, e.MessageID), hkv), unchanged(messageKey(id, e.MessageID), nil))
 			if hkv != nil {
 				held, err := decode[muster.Entry](hkv, "held revision of "+e.MessageID)
 				if err != nil {
@@ -82,6 +90,23 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
 	return stored, appended, nil
+}
+
+// entryOf reads the entry of incident id that the message index entry mkv
+// points at.
+func (db *DB) entryOf(ctx context.Context, id int, mkv *mvccpb.KeyValue) (muster.Entry, error) {
+	seq, err := number(mkv)
+	if err != nil {
+		return muster.Entry{}, err
+	}
+	resp, err := db.kv.Get(ctx, entryKey(id, seq))
+	if err != nil {
+		return muster.Entry{}, err
+	}
+	if len(resp.Kvs) == 0 {
+		return muster.Entry{}, fmt.Errorf("entry %d is missing", seq)
+	}
+	return decodeEntry(resp.Kvs[0])
 }
 
 // Revise applies fn to the entry of incident id that records message

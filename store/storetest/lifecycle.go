@@ -222,8 +222,8 @@ func testCancelledContextWritesNothing(t *testing.T, open Opener) {
 	if v, err := db.Setting(context.Background(), "s"); err != nil || v != "" {
 		t.Errorf("setting saved with a cancelled context: %q, %v", v, err)
 	}
-	for _, key := range []string{"k", "k2"} {
-		if _, appended := appendEntry(t, db, inc.ID, key, said("1.9", key)); !appended {
+	for i, key := range []string{"k", "k2"} {
+		if _, appended := appendEntry(t, db, inc.ID, key, said(fmt.Sprintf("1.9%d", i), key)); !appended {
 			t.Errorf("key %q was recorded by a cancelled call", key)
 		}
 	}

@@ -57,17 +57,29 @@ func testAppendIsIdempotent(t *testing.T, open Opener) {
 	if appended || !sameJSON(t, other, first) {
 		t.Errorf("Append of a known key to another incident: appended %v, entry %+v; want the first entry", appended, other)
 	}
-	// Without a key every append is new.
-	for _, want := range []int{3, 4} {
-		if e, appended := appendEntry(t, db, one.ID, "", said("1.2", "twice")); !appended || e.Seq != want {
+	// Without a key every append is new, but for a message the timeline
+	// already holds: that is a retried delivery of the same message.
+	for i, want := range []int{3, 4} {
+		if e, appended := appendEntry(t, db, one.ID, "", said(fmt.Sprintf("1.%d", 2+i), "twice")); !appended || e.Seq != want {
 			t.Errorf("Append without a key: appended %v, Seq %d; want Seq %d", appended, e.Seq, want)
+		}
+	}
+	for _, key := range []string{"", "slack:Ev2"} {
+		again, appended := appendEntry(t, db, one.ID, key, said("1.1", "hello, delivered again"))
+		if appended || !sameJSON(t, again, first) {
+			t.Errorf("Append of a message already in the timeline (key %q): appended %v, entry %+v; want the first entry", key, appended, again)
 		}
 	}
 	if got := seqs(timeline(t, db, one.ID)); !slices.Equal(got, []int{1, 2, 3, 4}) {
 		t.Errorf("timeline of INC-1 has Seqs %v, want [1 2 3 4]", got)
 	}
-	if n := len(timeline(t, db, two.ID)); n != 1 {
-		t.Errorf("timeline of INC-2 has %d entries, want 1", n)
+	// The message index is the incident's: the same message id in another
+	// incident's room is another message.
+	if e, appended := appendEntry(t, db, two.ID, "", said("1.1", "hello")); !appended || e.Seq != 2 {
+		t.Errorf("Append to INC-2 of a message id INC-1 holds: appended %v, Seq %d; want Seq 2", appended, e.Seq)
+	}
+	if n := len(timeline(t, db, two.ID)); n != 2 {
+		t.Errorf("timeline of INC-2 has %d entries, want 2", n)
 	}
 }
 
