@@ -31,7 +31,7 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		// without a number that was never stored.
 		rec := *inc
 		rec.ID = int(n)
-		if err := index(tx, rec.ID, placement{}, placementOf(&rec)); err != nil {
+		if err := db.index(tx, rec.ID, placement{}, placementOf(&rec)); err != nil {
 			return err
 		}
 		if err := putIncident(tx, &rec); err != nil {
@@ -73,44 +73,41 @@ func (db *DB) Incident(ctx context.Context, id int) (*muster.Incident, error) {
 // IncidentByRoom returns the incident whose war room is room on platform,
 // or an ENOTFOUND error.
 func (db *DB) IncidentByRoom(ctx context.Context, platform, room string) (*muster.Incident, error) {
+	id, err := db.roomIncident(ctx, platform, room)
+	if err != nil {
+		return nil, err
+	}
 	var inc *muster.Incident
-	err := db.roomView(ctx, platform, room, func(tx *bolt.Tx, id int) (err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
 		inc, err = loadIncident(tx, id)
 		return err
 	})
-	return inc, err
+	if err != nil {
+		return nil, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
+	}
+	return inc, nil
 }
 
 // RoomIncident returns the number of the incident whose war room is room
 // on platform, or an ENOTFOUND error. Recording a message needs no more,
 // and skipping the incident's decoding matters on that hot path.
 func (db *DB) RoomIncident(ctx context.Context, platform, room string) (int, error) {
-	var found int
-	err := db.roomView(ctx, platform, room, func(tx *bolt.Tx, id int) error {
-		found = id
-		return nil
-	})
-	return found, err
+	return db.roomIncident(ctx, platform, room)
 }
 
-func (db *DB) roomView(ctx context.Context, platform, room string, fn func(tx *bolt.Tx, id int) error) error {
+// roomIncident looks room up in the in-memory copy of the room index.
+func (db *DB) roomIncident(ctx context.Context, platform, room string) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
+		return 0, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
 	}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var v []byte
-		if room != "" {
-			v = tx.Bucket([]byte(bucketRooms)).Get(roomKey(platform, room))
-		}
-		if v == nil {
-			return muster.Errorf(muster.ENOTFOUND, "This room is not an incident war room.")
-		}
-		return fn(tx, int(binary.BigEndian.Uint64(v)))
-	})
-	if err != nil {
-		return fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
+	id := 0
+	if room != "" {
+		id = db.rooms.lookup(roomKey(platform, room))
 	}
-	return nil
+	if id == 0 {
+		return 0, fmt.Errorf("find incident of room %s/%s: %w", platform, room, muster.Errorf(muster.ENOTFOUND, "This room is not an incident war room."))
+	}
+	return id, nil
 }
 
 // Update loads incident id, lets fn change it and saves it with the
@@ -140,7 +137,7 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 			return err
 		}
 		inc.ID = id // the number is the key; fn cannot renumber an incident
-		if err := index(tx, id, old, placementOf(inc)); err != nil {
+		if err := db.index(tx, id, old, placementOf(inc)); err != nil {
 			return err
 		}
 		if err := putIncident(tx, inc); err != nil {
@@ -254,7 +251,7 @@ func placementOf(inc *muster.Incident) placement {
 // index moves incident id in the room index from where it was (the zero
 // placement for a new incident: no room) to where it is now. A room
 // belongs to one incident: claiming another incident's room is a conflict.
-func index(tx *bolt.Tx, id int, was, now placement) error {
+func (db *DB) index(tx *bolt.Tx, id int, was, now placement) error {
 	if was == now {
 		return nil
 	}
@@ -270,11 +267,13 @@ func index(tx *bolt.Tx, id int, was, now placement) error {
 		if err := rooms.Delete(roomKey(was.platform, was.room)); err != nil {
 			return fmt.Errorf("unindex room of INC-%d: %w", id, err)
 		}
+		db.rooms.set(tx, roomKey(was.platform, was.room), 0)
 	}
 	if now.room != "" {
 		if err := rooms.Put(roomKey(now.platform, now.room), idKey(id)); err != nil {
 			return fmt.Errorf("index room of INC-%d: %w", id, err)
 		}
+		db.rooms.set(tx, roomKey(now.platform, now.room), id)
 	}
 	return nil
 }

@@ -64,6 +64,8 @@ type DB struct {
 	now func() time.Time
 	// group commits overlapping timeline writes together; see commit.
 	group group
+	// rooms is the room index, in memory; see rooms.
+	rooms *rooms
 }
 
 // Open opens the store at path, creating the file, its directory and the
@@ -83,7 +85,11 @@ func Open(path string) (*DB, error) {
 		if err := initBuckets(tx); err != nil {
 			return err
 		}
-		_, err := pruneKeys(tx, db.now().Add(-keyTTL))
+		if _, err := pruneKeys(tx, db.now().Add(-keyTTL)); err != nil {
+			return err
+		}
+		rooms, err := loadRooms(tx)
+		db.rooms = rooms
 		return err
 	}); err != nil {
 		_ = b.Close() // the init error is the one worth reporting

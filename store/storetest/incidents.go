@@ -222,6 +222,18 @@ func testUpdateMaintainsIndexes(t *testing.T, open Opener) {
 		t.Errorf("after a conflicting Update: INC-3 %+v, %v; slack/C9 → INC-%d, want INC-1", inc, err, roomOf("slack", "C9"))
 	}
 
+	// The index as reopened is the index as left: the move, not the
+	// room given up.
+	db.reopen()
+	for _, c := range []struct {
+		platform, room string
+		want           int
+	}{{"slack", "C1", 0}, {"slack", "C9", 1}, {"teams", "C1", 2}} {
+		if got := roomOf(c.platform, c.room); got != c.want {
+			t.Errorf("after reopen %s/%s → INC-%d, want INC-%d", c.platform, c.room, got, c.want)
+		}
+	}
+
 	clash, first := newIncident(t, "Clash")
 	clash.Platform, clash.Room = "slack", "C9"
 	if err := db.Create(ctx, clash, first); muster.ErrorCode(err) != muster.ECONFLICT || clash.ID != 0 {
