@@ -176,12 +176,14 @@ func (p *Platform) async(h Handler, ev muster.Event, finished func()) bool {
 	// once that the bot is overloaded than to ack late.
 	select {
 	case p.slots <- struct{}{}:
-	case <-time.After(SlotWait):
-		p.log.Error().Str("kind", string(ev.Kind)).Str("user", ev.User).Msg("overloaded: every worker is busy; request refused")
-		if finished != nil {
-			finished()
+	default:
+		if !p.waitSlot() {
+			p.log.Error().Str("kind", string(ev.Kind)).Str("user", ev.User).Msg("overloaded: every worker is busy; request refused")
+			if finished != nil {
+				finished()
+			}
+			return false
 		}
-		return false
 	}
 	p.work.Add(1)
 	go func() {
@@ -196,6 +198,19 @@ func (p *Platform) async(h Handler, ev muster.Event, finished func()) bool {
 		}
 	}()
 	return true
+}
+
+// waitSlot waits up to SlotWait for a free worker slot and takes it. The
+// caller tried a free one first: a timer per request costs.
+func (p *Platform) waitSlot() bool {
+	t := time.NewTimer(SlotWait)
+	defer t.Stop()
+	select {
+	case p.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // Post sends msg to a channel and returns its ts. A message with a file

@@ -64,7 +64,23 @@ func escape(s string) string {
 // line; Slack shows plain_text as it is, so control sequences become what
 // they stand for (<@U1|alex> → @alex, <https://x|docs> → docs).
 func plain(s string, limit int) string {
-	s = sequenceRE.ReplaceAllStringFunc(strings.ToValidUTF8(s, "\uFFFD"), func(seq string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if maySequence(s) {
+		s = plainSequences(s)
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if fits(s, limit) {
+		return s
+	}
+	end := prefix(s, limit-size(ellipsis))
+	return strings.TrimRight(s[:end], " ") + ellipsis
+}
+
+// plainSequences writes s's control sequences as people read them.
+func plainSequences(s string) string {
+	return sequenceRE.ReplaceAllStringFunc(s, func(seq string) string {
 		target, label, _ := strings.Cut(seq[1:len(seq)-1], "|")
 		switch {
 		case target[0] == '@' || target[0] == '#':
@@ -82,15 +98,15 @@ func plain(s string, limit int) string {
 		}
 		return target
 	})
-	s = strings.Join(strings.Fields(s), " ")
-	if size(s) <= limit {
-		return s
-	}
-	end := prefix(s, limit-size(ellipsis))
-	return strings.TrimRight(s[:end], " ") + ellipsis
 }
 
 // size is the length of s in UTF-16 code units.
+// fits says whether s is at most limit code units long. A string is never
+// longer in code units than in bytes, so most need no counting.
+func fits(s string, limit int) bool {
+	return len(s) <= limit || size(s) <= limit
+}
+
 func size(s string) int {
 	n := 0
 	for _, r := range s {
@@ -133,7 +149,7 @@ func cuttable(s string, p int) bool {
 // cuttable allows and marks the cut with "… (truncated)".
 func clip(s string, limit int) string {
 	s = strings.TrimSpace(s)
-	if size(s) <= limit {
+	if fits(s, limit) {
 		return s
 	}
 	end := prefix(s, limit-size(truncated))
@@ -150,7 +166,7 @@ func split(s string, limit, n int) []string {
 	var chunks []string
 	s = strings.TrimRight(s, " \n\t")
 	for len(chunks) < n && strings.TrimSpace(s) != "" {
-		if size(s) <= limit {
+		if fits(s, limit) {
 			return append(chunks, s)
 		}
 		end := prefix(s, limit)
