@@ -65,6 +65,10 @@ func (p *Platform) serveCommand(w http.ResponseWriter, body []byte, h Handler) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if raw, ok := resp.(json.RawMessage); ok {
+		w.Write(raw) // encoded already (see ackCache)
+		return
+	}
 	json.NewEncoder(w).Encode(resp)
 }
 

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -97,7 +98,7 @@ func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
 	if msg == nil {
 		return nil
 	}
-	return ephemeral(*msg)
+	return p.acks.body(*msg)
 }
 
 // ackMessage is a message carried in an acknowledgement, shown only to
@@ -114,6 +115,45 @@ type ackMessage struct {
 func ephemeral(msg muster.Message) *ackMessage {
 	fallback, blocks := render(msg)
 	return &ackMessage{ResponseType: goslack.ResponseTypeEphemeral, Text: fallback, Blocks: blocks}
+}
+
+// ackCache keeps the encoded acknowledgements of answers made of text
+// alone, which repeat: help, a command's usage, "that is not a command".
+// Rendering and encoding help was a fifth of the server's time per
+// command. The cache is bounded: when full it starts again empty.
+type ackCache struct {
+	mu   sync.Mutex
+	acks map[ackKey]json.RawMessage
+}
+
+type ackKey struct{ title, text, footer string }
+
+// maxCachedAcks bounds the cache; an answer is a few kilobytes at most.
+const maxCachedAcks = 128
+
+// body returns the acknowledgement carrying msg.
+func (c *ackCache) body(msg muster.Message) any {
+	if len(msg.Fields) > 0 || len(msg.Buttons) > 0 || len(msg.Menus) > 0 || msg.File != nil {
+		return ephemeral(msg)
+	}
+	key := ackKey{msg.Title, msg.Text, msg.Footer}
+	c.mu.Lock()
+	b, ok := c.acks[key]
+	c.mu.Unlock()
+	if ok {
+		return b
+	}
+	b, err := json.Marshal(ephemeral(msg))
+	if err != nil {
+		return ephemeral(msg) // encoded again by the caller, which reports the error
+	}
+	c.mu.Lock()
+	if c.acks == nil || len(c.acks) >= maxCachedAcks {
+		c.acks = make(map[ackKey]json.RawMessage)
+	}
+	c.acks[key] = b
+	c.mu.Unlock()
+	return json.RawMessage(b)
 }
 
 // replyInline gives msg to the open acknowledgement of ev's command, if

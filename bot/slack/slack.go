@@ -74,6 +74,7 @@ type Platform struct {
 	work      sync.WaitGroup // work still running after an ack
 	inlines   sync.Map       // reply handle → *inline, for commands not yet acknowledged
 	inlineSeq atomic.Int64
+	acks      ackCache // encoded acknowledgements of answers that repeat
 	// slots bounds that work: when Slack sends faster than the bot can
 	// post, acknowledgements wait for a free slot instead of piling up
 	// goroutines without end.
@@ -266,6 +267,13 @@ func (p *Platform) Reply(ctx context.Context, ev muster.Event, msg muster.Messag
 	if p.replyInline(ev, msg) {
 		return nil
 	}
+	return p.replyLater(ctx, ev, msg)
+}
+
+// replyLater is Reply once the acknowledgement has gone: a function of its
+// own, so that the answers carried by the acknowledgement (most of them)
+// do not pay for this one's large stack frame.
+func (p *Platform) replyLater(ctx context.Context, ev muster.Event, msg muster.Message) error {
 	fallback, blocks := render(msg)
 	if ev.ReplyTo != "" {
 		err := p.call(ctx, "response_url", func(ctx context.Context) error {
