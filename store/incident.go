@@ -121,28 +121,41 @@ var errNotWarRoom = muster.Errorf(muster.ENOTFOUND, "This room is not an inciden
 // room index and the open bucket follow the incident's Platform, Room and
 // Status.
 //
-// Update uses a plain bbolt transaction, not the group commit: fn is the
-// caller's code, and a grouped function may run twice.
+// Update shares the group commit with timeline writes (see group): a
+// command's change waits for no fsync of its own, and does not hold the
+// writer lock between two groups of messages. fn may run more than once,
+// as the Store contract allows.
 func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("update INC-%d: %w", id, err)
 	}
 	var (
-		saved  *muster.Incident
-		stored []muster.Entry
+		saved   *muster.Incident
+		stored  []muster.Entry
+		refused error
 	)
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.commit(func(tx *bolt.Tx) error {
+		saved, stored, refused = nil, nil, nil
+		// Until the incident is written nothing is: a missing incident, a
+		// change fn refuses and a room taken by another incident are
+		// answers, not failures that would roll back the whole group.
 		inc, err := loadIncident(tx, id)
 		if err != nil {
-			return err
+			refused = err
+			return nil
 		}
 		old := placementOf(inc)
 		entries, err := fn(inc)
 		if err != nil {
-			return err
+			refused = err
+			return nil
 		}
 		inc.ID = id // the number is the key; fn cannot renumber an incident
 		if err := db.index(tx, id, old, placementOf(inc)); err != nil {
+			if muster.ErrorCode(err) == muster.ECONFLICT {
+				refused = err
+				return nil
+			}
 			return err
 		}
 		if err := putIncident(tx, inc); err != nil {
@@ -161,6 +174,9 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 		saved, stored = inc, entries
 		return nil
 	})
+	if err == nil {
+		err = refused
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("update INC-%d: %w", id, err)
 	}

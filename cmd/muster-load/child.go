@@ -176,7 +176,7 @@ func fileExists(p string) bool {
 // (the whole "store:" section) against the fake Slack at apiURL, on a free
 // loopback port, and waits for /readyz. dir holds its config file and temp
 // files.
-func startMuster(ctx context.Context, bin, dir, storeYAML, apiURL, secret string) (*child, error) {
+func startMuster(ctx context.Context, bin, dir, storeYAML, apiURL, secret, cpuProfile string) (*child, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -195,6 +195,9 @@ func startMuster(ctx context.Context, bin, dir, storeYAML, apiURL, secret string
 		"SLACK_API_URL=" + apiURL,
 		"MUSTER_CONFIG=" + cfgPath,
 		"TMPDIR=" + dir,
+	}
+	if cpuProfile != "" {
+		cmd.Env = append(cmd.Env, "MUSTER_CPU_PROFILE="+cpuProfile)
 	}
 	c := &child{name: "muster", cmd: cmd, stderr: &lockedBuffer{}, url: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	cmd.Stdout, cmd.Stderr = c.stderr, c.stderr

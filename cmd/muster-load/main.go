@@ -58,6 +58,7 @@ type options struct {
 	bin         string
 	skipFloor   bool
 	secret      string
+	cpuProfile  string // MUSTER_CPU_PROFILE of the (first) muster process
 
 	store         string   // "bbolt" or "etcd"
 	etcdEndpoints []string // empty: start a local cluster
@@ -113,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.bin, "bin", "", "muster binary to run; empty: go build github.com/muster-bot/muster/cmd/muster")
 	fs.BoolVar(&o.skipFloor, "no-floor", false, "skip the floor phase")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of muster (the first replica) to this file, for go tool pprof")
 	fs.StringVar(&o.store, "store", "bbolt", "muster's store: bbolt (a file) or etcd")
 	var endpoints string
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "with -store etcd: comma-separated client URLs (http://127.0.0.1:PORT) of a running cluster; empty: start a local 3-member cluster for the run")

@@ -27,7 +27,16 @@ func startReplicas(ctx context.Context, o options, bin, dir, storeYAML, apiURL s
 				return nil, err
 			}
 		}
-		bot, err := startMuster(ctx, bin, rdir, storeYAML, apiURL, o.secret)
+		profile := ""
+		if i == 0 && o.cpuProfile != "" {
+			abs, err := filepath.Abs(o.cpuProfile)
+			if err != nil {
+				stopReplicas(bots, 5*time.Second)
+				return nil, err
+			}
+			profile = abs
+		}
+		bot, err := startMuster(ctx, bin, rdir, storeYAML, apiURL, o.secret, profile)
 		if err != nil {
 			stopReplicas(bots, 5*time.Second)
 			return nil, err

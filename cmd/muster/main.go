@@ -35,7 +35,11 @@ Flags:
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	tuneGC(os.Getenv)
+	stopProfile := profileCPU(os.Getenv("MUSTER_CPU_PROFILE"), os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stopProfile()
+	os.Exit(code)
 }
 
 // run is main without the process: it returns the exit code, so tests can
