@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -331,4 +332,71 @@ func sampleMemory(pids []int, interval time.Duration, stop <-chan struct{}) <-ch
 		}
 	}()
 	return out
+}
+
+// cpuTime is the CPU time (user and system) process pid has used, from
+// /proc/<pid>/stat; 0 when it cannot be read.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15, in clock ticks.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is the kernel's USER_HZ, which Linux fixes at 100 for
+// /proc's figures on every architecture Go supports.
+const clockTicks = 100
+
+// selfCPUTime is the CPU time this process has used.
+func selfCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMeter measures the CPU time servers and this process use over a
+// phase.
+type cpuMeter struct {
+	pids         []int
+	server, self time.Duration
+}
+
+func startCPU(pids ...int) *cpuMeter {
+	m := &cpuMeter{pids: pids, self: selfCPUTime()}
+	for _, pid := range pids {
+		m.server += cpuTime(pid)
+	}
+	return m
+}
+
+// perRequest returns the CPU time per request of the servers and of this
+// process (the driver and the fake Slack) since start, in µs.
+func (m *cpuMeter) perRequest(requests int) (server, driver float64) {
+	if requests == 0 {
+		return 0, 0
+	}
+	var s time.Duration
+	for _, pid := range m.pids {
+		s += cpuTime(pid)
+	}
+	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(requests) }
+	return us(s - m.server), us(selfCPUTime() - m.self)
 }

@@ -252,11 +252,13 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 			rooms[i] = &room{incident: i + 1, channel: fmt.Sprintf("CFLOOR%04d", i+1), actionID: "role_ic", value: "ic", messageTS: "1700000000.000100"}
 		}
 		l := newLoad(o, []string{floor.url}, fakeslack.New(), rooms) // the fake only lends response URLs here
+		cpu := startCPU(floor.cmd.Process.Pid)
 		samples, elapsed := l.run(ctx)
+		p := summarize("floor", samples, elapsed)
+		p.ServerCPU, p.DriverCPU = cpu.perRequest(p.Requests)
 		if err := floor.stop(5 * time.Second); err != nil {
 			say("floor server: %v", err)
 		}
-		p := summarize("floor", samples, elapsed)
 		rep.Floor = &p
 	}
 
@@ -306,11 +308,13 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 	stopSampling := make(chan struct{})
 	peak := sampleMemory(pids, 100*time.Millisecond, stopSampling)
 	l := newLoad(o, urls, fake, rooms)
+	cpu := startCPU(pids...)
 	samples, elapsed := l.run(ctx)
 	close(stopSampling)
 	mem := <-peak
 	after := st.serverFigures(ctx, say)
 	p := summarize("muster", samples, elapsed)
+	p.ServerCPU, p.DriverCPU = cpu.perRequest(p.Requests)
 	rep.Muster = &p
 	rep.Memory = memoryFigures(startMem, mem)
 	rep.Etcd = st.etcdReport(before, after)

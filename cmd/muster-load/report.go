@@ -71,6 +71,11 @@ type phase struct {
 	AcksPerSecond float64        `json:"acks_per_second"`
 	latencies
 	Kinds []kindStats `json:"kinds"`
+	// CPU time per request, in µs: of the server (the floor, or muster's
+	// processes summed) and of muster-load itself (the clients and the
+	// fake Slack). Steadier than rates on a shared machine.
+	ServerCPU float64 `json:"server_cpu_us_per_request"`
+	DriverCPU float64 `json:"driver_cpu_us_per_request"`
 }
 
 // memoryReport is muster's memory; with several replicas, summed over
@@ -259,6 +264,12 @@ func (r *report) writeText(w io.Writer) {
 	fmt.Fprintln(w)
 	if r.Floor != nil {
 		fmt.Fprintf(w, "phases: floor %.1fs, muster %.1fs (shorter than -duration when -max-requests ends it)\n", r.Floor.Seconds, r.Muster.Seconds)
+	}
+	if r.Floor != nil {
+		fmt.Fprintf(w, "cpu per request: floor server %.0f µs (muster-load %.0f), muster %.0f µs (muster-load %.0f)\n",
+			r.Floor.ServerCPU, r.Floor.DriverCPU, r.Muster.ServerCPU, r.Muster.DriverCPU)
+	} else {
+		fmt.Fprintf(w, "cpu per request: muster %.0f µs (muster-load %.0f)\n", r.Muster.ServerCPU, r.Muster.DriverCPU)
 	}
 	fmt.Fprintf(w, "set-up: %d incidents declared one by one in %.2fs\n", r.Setup.Incidents, r.Setup.Seconds)
 	fmt.Fprintf(w, "timeline: %d messages acknowledged in %.1fs = %.0f entries/s written; the store holds %d entries in all\n",
