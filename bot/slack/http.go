@@ -102,8 +102,8 @@ func (p *Platform) serveInteraction(w http.ResponseWriter, body []byte, h Handle
 }
 
 func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byte, h Handler) {
-	var outer envelope
-	if err := json.Unmarshal(body, &outer); err != nil {
+	outer, err := decodeEnvelope(body)
+	if err != nil {
 		http.Error(w, "body is not JSON", http.StatusBadRequest)
 		return
 	}
