@@ -534,3 +534,26 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A change that leaves the topic as it was does not set it again (Slack
+// would post "set the channel topic" in the room each time); one that
+// changes it does.
+func TestTopicIsSetOnlyWhenItChanges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev2 Search slow")
+	before := len(h.fp.ok("SetTopic", inc.Room))
+	if before == 0 {
+		t.Fatal("the declaration set no topic")
+	}
+	h.command("alice", inc.Room, "update Reindexing shard 3")
+	h.command("alice", inc.Room, "note Shard 3 was on the old disk")
+	if n := len(h.fp.ok("SetTopic", inc.Room)); n != before {
+		t.Errorf("an update and a note set the unchanged topic %d more times", n-before)
+	}
+	h.command("alice", inc.Room, "severity sev1")
+	topics := h.fp.ok("SetTopic", inc.Room)
+	if len(topics) != before+1 || !strings.Contains(topics[len(topics)-1].Topic, "SEV1") {
+		t.Errorf("after the severity change the topics are %+v, want one more naming SEV1", topics)
+	}
+}

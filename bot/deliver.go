@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/commands"
@@ -183,7 +184,39 @@ func (b *Bot) setTopic(ctx context.Context, p Platform, inc *muster.Incident) {
 		ic = "IC " + muster.Mention(holder)
 	}
 	topic := fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
-	b.try(inc, "set the topic", func() error { return t.SetTopic(ctx, inc.Room, topic) })
+	b.try(inc, "set the topic", func() error {
+		return b.topics.set(inc.Platform, inc.Room, topic, func() error { return t.SetTopic(ctx, inc.Room, topic) })
+	})
+}
+
+// topics remembers the topic last set in each war room, so that a change
+// that leaves the topic as it was (an update, a note) does not set it
+// again: Slack posts "set the channel topic" in the room every time, and
+// allows a workspace only about twenty topic changes a minute.
+type topics struct {
+	rooms sync.Map // platform + "\x00" + room → *roomTopic
+}
+
+type roomTopic struct {
+	mu   sync.Mutex // one topic change in flight per room, so last is what the room shows
+	last string
+}
+
+// set calls send unless topic is the one last sent to room, and remembers
+// it once sent. A process that restarts sets each topic once more.
+func (t *topics) set(platform, room, topic string, send func() error) error {
+	v, _ := t.rooms.LoadOrStore(platform+"\x00"+room, new(roomTopic))
+	rt := v.(*roomTopic)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.last == topic {
+		return nil
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	rt.last = topic
+	return nil
 }
 
 // announce posts to the stakeholders' room, threaded under the incident's
