@@ -1,8 +1,8 @@
 package slack
 
 import (
+	"bytes"
 	"encoding/json"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -29,8 +29,8 @@ func decodeEnvelope(body []byte) (envelope, error) {
 // encoding/json must do it.
 func scanEnvelope(body []byte) (env envelope, ok bool) {
 	s := scanner{b: body}
-	ok = s.object(func(key string) bool {
-		switch key {
+	ok = s.object(func(key []byte) bool {
+		switch string(key) {
 		case "type":
 			return s.str(&env.Type)
 		case "challenge":
@@ -42,8 +42,8 @@ func scanEnvelope(body []byte) (env envelope, ok bool) {
 				return true
 			}
 			e := &env.Event
-			return s.object(func(key string) bool {
-				switch key {
+			return s.object(func(key []byte) bool {
+				switch string(key) {
 				case "type":
 					return s.str(&e.Type)
 				case "subtype":
@@ -71,9 +71,9 @@ func scanEnvelope(body []byte) (env envelope, ok bool) {
 
 // foldsTo reports whether key matches one of names only when case is
 // ignored, as encoding/json matches field names: the scanner does not.
-func foldsTo(key string, names ...string) bool {
+func foldsTo(key []byte, names ...string) bool {
 	for _, n := range names {
-		if strings.EqualFold(key, n) {
+		if bytes.EqualFold(key, []byte(n)) {
 			return true
 		}
 	}
@@ -100,7 +100,7 @@ func (s *scanner) space() {
 
 // object reads an object, calling field for each key with the scanner on
 // the key's value, which field must consume.
-func (s *scanner) object(field func(key string) bool) bool {
+func (s *scanner) object(field func(key []byte) bool) bool {
 	s.space()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return false
@@ -114,7 +114,7 @@ func (s *scanner) object(field func(key string) bool) bool {
 	for {
 		s.space()
 		raw, ok := s.rawString()
-		if !ok || strings.IndexByte(raw, '\\') >= 0 {
+		if !ok || bytes.IndexByte(raw, '\\') >= 0 {
 			return false // an escaped key: encoding/json unescapes it first
 		}
 		s.space()
@@ -142,10 +142,11 @@ func (s *scanner) object(field func(key string) bool) bool {
 	}
 }
 
-// rawString reads a string and returns what is between its quotes, as is.
-func (s *scanner) rawString() (string, bool) {
+// rawString reads a string and returns what is between its quotes, as is
+// (a slice of the body).
+func (s *scanner) rawString() ([]byte, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return "", false
+		return nil, false
 	}
 	start := s.i + 1
 	for j := start; j < len(s.b); j++ {
@@ -154,10 +155,10 @@ func (s *scanner) rawString() (string, bool) {
 			j++ // the escaped byte cannot end the string
 		case '"':
 			s.i = j + 1
-			return string(s.b[start:j]), true
+			return s.b[start:j:j], true
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // str reads a string value into dst; null leaves dst as it is, as
@@ -171,8 +172,8 @@ func (s *scanner) str(dst *string) bool {
 	if !ok {
 		return false
 	}
-	if strings.IndexByte(raw, '\\') < 0 && utf8.ValidString(raw) {
-		*dst = raw
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		*dst = string(raw)
 		return true
 	}
 	// Escapes or invalid UTF-8: encoding/json's own rules, for this
@@ -186,7 +187,7 @@ func (s *scanner) str(dst *string) bool {
 }
 
 func (s *scanner) null() bool {
-	if strings.HasPrefix(string(s.b[s.i:min(s.i+4, len(s.b))]), "null") {
+	if bytes.HasPrefix(s.b[s.i:], []byte("null")) {
 		s.i += 4
 		return true
 	}

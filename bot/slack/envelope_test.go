@@ -67,3 +67,29 @@ func TestScanEnvelopeReadsSlackEvents(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeEnvelope compares the scanner with encoding/json on a
+// message event:
+//
+//	go test ./bot/slack -run '^$' -bench DecodeEnvelope
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	body, err := os.ReadFile("testdata/payloads/slack-event-callback-message-channels.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("scanner", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeEnvelope(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var env envelope
+			if err := json.Unmarshal(body, &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
