@@ -29,12 +29,16 @@ func content(p params) (text string, blocks json.RawMessage, err error) {
 
 // messageLocked finds a message of a channel by ts.
 func (s *Server) messageLocked(channelID, ts string) *message {
-	for _, m := range s.messages {
-		if m.Channel == channelID && m.TS == ts {
-			return m
-		}
+	return s.byTS[channelID+"\x00"+ts]
+}
+
+// addMessageLocked keeps m, in post order and by channel and ts.
+func (s *Server) addMessageLocked(m *message) {
+	if s.byTS == nil {
+		s.byTS = make(map[string]*message)
 	}
-	return nil
+	s.messages = append(s.messages, m)
+	s.byTS[m.Channel+"\x00"+m.TS] = m
 }
 
 // threadLocked checks a thread_ts: it must name a (non-ephemeral) message
@@ -73,7 +77,7 @@ func (s *Server) chatPostMessage(p params) (map[string]any, error) {
 		Message: Message{Channel: c.ID, TS: s.nextTSLocked(), ThreadTS: threadTS, Text: text, Blocks: blocks},
 		author:  BotUserID,
 	}
-	s.messages = append(s.messages, m)
+	s.addMessageLocked(m)
 	return map[string]any{"channel": c.ID, "ts": m.TS, "message": messageJSON(m)}, nil
 }
 
@@ -132,7 +136,7 @@ func (s *Server) chatPostEphemeral(p params) (map[string]any, error) {
 		Message: Message{Channel: c.ID, TS: s.nextTSLocked(), ThreadTS: p["thread_ts"], User: userID, Text: text, Blocks: blocks, Ephemeral: true},
 		author:  BotUserID,
 	}
-	s.messages = append(s.messages, m)
+	s.addMessageLocked(m)
 	return map[string]any{"message_ts": m.TS}, nil
 }
 

@@ -148,6 +148,7 @@ type Server struct {
 	channels  map[string]*Channel
 	dms       map[string]string // user id -> DM channel id
 	messages  []*message
+	byTS      map[string]*message // channel + "\x00" + ts → message, so a long run stays fast
 	responses []Response
 	views     []json.RawMessage
 	files     []*File
@@ -281,7 +282,7 @@ func (s *Server) AddMessage(channelID, userID, text string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := s.nextTSLocked()
-	s.messages = append(s.messages, &message{
+	s.addMessageLocked(&message{
 		Message: Message{Channel: channelID, TS: ts, User: userID, Text: text},
 		author:  userID,
 	})
