@@ -60,8 +60,9 @@ type Bot struct {
 	// started is when this bot began sending reminders (UnixNano): a
 	// reminder claimed before it was left by a process that died posting it.
 	started atomic.Int64
-	// topics is what this process last set as each war room's topic.
-	topics topics
+	// sent is what this process last set as each war room's topic and
+	// header, so that what would not change is not sent again.
+	sent sent
 }
 
 // New returns a bot. Register the platforms before events arrive.

@@ -557,3 +557,34 @@ func TestTopicIsSetOnlyWhenItChanges(t *testing.T) {
 		t.Errorf("after the severity change the topics are %+v, want one more naming SEV1", topics)
 	}
 }
+
+// A second update in the same minute leaves the header as it was (the
+// next update is due at the same time): it is not sent again.
+func TestHeaderIsSentOnlyWhenItChanges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	inc := h.declare("sev1 Checkout down")
+	headerUpdates := func() int {
+		n := 0
+		for _, c := range h.fp.since(0) {
+			if c.Method == "Update" && c.ID == inc.Header {
+				n++
+			}
+		}
+		return n
+	}
+	h.at(5 * time.Minute)
+	h.command("alice", inc.Room, "update Rolling back the deploy")
+	first := headerUpdates()
+	if first == 0 {
+		t.Fatal("an update that moved the next update's due time did not redraw the header")
+	}
+	h.command("alice", inc.Room, "update Rollback at 50%")
+	if n := headerUpdates(); n != first {
+		t.Errorf("a second update in the same minute redrew the unchanged header %d more times", n-first)
+	}
+	h.command("alice", inc.Room, "severity sev2")
+	if n := headerUpdates(); n != first+1 {
+		t.Errorf("a severity change redrew the header %d times, want once", n-first)
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -169,7 +170,18 @@ func (b *Bot) invite(ctx context.Context, p Platform, inc *muster.Incident, peop
 // refreshHeader redraws the header message and the topic in place.
 func (b *Bot) refreshHeader(ctx context.Context, p Platform, inc *muster.Incident) {
 	if room := workRoom(inc); inc.Header != "" && room != "" {
-		b.try(inc, "update the header", func() error { return p.Update(ctx, room, inc.Header, b.commands.Header(inc)) })
+		header := b.commands.Header(inc)
+		b.try(inc, "update the header", func() error {
+			// The header's text, as sent: its encoding is a faithful
+			// fingerprint (muster.Message is plain data).
+			v, err := json.Marshal(header)
+			if err != nil {
+				return fmt.Errorf("encode the header: %w", err)
+			}
+			return b.sent.set("header\x00"+inc.Platform+"\x00"+room+"\x00"+inc.Header, string(v), func() error {
+				return p.Update(ctx, room, inc.Header, header)
+			})
+		})
 	}
 	b.setTopic(ctx, p, inc)
 }
@@ -185,37 +197,39 @@ func (b *Bot) setTopic(ctx context.Context, p Platform, inc *muster.Incident) {
 	}
 	topic := fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
 	b.try(inc, "set the topic", func() error {
-		return b.topics.set(inc.Platform, inc.Room, topic, func() error { return t.SetTopic(ctx, inc.Room, topic) })
+		return b.sent.set("topic\x00"+inc.Platform+"\x00"+inc.Room, topic, func() error { return t.SetTopic(ctx, inc.Room, topic) })
 	})
 }
 
-// topics remembers the topic last set in each war room, so that a change
-// that leaves the topic as it was (an update, a note) does not set it
-// again: Slack posts "set the channel topic" in the room every time, and
-// allows a workspace only about twenty topic changes a minute.
-type topics struct {
-	rooms sync.Map // platform + "\x00" + room → *roomTopic
+// sent remembers what was last sent for each of a war room's topic and
+// header, so that a change that leaves one as it was does not send it
+// again. A topic, above all: Slack posts "set the channel topic" in the
+// room every time, and allows a workspace only about twenty topic
+// changes a minute. A header changes with most commands, but not with,
+// say, a second update in the same minute.
+type sent struct {
+	items sync.Map // key → *sentItem
 }
 
-type roomTopic struct {
-	mu   sync.Mutex // one topic change in flight per room, so last is what the room shows
+type sentItem struct {
+	mu   sync.Mutex // one send in flight per item, so last is what the room shows
 	last string
 }
 
-// set calls send unless topic is the one last sent to room, and remembers
-// it once sent. A process that restarts sets each topic once more.
-func (t *topics) set(platform, room, topic string, send func() error) error {
-	v, _ := t.rooms.LoadOrStore(platform+"\x00"+room, new(roomTopic))
-	rt := v.(*roomTopic)
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.last == topic {
+// set calls send unless value is the one last sent for key, and
+// remembers it once sent. A process that restarts sends each once more.
+func (s *sent) set(key, value string, send func() error) error {
+	v, _ := s.items.LoadOrStore(key, new(sentItem))
+	it := v.(*sentItem)
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.last == value {
 		return nil
 	}
 	if err := send(); err != nil {
 		return err
 	}
-	rt.last = topic
+	it.last = value
 	return nil
 }
 
