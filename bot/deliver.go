@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,13 +173,15 @@ func (b *Bot) refreshHeader(ctx context.Context, p Platform, inc *muster.Inciden
 	if room := workRoom(inc); inc.Header != "" && room != "" {
 		header := b.commands.Header(inc)
 		b.try(inc, "update the header", func() error {
-			// The header's text, as sent: its encoding is a faithful
-			// fingerprint (muster.Message is plain data).
+			// A digest of the header as sent (muster.Message is plain
+			// data, so its encoding is faithful): kept for every war room
+			// the process has seen, it must stay small.
 			v, err := json.Marshal(header)
 			if err != nil {
 				return fmt.Errorf("encode the header: %w", err)
 			}
-			return b.sent.set("header\x00"+inc.Platform+"\x00"+room+"\x00"+inc.Header, string(v), func() error {
+			sum := sha256.Sum256(v)
+			return b.sent.set("header\x00"+inc.Platform+"\x00"+room+"\x00"+inc.Header, string(sum[:]), func() error {
 				return p.Update(ctx, room, inc.Header, header)
 			})
 		})
