@@ -28,11 +28,17 @@ type group struct {
 	mu      sync.Mutex
 	pending []*groupCall
 	running bool // a goroutine is committing groups
+	// wal, when set, takes groups made only of new messages (see wal.go);
+	// every other group applies, in its transaction, what the log holds
+	// of the incidents it writes to.
+	wal *wal
 }
 
 type groupCall struct {
-	fn   func(*bolt.Tx) error
-	done chan error
+	fn       func(*bolt.Tx) error
+	log      *logAppend // set for a new message the log may take
+	incident int        // the incident fn writes to; 0: any (the whole log is applied first)
+	done     chan error
 }
 
 // run runs the call's function, turning a panic into its error: the
@@ -60,7 +66,22 @@ func (e errSolo) Error() string { return fmt.Sprintf("grouped write failed: %v",
 // another function of its group fails, the group is rolled back and run
 // again without it, so fn must only touch tx (and set its results afresh).
 func (g *group) commit(db *bolt.DB, fn func(*bolt.Tx) error) error {
-	c := &groupCall{fn: fn, done: make(chan error, 1)}
+	return g.enqueue(db, &groupCall{fn: fn, done: make(chan error, 1)})
+}
+
+// commitFor is commit for a function that writes to (or reads the
+// timeline of) incident id alone.
+func (g *group) commitFor(db *bolt.DB, id int, fn func(*bolt.Tx) error) error {
+	return g.enqueue(db, &groupCall{fn: fn, incident: id, done: make(chan error, 1)})
+}
+
+// commitMessage is commit for a new message, which the log may take
+// instead of fn: then l holds the answer and l.logged is set.
+func (g *group) commitMessage(db *bolt.DB, l *logAppend, fn func(*bolt.Tx) error) error {
+	return g.enqueue(db, &groupCall{fn: fn, log: l, incident: l.id, done: make(chan error, 1)})
+}
+
+func (g *group) enqueue(db *bolt.DB, c *groupCall) error {
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
 	lead := !g.running
@@ -104,7 +125,7 @@ func (g *group) step(db *bolt.DB) (more bool) {
 		g.pending = nil
 	}
 	g.mu.Unlock()
-	commitGroup(db, calls)
+	g.commitCalls(db, calls)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.pending) == 0 {
@@ -114,28 +135,110 @@ func (g *group) step(db *bolt.DB) (more bool) {
 	return true
 }
 
+// commitCalls commits one group: its new messages through the log, the
+// rest (with what the log holds of their incidents) in bbolt.
+func (g *group) commitCalls(db *bolt.DB, calls []*groupCall) {
+	w := g.wal
+	if w == nil || w.broken {
+		commitGroup(db, calls, w)
+		return
+	}
+	var msgs, rest []*groupCall
+	for _, c := range calls {
+		if c.log != nil {
+			msgs = append(msgs, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	if len(msgs) > 0 {
+		err := db.View(func(tx *bolt.Tx) error { return w.log(tx, msgs) })
+		if err != nil {
+			// What the log holds past its last sync is unknown: it takes
+			// no more, and these calls fail (Slack retries them).
+			w.broken = true
+			for _, c := range msgs {
+				c.done <- err
+			}
+			msgs = nil
+		}
+		for _, c := range msgs {
+			if c.log.bolt {
+				rest = append(rest, c)
+			} else {
+				c.done <- nil
+			}
+		}
+	}
+	if len(rest) == 0 && !w.full() {
+		return
+	}
+	commitGroup(db, rest, w)
+}
+
 // commitGroup runs calls in one transaction. A function that fails rolls
 // the transaction back; it is then run alone, to report its own error
 // from a transaction of its own, and the others are committed again
 // without it.
-func commitGroup(db *bolt.DB, calls []*groupCall) {
-	for len(calls) > 0 {
-		err := db.Update(func(tx *bolt.Tx) error {
-			for _, c := range calls {
+func commitGroup(db *bolt.DB, calls []*groupCall, w *wal) {
+	if w != nil && w.count.Load() == 0 {
+		w = nil
+	}
+	if len(calls) == 0 && w == nil {
+		return
+	}
+	// What the log holds of the incidents written to goes first, in every
+	// transaction below: a function may read or revise it, and Seqs must
+	// follow it. A full log goes whole.
+	withLog := func(calls []*groupCall, fn func(*bolt.Tx) error) func(*bolt.Tx) error {
+		if w == nil {
+			return fn
+		}
+		all := w.full()
+		var ids []int
+		for _, c := range calls {
+			all = all || c.incident == 0
+			ids = append(ids, c.incident)
+		}
+		return func(tx *bolt.Tx) error {
+			if err := w.apply(tx, all, ids); err != nil {
+				return err
+			}
+			return fn(tx)
+		}
+	}
+	committed := func() {
+		if w != nil {
+			if err := w.committed(); err != nil {
+				w.broken = true
+			}
+		}
+	}
+	for first := true; first || len(calls) > 0; first = false {
+		group := calls
+		err := db.Update(withLog(group, func(tx *bolt.Tx) error {
+			for _, c := range group {
 				if err := c.run(tx); err != nil {
 					return errSolo{call: c, err: err}
 				}
 			}
 			return nil
-		})
+		}))
 		var solo errSolo
 		if !errors.As(err, &solo) {
+			if err == nil {
+				committed()
+			}
 			for _, c := range calls {
 				c.done <- err // nil, or a failed commit: every write of the group failed
 			}
 			return
 		}
-		solo.call.done <- db.Update(solo.call.run)
+		soloErr := db.Update(withLog([]*groupCall{solo.call}, solo.call.run))
+		if soloErr == nil {
+			committed()
+		}
+		solo.call.done <- soloErr
 		rest := calls[:0:0]
 		for _, c := range calls {
 			if c != solo.call {

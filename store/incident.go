@@ -134,7 +134,7 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 		stored  []muster.Entry
 		refused error
 	)
-	err := db.commit(func(tx *bolt.Tx) error {
+	err := db.group.commitFor(db.bolt, id, func(tx *bolt.Tx) error {
 		saved, stored, refused = nil, nil, nil
 		// Until the incident is written nothing is: a missing incident, a
 		// change fn refuses and a room taken by another incident are

@@ -43,8 +43,10 @@ const (
 	keySchema = "schema"
 
 	// schemaVersion is bumped when the layout changes incompatibly, so that
-	// an older binary refuses a newer file instead of corrupting it.
-	schemaVersion = 4
+	// an older binary refuses a newer file instead of corrupting it. 5: new
+	// messages may wait in the message log (<file>.wal, see wal.go), which
+	// an older muster would not read.
+	schemaVersion = 5
 
 	// keyTTL is how long an idempotency key is remembered. Slack retries an
 	// event within about an hour; a week also covers a bot that was down
@@ -95,12 +97,32 @@ func Open(path string) (*DB, error) {
 		_ = b.Close() // the init error is the one worth reporting
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// The message log: what a crash left in it goes into bbolt before
+	// anything else reads the store.
+	w, err := openWAL(path + walSuffix)
+	if err == nil {
+		err = w.recover()
+	}
+	if err == nil && len(w.records) > 0 {
+		if err = b.Update(func(tx *bolt.Tx) error { return w.apply(tx, true, nil) }); err == nil {
+			err = w.committed()
+		}
+	}
+	if err != nil {
+		w.close()
+		_ = b.Close()
+		return nil, fmt.Errorf("open store %s: message log: %w", path, err)
+	}
+	db.group.wal = w
 	return db, nil
 }
 
 // Close waits for running transactions and closes the file.
 func (db *DB) Close() error {
-	if err := db.bolt.Close(); err != nil {
+	// The log's messages go into bbolt, so that the file alone holds
+	// everything.
+	logErr := db.applyLog(0)
+	if err := errors.Join(logErr, db.group.wal.close(), db.bolt.Close()); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil

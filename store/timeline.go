@@ -12,7 +12,8 @@ import (
 
 // Append adds e to the timeline of incident id and returns it with its
 // Seq, once it is on disk. Concurrent appends share one transaction and
-// its fsyncs (see group).
+// its fsyncs (see group); a new message (MessageID set, no key) may go
+// to the message log instead, durably too (see wal.go).
 //
 // Append is idempotent twice over. An entry for a message the timeline
 // already holds (same MessageID) is not added again: the stored entry
@@ -26,7 +27,7 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
 	var missing error
-	err = db.commit(func(tx *bolt.Tx) error {
+	fn := func(tx *bolt.Tx) error {
 		// The group commit may run this function more than once, each time
 		// in a fresh transaction; the results are set afresh on every run.
 		stored, appended, missing = muster.Entry{}, false, nil
@@ -67,7 +68,18 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		}
 		stored, appended = entry, true
 		return nil
-	})
+	}
+	if key != "" || e.MessageID == "" || db.group.wal == nil {
+		err = db.group.commitFor(db.bolt, id, fn)
+	} else {
+		// A new message, the commonest write: the message log may take it
+		// (see wal.go), and answers in l.
+		l := &logAppend{id: id, e: e}
+		err = db.group.commitMessage(db.bolt, l, fn)
+		if l.logged {
+			stored, appended, missing = l.stored, l.appended, l.answer
+		}
+	}
 	if err == nil {
 		err = missing
 	}
@@ -75,6 +87,17 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
 	return stored, appended, nil
+}
+
+// applyLog writes what the message log holds of incident id (of every
+// incident, with id 0) into bbolt, so that a read sees every acknowledged
+// message. Nothing to do, the common case, costs nothing.
+func (db *DB) applyLog(id int) error {
+	w := db.group.wal
+	if w == nil || w.count.Load() == 0 || id != 0 && !w.holds(id) {
+		return nil
+	}
+	return db.group.commitFor(db.bolt, id, func(*bolt.Tx) error { return nil })
 }
 
 // Revise applies fn to the entry of incident id that records message
@@ -94,7 +117,7 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 		revised bool
 		missing error
 	)
-	err := db.commit(func(tx *bolt.Tx) error {
+	err := db.group.commitFor(db.bolt, id, func(tx *bolt.Tx) error {
 		stored, revised, missing = muster.Entry{}, false, nil // see Append: this may run more than once
 		if key != "" {
 			first, seen, err := keyedEntry(tx, key)
@@ -151,6 +174,9 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 // Timeline returns every entry of incident id in Seq order.
 func (db *DB) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
+	}
+	if err := db.applyLog(id); err != nil {
 		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
 	}
 	var entries []muster.Entry
@@ -304,6 +330,9 @@ func applyHeld(tl *tline, e *muster.Entry) error {
 // to (a webhook delivery) reads only what is new.
 func (db *DB) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
+	}
+	if err := db.applyLog(id); err != nil {
 		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
 	}
 	var entries []muster.Entry
