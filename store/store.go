@@ -145,13 +145,6 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// commit runs fn in a durable (fsynced) write transaction, grouped with
-// the timeline writes that overlap it (see group). fn may run more than
-// once, so it must only touch tx.
-func (db *DB) commit(fn func(*bolt.Tx) error) error {
-	return db.group.commit(db.bolt, fn)
-}
-
 func initBuckets(tx *bolt.Tx) error {
 	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys, bucketKeyTimes} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
