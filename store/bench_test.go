@@ -29,9 +29,17 @@ func BenchmarkAppendSequential(b *testing.B) {
 	appendSequential(b, db)
 }
 
+// BenchmarkAppendParallel64 appends with idempotency keys, which go to
+// bbolt; the Messages variants append new messages without one, as the
+// bot records war-room messages, which the message log takes.
 func BenchmarkAppendParallel64(b *testing.B) {
 	db := openDB(b, dbPath(b))
-	appendParallel(b, db, 64, 1)
+	appendParallel(b, db, 64, 1, true)
+}
+
+func BenchmarkAppendParallel64Messages(b *testing.B) {
+	db := openDB(b, dbPath(b))
+	appendParallel(b, db, 64, 1, false)
 }
 
 // BenchmarkAppendParallel64Spread50 is the same load spread over 50 open
@@ -39,7 +47,12 @@ func BenchmarkAppendParallel64(b *testing.B) {
 // as many timelines.
 func BenchmarkAppendParallel64Spread50(b *testing.B) {
 	db := openDB(b, dbPath(b))
-	appendParallel(b, db, 64, 50)
+	appendParallel(b, db, 64, 50, true)
+}
+
+func BenchmarkAppendParallel64Spread50Messages(b *testing.B) {
+	db := openDB(b, dbPath(b))
+	appendParallel(b, db, 64, 50, false)
 }
 
 // BenchmarkIncidents lists 1,000 open incidents out of 10,000 stored.
@@ -88,8 +101,8 @@ func appendSequential(b *testing.B, db *store.DB) {
 
 // appendParallel runs b.N appends from writers goroutines whatever the
 // number of CPUs, as webhook handlers waiting on fsync would, into
-// incidents incidents in turn.
-func appendParallel(b *testing.B, db *store.DB, writers, incidents int) {
+// incidents incidents in turn, with an idempotency key each when keyed.
+func appendParallel(b *testing.B, db *store.DB, writers, incidents int, keyed bool) {
 	b.Helper()
 	ids := make([]int, incidents)
 	for i := range ids {
@@ -107,8 +120,12 @@ func appendParallel(b *testing.B, db *store.DB, writers, incidents int) {
 		var lat []time.Duration
 		for pb.Next() {
 			i := next.Add(1)
+			key := ""
+			if keyed {
+				key = fmt.Sprintf("slack:Ev%d", i)
+			}
 			start := time.Now()
-			if _, _, err := db.Append(ctx, ids[int(i)%len(ids)], fmt.Sprintf("slack:Ev%d", i), said(fmt.Sprintf("1700000000.%06d", i), benchText)); err != nil {
+			if _, _, err := db.Append(ctx, ids[int(i)%len(ids)], key, said(fmt.Sprintf("1700000000.%06d", i), benchText)); err != nil {
 				b.Error(err)
 				return
 			}
