@@ -27,7 +27,8 @@ import (
 // the log. At Open a log left by a crash is applied before anything else.
 //
 // A record is its payload's length and CRC-32C (4 bytes each, big
-// endian) and the payload: the incident and the entry, Seq set, as JSON.
+// endian) and the payload: the incident's number (8 bytes, big endian)
+// and the entry, Seq set, as JSON: the very bytes bbolt will store.
 // A torn record at the end (the process died while writing a group, which
 // was therefore not acknowledged) ends the log.
 
@@ -59,8 +60,9 @@ type wal struct {
 }
 
 type walRecord struct {
-	Incident int          `json:"i"`
-	Entry    muster.Entry `json:"e"`
+	Incident int
+	Entry    muster.Entry
+	raw      []byte // Entry encoded, as the entries bucket keeps it
 }
 
 // logAppend is an Append the group may log: a new message of a timeline.
@@ -110,8 +112,12 @@ func (w *wal) recover() error {
 		if n == 0 || off+8+n > len(b) || crc32.Checksum(b[off+8:off+8+n], crcTable) != sum {
 			break // torn at the end: that group was never acknowledged
 		}
-		var r walRecord
-		if err := json.Unmarshal(b[off+8:off+8+n], &r); err != nil {
+		p := b[off+8 : off+8+n]
+		if len(p) < 8 {
+			return fmt.Errorf("message log record at %d is %d bytes long", off, len(p))
+		}
+		r := walRecord{Incident: int(binary.BigEndian.Uint64(p)), raw: p[8:]}
+		if err := json.Unmarshal(r.raw, &r.Entry); err != nil {
 			return fmt.Errorf("message log record at %d: %w", off, err)
 		}
 		w.waiting[r.Incident] = append(w.waiting[r.Incident], len(w.records))
@@ -171,9 +177,13 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 		seq++
 		e := l.e
 		e.Seq = int(seq)
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("encode entry %d: %w", e.Seq, err)
+		}
 		last[l.id] = seq
 		msgs[string(mk)] = e
-		recs = append(recs, walRecord{Incident: l.id, Entry: e})
+		recs = append(recs, walRecord{Incident: l.id, Entry: e, raw: raw})
 		l.stored, l.appended = e, true
 	}
 	if len(recs) == 0 {
@@ -181,13 +191,13 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 	}
 	var buf []byte
 	for _, r := range recs {
-		p, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode message log record: %w", err)
-		}
-		buf = binary.BigEndian.AppendUint32(buf, uint32(len(p)))
-		buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(p, crcTable))
-		buf = append(buf, p...)
+		start := len(buf)
+		buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0) // length and CRC, below
+		buf = binary.BigEndian.AppendUint64(buf, uint64(r.Incident))
+		buf = append(buf, r.raw...)
+		p := buf[start+8:]
+		binary.BigEndian.PutUint32(buf[start:], uint32(len(p)))
+		binary.BigEndian.PutUint32(buf[start+4:], crc32.Checksum(p, crcTable))
 	}
 	if _, err := w.f.WriteAt(buf, w.size); err != nil {
 		return fmt.Errorf("write message log: %w", err)
@@ -259,8 +269,8 @@ func applyRecord(tx *bolt.Tx, r walRecord) error {
 		return fmt.Errorf("apply message log: INC-%d entry %d does not follow the timeline's last, %d", r.Incident, r.Entry.Seq, last)
 	}
 	e := r.Entry
-	if err := putEntry(tl, e); err != nil {
-		return err
+	if err := tl.entries.Put(tl.entryKey(uint64(e.Seq)), r.raw); err != nil {
+		return fmt.Errorf("store entry %d: %w", e.Seq, err)
 	}
 	if err := tl.messages.Put(tl.messageKey(e.MessageID), u64(uint64(e.Seq))); err != nil {
 		return fmt.Errorf("index message %s: %w", e.MessageID, err)
