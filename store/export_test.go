@@ -15,3 +15,7 @@ func Abandon(db *DB) error {
 
 // Logged is how many messages wait in the message log.
 func Logged(db *DB) int { return int(db.group.wal.count.Load()) }
+
+// BreakLog closes the message log's file under the store, so that its
+// next write fails as a failing disk would make it.
+func BreakLog(db *DB) { db.group.wal.f.Close() }

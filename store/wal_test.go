@@ -193,3 +193,55 @@ func TestMessageLogConcurrentCopies(t *testing.T) {
 	db = openDB(t, path)
 	check("after a crash")
 }
+
+// TestMessageLogFailure: when a write to the log fails, the messages of
+// that group get the error (Slack retries them) and later ones go to
+// bbolt; nothing acknowledged is lost.
+func TestMessageLogFailure(t *testing.T) {
+	path := dbPath(t)
+	db := openDB(t, path)
+	ctx := context.Background()
+	inc := declare(t, db, "Checkout down")
+	appendEntry(t, db, inc.ID, "", said("1.1", "before"))
+	store.BreakLog(db)
+	if _, _, err := db.Append(ctx, inc.ID, "", said("1.2", "lost write")); err == nil {
+		t.Fatal("an append into a broken log succeeded")
+	}
+	// The retry, and what follows, go to bbolt.
+	if e, appended := appendEntry(t, db, inc.ID, "", said("1.2", "lost write")); !appended || e.Seq != 3 {
+		t.Errorf("retry after the failure: appended %v, Seq %d; want Seq 3", appended, e.Seq)
+	}
+	appendEntry(t, db, inc.ID, "", said("1.3", "after"))
+	tl, err := db.Timeline(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range tl[1:] {
+		got = append(got, e.Text)
+	}
+	if !slices.Equal(got, []string{"before", "lost write", "after"}) {
+		t.Errorf("timeline %q", got)
+	}
+}
+
+// FuzzMessageLog opens a store whose message log holds arbitrary bytes:
+// Open either applies what it can read or refuses the file, and never
+// panics.
+func FuzzMessageLog(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0, 0, 0, 40, 1, 2, 3, 4, '{', '"'})
+	f.Add([]byte{0, 0, 0, 2, 0, 0, 0, 0, '{', '}'})
+	f.Fuzz(func(t *testing.T, log []byte) {
+		path := dbPath(t)
+		db := openDB(t, path)
+		declare(t, db, "Checkout down")
+		closeDB(t, db)
+		if err := os.WriteFile(path+".wal", log, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if db, err := store.Open(path); err == nil {
+			db.Close()
+		}
+	})
+}
