@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -34,6 +35,15 @@ import (
 
 // walSuffix names the log after the store file.
 const walSuffix = ".wal"
+
+// walSize is how much of the log file is written with zeros when it is
+// made. Records then overwrite, from the start of the file each time it
+// has been applied, bytes already on disk, so a sync flushes data alone,
+// with no change of the file's size to journal (about 85 µs here against
+// 150 for an append). A zero length ends the log; records beyond what was
+// written since the last restart from the start are applied already, and
+// skipped.
+const walSize = 4 << 20
 
 // applyAt is how many records make the next group apply the whole log to
 // bbolt and empty it: it bounds the memory they take, the time Open spends
@@ -82,12 +92,34 @@ func openWAL(path string) (*wal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := preallocate(f); err != nil {
+		f.Close()
+		return nil, err
+	}
 	// The file's name must outlive a crash too, once something is in it.
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return &wal{f: f, waiting: map[int][]int{}, last: map[int]uint64{}, msgs: map[string]int{}, marks: map[int]struct{}{}}, nil
+}
+
+// preallocate writes zeros from the end of f up to walSize.
+func preallocate(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() >= walSize {
+		return nil
+	}
+	zeros := make([]byte, 64<<10)
+	for off := st.Size(); off < walSize; off += int64(len(zeros)) {
+		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), walSize-off)], off); err != nil {
+			return err
+		}
+	}
+	return f.Sync()
 }
 
 func syncDir(dir string) error {
@@ -102,27 +134,29 @@ func syncDir(dir string) error {
 // recover reads the records a crash left in the log; they wait, for the
 // caller to apply.
 func (w *wal) recover() error {
-	b, err := io.ReadAll(io.NewSectionReader(w.f, 0, 1<<40))
-	if err != nil {
-		return fmt.Errorf("read message log: %w", err)
-	}
-	for off := 0; off+8 <= len(b); {
-		n := int(binary.BigEndian.Uint32(b[off:]))
-		sum := binary.BigEndian.Uint32(b[off+4:])
-		if n == 0 || off+8+n > len(b) || crc32.Checksum(b[off+8:off+8+n], crcTable) != sum {
+	// Read record by record: the file is mostly zeros, and reading it
+	// whole would leave megabytes of garbage in a process at rest.
+	r := bufio.NewReader(io.NewSectionReader(w.f, 0, 1<<40))
+	var head [8]byte
+	for off := 0; ; {
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			break // the end of the file
+		}
+		n := int(binary.BigEndian.Uint32(head[:]))
+		if n < 8 || n > walSize {
+			break // zeros past the last record, or a torn length
+		}
+		p := make([]byte, n)
+		if _, err := io.ReadFull(r, p); err != nil || crc32.Checksum(p, crcTable) != binary.BigEndian.Uint32(head[4:]) {
 			break // torn at the end: that group was never acknowledged
 		}
-		p := b[off+8 : off+8+n]
-		if len(p) < 8 {
-			return fmt.Errorf("message log record at %d is %d bytes long", off, len(p))
-		}
-		r := walRecord{Incident: int(binary.BigEndian.Uint64(p)), raw: p[8:]}
-		if err := json.Unmarshal(r.raw, &r.Entry); err != nil {
+		rec := walRecord{Incident: int(binary.BigEndian.Uint64(p)), raw: p[8:]}
+		if err := json.Unmarshal(rec.raw, &rec.Entry); err != nil {
 			return fmt.Errorf("message log record at %d: %w", off, err)
 		}
-		w.waiting[r.Incident] = append(w.waiting[r.Incident], len(w.records))
-		w.ids.Store(r.Incident, struct{}{})
-		w.records = append(w.records, r)
+		w.waiting[rec.Incident] = append(w.waiting[rec.Incident], len(w.records))
+		w.ids.Store(rec.Incident, struct{}{})
+		w.records = append(w.records, rec)
 		off += 8 + n
 	}
 	w.count.Store(int64(len(w.records)))
@@ -202,7 +236,7 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 	if _, err := w.f.WriteAt(buf, w.size); err != nil {
 		return fmt.Errorf("write message log: %w", err)
 	}
-	if err := w.f.Sync(); err != nil {
+	if err := syncData(w.f); err != nil {
 		return fmt.Errorf("sync message log: %w", err)
 	}
 	w.size += int64(len(buf))
@@ -279,8 +313,9 @@ func applyRecord(tx *bolt.Tx, r walRecord) error {
 }
 
 // committed forgets the records the committed transaction applied, and
-// empties the log once none waits. The emptying need not be durable:
-// records a crash brings back are in bbolt, and apply skips them.
+// starts the log again from the start of its file once none waits. What
+// the file still holds past the new records is in bbolt: a crash that
+// brings it back has apply skip it.
 func (w *wal) committed() error {
 	for id := range w.marks {
 		for _, i := range w.waiting[id] {
@@ -296,9 +331,6 @@ func (w *wal) committed() error {
 		return nil
 	}
 	w.records = w.records[:0]
-	if err := w.f.Truncate(0); err != nil {
-		return fmt.Errorf("empty message log: %w", err)
-	}
 	w.size = 0
 	return nil
 }
