@@ -33,17 +33,17 @@ const (
 // full or some time after its first write. Under HTTP load that made many
 // small batches (about 14 writes each with 128 clients) that then queued
 // one behind the other for the writer lock, each paying a whole commit
-// and fsync. Here nothing waits on a timer: a write with no commit
-// running commits at once, alone; writes that arrive during a commit wait
-// for it and then go, all of them, in the next one. The group grows with
-// the load by itself.
+// and fsync. Here a write with no commit running commits at once, alone;
+// writes that arrive during a commit wait for it and then go, all of them,
+// in the next one, which waits a moment first only when it would be small
+// (groupWait). The group grows with the load by itself.
 type group struct {
 	mu      sync.Mutex
 	pending []*groupCall
 	running bool // a goroutine is committing groups
-	// wal, when set, takes groups made only of new messages (see wal.go);
-	// every other group applies, in its transaction, what the log holds
-	// of the incidents it writes to.
+	// wal, when set, takes the new messages of each group (see wal.go);
+	// the group's other writes commit in bbolt, after what the log holds
+	// of the incidents they write to, in the same transaction.
 	wal *wal
 }
 
