@@ -20,8 +20,8 @@ import (
 // committing it to bbolt costs a page write per leaf it dirties and two
 // fsyncs: with many busy war rooms a group of forty messages wrote some
 // ninety pages, each incident's newest entries and message index being
-// leaves of their own. So a group made only of new messages is appended
-// to a log file next to the store (<store>.wal) and fsynced once; the
+// leaves of their own. So the new messages of a group are appended to a
+// log file next to the store (<store>.wal) and synced once; the
 // messages reach bbolt later, many at a time: an incident's, in the
 // transaction of the next other write to that incident (an update, an
 // edit, a read of its timeline); all of them once applyAt records are in
