@@ -74,21 +74,17 @@ type errSolo struct {
 
 func (e errSolo) Error() string { return fmt.Sprintf("grouped write failed: %v", e.err) }
 
-// commit runs fn in a durable transaction shared with the writes pending
-// alongside it, and returns fn's error. fn may run more than once: when
-// another function of its group fails, the group is rolled back and run
-// again without it, so fn must only touch tx (and set its results afresh).
-func (g *group) commit(db *bolt.DB, fn func(*bolt.Tx) error) error {
-	return g.enqueue(db, &groupCall{fn: fn, done: make(chan error, 1)})
-}
-
-// commitFor is commit for a function that writes to (or reads the
-// timeline of) incident id alone.
+// commitFor runs fn in a durable transaction shared with the writes
+// pending alongside it, and returns fn's error. fn writes to (or reads the
+// timeline of) incident id alone; 0 stands for any. fn may run more than
+// once: when another function of its group fails, the group is rolled
+// back and run again without it, so fn must only touch tx (and set its
+// results afresh).
 func (g *group) commitFor(db *bolt.DB, id int, fn func(*bolt.Tx) error) error {
 	return g.enqueue(db, &groupCall{fn: fn, incident: id, done: make(chan error, 1)})
 }
 
-// commitMessage is commit for a new message, which the log may take
+// commitMessage is commitFor for a new message, which the log may take
 // instead of fn: then l holds the answer and l.logged is set.
 func (g *group) commitMessage(db *bolt.DB, l *logAppend, fn func(*bolt.Tx) error) error {
 	return g.enqueue(db, &groupCall{fn: fn, log: l, incident: l.id, done: make(chan error, 1)})

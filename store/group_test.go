@@ -41,7 +41,7 @@ func TestGroupCommit(t *testing.T) {
 	release := make(chan struct{})
 	firstDone := make(chan error, 1)
 	go func() {
-		firstDone <- g.commit(db, func(tx *bolt.Tx) error {
+		firstDone <- g.commitFor(db, 0, func(tx *bolt.Tx) error {
 			<-release
 			return put("first", nil)(tx)
 		})
@@ -60,7 +60,7 @@ func TestGroupCommit(t *testing.T) {
 			if i == 2 {
 				fail = errBoom
 			}
-			errs[i] = g.commit(db, put(fmt.Sprint("k", i), fail))
+			errs[i] = g.commitFor(db, 0, put(fmt.Sprint("k", i), fail))
 		}()
 	}
 	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.pending) == n })
@@ -132,12 +132,12 @@ func openGroupDB(t *testing.T) *bolt.DB {
 func TestGroupCommitPanic(t *testing.T) {
 	db := openGroupDB(t)
 	var g group
-	err := g.commit(db, func(*bolt.Tx) error { panic("broken write") })
+	err := g.commitFor(db, 0, func(*bolt.Tx) error { panic("broken write") })
 	if err == nil || !strings.Contains(err.Error(), "broken write") {
 		t.Fatalf("panicking write returned %v, want an error naming the panic", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- g.commit(db, func(*bolt.Tx) error { return nil }) }()
+	go func() { done <- g.commitFor(db, 0, func(*bolt.Tx) error { return nil }) }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -167,7 +167,7 @@ func TestGroupCommitLeaderReturns(t *testing.T) {
 					return
 				default:
 				}
-				_ = g.commit(db, slow)
+				_ = g.commitFor(db, 0, slow)
 			}
 		}()
 	}
@@ -175,7 +175,7 @@ func TestGroupCommitLeaderReturns(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	for range 5 {
 		start := time.Now()
-		if err := g.commit(db, slow); err != nil {
+		if err := g.commitFor(db, 0, slow); err != nil {
 			t.Fatal(err)
 		}
 		if took := time.Since(start); took > 500*time.Millisecond {

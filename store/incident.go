@@ -73,7 +73,7 @@ func (db *DB) Incident(ctx context.Context, id int) (*muster.Incident, error) {
 // IncidentByRoom returns the incident whose war room is room on platform,
 // or an ENOTFOUND error.
 func (db *DB) IncidentByRoom(ctx context.Context, platform, room string) (*muster.Incident, error) {
-	id, err := db.roomIncident(ctx, platform, room)
+	id, err := db.RoomIncident(ctx, platform, room)
 	if err != nil {
 		return nil, err
 	}
@@ -90,13 +90,9 @@ func (db *DB) IncidentByRoom(ctx context.Context, platform, room string) (*muste
 
 // RoomIncident returns the number of the incident whose war room is room
 // on platform, or an ENOTFOUND error. Recording a message needs no more,
-// and skipping the incident's decoding matters on that hot path.
+// and skipping the incident's decoding matters on that hot path. It reads
+// the in-memory copy of the room index.
 func (db *DB) RoomIncident(ctx context.Context, platform, room string) (int, error) {
-	return db.roomIncident(ctx, platform, room)
-}
-
-// roomIncident looks room up in the in-memory copy of the room index.
-func (db *DB) roomIncident(ctx context.Context, platform, room string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
 	}

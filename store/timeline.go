@@ -48,11 +48,9 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		if err != nil {
 			return err
 		}
-		if e.MessageID != "" {
-			if v := tl.messages.Get(tl.messageKey(e.MessageID)); len(v) == 8 {
-				stored, err = getEntry(tl, binary.BigEndian.Uint64(v))
-				return err
-			}
+		if first, found, err := tl.message(e.MessageID); err != nil || found {
+			stored = first
+			return err
 		}
 		entry := e
 		if err := appendEntry(tl, &entry); err != nil {
@@ -69,7 +67,7 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		stored, appended = entry, true
 		return nil
 	}
-	if key != "" || e.MessageID == "" || db.group.wal == nil {
+	if key != "" || e.MessageID == "" {
 		err = db.group.commitFor(db.bolt, id, fn)
 	} else {
 		// A new message, the commonest write: the message log may take it
@@ -94,7 +92,7 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 // message. Nothing to do, the common case, costs nothing.
 func (db *DB) applyLog(id int) error {
 	w := db.group.wal
-	if w == nil || w.count.Load() == 0 || id != 0 && !w.holds(id) {
+	if w.count.Load() == 0 || id != 0 && !w.holds(id) {
 		return nil
 	}
 	return db.group.commitFor(db.bolt, id, func(*bolt.Tx) error { return nil })
@@ -201,19 +199,28 @@ func (db *DB) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
 // its message in the index. Seq values stay contiguous: the next is one
 // past the last stored, and a failed transaction stores nothing.
 func appendEntry(tl *tline, e *muster.Entry) error {
-	n := tl.lastSeq() + 1
-	e.Seq = int(n)
-	if err := putEntry(tl, *e); err != nil {
-		return err
+	e.Seq = int(tl.lastSeq() + 1)
+	v, err := json.Marshal(*e)
+	if err != nil {
+		return fmt.Errorf("encode entry %d: %w", e.Seq, err)
+	}
+	return tl.add(*e, v)
+}
+
+// add stores a new entry, v its encoding, and indexes its message.
+func (tl *tline) add(e muster.Entry, v []byte) error {
+	if err := tl.entries.Put(tl.entryKey(uint64(e.Seq)), v); err != nil {
+		return fmt.Errorf("store entry %d: %w", e.Seq, err)
 	}
 	if e.MessageID != "" {
-		if err := tl.messages.Put(tl.messageKey(e.MessageID), u64(n)); err != nil {
+		if err := tl.messages.Put(tl.messageKey(e.MessageID), u64(uint64(e.Seq))); err != nil {
 			return fmt.Errorf("index message %s: %w", e.MessageID, err)
 		}
 	}
 	return nil
 }
 
+// putEntry rewrites an entry in place (its message index stands).
 func putEntry(tl *tline, e muster.Entry) error {
 	v, err := json.Marshal(e)
 	if err != nil {
@@ -223,6 +230,20 @@ func putEntry(tl *tline, e muster.Entry) error {
 		return fmt.Errorf("store entry %d: %w", e.Seq, err)
 	}
 	return nil
+}
+
+// message returns the entry that records message messageID, if the
+// timeline holds it.
+func (tl *tline) message(messageID string) (muster.Entry, bool, error) {
+	if messageID == "" {
+		return muster.Entry{}, false, nil
+	}
+	v := tl.messages.Get(tl.messageKey(messageID))
+	if len(v) != 8 {
+		return muster.Entry{}, false, nil
+	}
+	e, err := getEntry(tl, binary.BigEndian.Uint64(v))
+	return e, err == nil, err
 }
 
 func getEntry(tl *tline, seq uint64) (muster.Entry, error) {
@@ -249,14 +270,10 @@ func messageEntry(tx *bolt.Tx, id int, messageID string) (*tline, muster.Entry, 
 	if err != nil {
 		return nil, muster.Entry{}, err
 	}
-	var v []byte
-	if messageID != "" {
-		v = tl.messages.Get(tl.messageKey(messageID))
+	e, found, err := tl.message(messageID)
+	if err == nil && !found {
+		err = muster.Errorf(muster.ENOTFOUND, "That message is not in the timeline of INC-%d.", id)
 	}
-	if len(v) != 8 {
-		return tl, muster.Entry{}, muster.Errorf(muster.ENOTFOUND, "That message is not in the timeline of INC-%d.", id)
-	}
-	e, err := getEntry(tl, binary.BigEndian.Uint64(v))
 	return tl, e, err
 }
 

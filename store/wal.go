@@ -192,10 +192,10 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 			l.stored = w.records[i].Entry
 			continue
 		}
-		if v := tl.messages.Get(mk); len(v) == 8 {
-			if l.stored, err = getEntry(tl, binary.BigEndian.Uint64(v)); err != nil {
-				return err
-			}
+		if first, found, err := tl.message(l.e.MessageID); err != nil {
+			return err
+		} else if found {
+			l.stored = first
 			continue
 		}
 		if tl.held.Get(mk) != nil {
@@ -303,11 +303,8 @@ func applyRecord(tx *bolt.Tx, r walRecord) error {
 		return fmt.Errorf("apply message log: INC-%d entry %d does not follow the timeline's last, %d", r.Incident, r.Entry.Seq, last)
 	}
 	e := r.Entry
-	if err := tl.entries.Put(tl.entryKey(uint64(e.Seq)), r.raw); err != nil {
-		return fmt.Errorf("store entry %d: %w", e.Seq, err)
-	}
-	if err := tl.messages.Put(tl.messageKey(e.MessageID), u64(uint64(e.Seq))); err != nil {
-		return fmt.Errorf("index message %s: %w", e.MessageID, err)
+	if err := tl.add(e, r.raw); err != nil {
+		return err
 	}
 	return applyHeld(tl, &e)
 }
