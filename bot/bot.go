@@ -241,7 +241,8 @@ func (b *Bot) request(ctx context.Context, ev muster.Event) (*commands.Request, 
 		return req, nil
 	}
 	req.Incident = war
-	if call.Ref != 0 {
+	// A button in a war room names the room's own incident: no second read.
+	if call.Ref != 0 && (war == nil || war.ID != call.Ref) {
 		if req.Incident, err = b.store.Incident(ctx, call.Ref); err != nil {
 			return nil, err
 		}
