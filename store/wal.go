@@ -171,17 +171,23 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 		recs []walRecord
 		last = map[int]uint64{}
 		msgs = map[string]muster.Entry{}
+		tls  = map[int]*tline{} // a busy room has many messages in a group
 	)
 	for _, c := range calls {
 		l := c.log
 		l.stored, l.appended, l.answer, l.logged, l.bolt = muster.Entry{}, false, nil, true, false
-		tl, err := timeline(tx, l.id)
-		if muster.ErrorCode(err) == muster.ENOTFOUND {
-			l.answer = err
-			continue
-		}
-		if err != nil {
-			return err
+		tl := tls[l.id]
+		if tl == nil {
+			var err error
+			tl, err = timeline(tx, l.id)
+			if muster.ErrorCode(err) == muster.ENOTFOUND {
+				l.answer = err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			tls[l.id] = tl
 		}
 		mk := tl.messageKey(l.e.MessageID)
 		if e, ok := msgs[string(mk)]; ok {
@@ -243,8 +249,10 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 	for _, r := range recs {
 		i := len(w.records)
 		w.records = append(w.records, r)
+		if len(w.waiting[r.Incident]) == 0 {
+			w.ids.Store(r.Incident, struct{}{})
+		}
 		w.waiting[r.Incident] = append(w.waiting[r.Incident], i)
-		w.ids.Store(r.Incident, struct{}{})
 		w.msgs[string(idKey(r.Incident))+r.Entry.MessageID] = i
 		w.last[r.Incident] = uint64(r.Entry.Seq)
 	}
@@ -282,31 +290,42 @@ func (w *wal) apply(tx *bolt.Tx, all bool, incidents []int) error {
 			continue
 		}
 		w.marks[id] = struct{}{}
-		for _, i := range idx {
-			if err := applyRecord(tx, w.records[i]); err != nil {
-				return err
-			}
+		if err := w.applyIncident(tx, id, idx); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func applyRecord(tx *bolt.Tx, r walRecord) error {
-	tl, err := timeline(tx, r.Incident)
+// applyIncident writes the records idx of incident id into bbolt. The
+// timeline and its last Seq are read once for them all: Seqs are
+// contiguous, so an entry is stored already (applied before a crash cut
+// the log's emptying short) exactly when its Seq is not past the last.
+func (w *wal) applyIncident(tx *bolt.Tx, id int, idx []int) error {
+	tl, err := timeline(tx, id)
 	if err != nil {
 		return fmt.Errorf("apply message log: %w", err)
 	}
-	if tl.entries.Get(tl.entryKey(uint64(r.Entry.Seq))) != nil {
-		return nil
+	last := tl.lastSeq()
+	for _, i := range idx {
+		r := w.records[i]
+		seq := uint64(r.Entry.Seq)
+		if seq <= last {
+			continue
+		}
+		if seq != last+1 {
+			return fmt.Errorf("apply message log: INC-%d entry %d does not follow the timeline's last, %d", id, seq, last)
+		}
+		e := r.Entry
+		if err := tl.add(e, r.raw); err != nil {
+			return err
+		}
+		if err := applyHeld(tl, &e); err != nil {
+			return err
+		}
+		last = seq
 	}
-	if last := tl.lastSeq(); uint64(r.Entry.Seq) != last+1 {
-		return fmt.Errorf("apply message log: INC-%d entry %d does not follow the timeline's last, %d", r.Incident, r.Entry.Seq, last)
-	}
-	e := r.Entry
-	if err := tl.add(e, r.raw); err != nil {
-		return err
-	}
-	return applyHeld(tl, &e)
+	return nil
 }
 
 // committed forgets the records the committed transaction applied, and
