@@ -2,6 +2,7 @@ package muster
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,6 +114,18 @@ func NewIncident(title string, sev Severity, private bool, declarer string, at t
 		text += " (private)"
 	}
 	return inc, Entry{Kind: EntryDeclared, At: at, Actor: declarer, Text: text, Key: true}, nil
+}
+
+// Clone returns a copy of inc that shares no map or slice with it, so
+// that either may be changed without the other seeing it.
+func (inc *Incident) Clone() *Incident {
+	c := *inc
+	c.Roles = maps.Clone(inc.Roles)
+	c.RoleLog = slices.Clone(inc.RoleLog)
+	c.SeverityLog = slices.Clone(inc.SeverityLog)
+	c.Participants = slices.Clone(inc.Participants)
+	c.Actions = slices.Clone(inc.Actions)
+	return &c
 }
 
 // Open reports whether the incident is still being worked on.

@@ -61,7 +61,7 @@ func (db *DB) Incident(ctx context.Context, id int) (*muster.Incident, error) {
 	}
 	var inc *muster.Incident
 	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
-		inc, err = loadIncident(tx, id)
+		inc, err = db.loadIncident(tx, id)
 		return err
 	})
 	if err != nil {
@@ -79,7 +79,7 @@ func (db *DB) IncidentByRoom(ctx context.Context, platform, room string) (*muste
 	}
 	var inc *muster.Incident
 	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
-		inc, err = loadIncident(tx, id)
+		inc, err = db.loadIncident(tx, id)
 		return err
 	})
 	if err != nil {
@@ -135,7 +135,7 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 		// Until the incident is written nothing is: a missing incident, a
 		// change fn refuses and a room taken by another incident are
 		// answers, not failures that would roll back the whole group.
-		inc, err := loadIncident(tx, id)
+		inc, err := db.loadIncident(tx, id)
 		if err != nil {
 			refused = err
 			return nil
@@ -216,13 +216,13 @@ func (db *DB) Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident,
 	return list, nil
 }
 
-func loadIncident(tx *bolt.Tx, id int) (*muster.Incident, error) {
+func (db *DB) loadIncident(tx *bolt.Tx, id int) (*muster.Incident, error) {
 	k := idKey(id)
 	v := tx.Bucket([]byte(bucketIncidents)).Get(k)
 	if v == nil || id <= 0 {
 		return nil, muster.Errorf(muster.ENOTFOUND, "There is no incident INC-%d.", id)
 	}
-	return decodeIncident(k, v)
+	return db.decoded.get(k, v, id)
 }
 
 func decodeIncident(k, v []byte) (*muster.Incident, error) {

@@ -68,6 +68,8 @@ type DB struct {
 	group group
 	// rooms is the room index, in memory; see rooms.
 	rooms *rooms
+	// decoded keeps the incidents read last, decoded.
+	decoded decoded
 }
 
 // Open opens the store at path, creating the file, its directory and the
