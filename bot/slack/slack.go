@@ -116,7 +116,12 @@ func New(cfg Config, log zerolog.Logger) *Platform {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = maxAsync, maxAsync
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
-	opts := []goslack.Option{goslack.OptionAPIURL(cfg.APIURL), goslack.OptionHTTPClient(cfg.HTTPClient)}
+	client := *cfg.HTTPClient // a copy, so the caller's client keeps its transport
+	if client.Transport == nil {
+		client.Transport = http.DefaultTransport
+	}
+	client.Transport = dropEcho{next: client.Transport}
+	opts := []goslack.Option{goslack.OptionAPIURL(cfg.APIURL), goslack.OptionHTTPClient(&client)}
 	if cfg.AppToken != "" {
 		opts = append(opts, goslack.OptionAppLevelToken(cfg.AppToken))
 	}
