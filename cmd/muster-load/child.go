@@ -372,31 +372,37 @@ func selfCPUTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuMeter measures the CPU time servers and this process use over a
-// phase.
+// cpuMeter measures the CPU time servers and this process use over the
+// rounds of a phase.
 type cpuMeter struct {
 	pids         []int
-	server, self time.Duration
+	server, self time.Duration // used in the rounds measured so far
+	round        struct{ server, self time.Duration }
 }
 
-func startCPU(pids ...int) *cpuMeter {
-	m := &cpuMeter{pids: pids, self: selfCPUTime()}
-	for _, pid := range pids {
-		m.server += cpuTime(pid)
-	}
-	return m
-}
+func newCPUMeter(pids ...int) *cpuMeter { return &cpuMeter{pids: pids} }
 
-// perRequest returns the CPU time per request of the servers and of this
-// process (the driver and the fake Slack) since start, in µs.
-func (m *cpuMeter) perRequest(requests int) (server, driver float64) {
-	if requests == 0 {
-		return 0, 0
-	}
+func (m *cpuMeter) serverTime() time.Duration {
 	var s time.Duration
 	for _, pid := range m.pids {
 		s += cpuTime(pid)
 	}
+	return s
+}
+
+// start and stop bracket one round.
+func (m *cpuMeter) start() { m.round.server, m.round.self = m.serverTime(), selfCPUTime() }
+func (m *cpuMeter) stop() {
+	m.server += m.serverTime() - m.round.server
+	m.self += selfCPUTime() - m.round.self
+}
+
+// perRequest returns the CPU time per request of the servers and of this
+// process (the driver and the fake Slack) in the rounds measured, in µs.
+func (m *cpuMeter) perRequest(requests int) (server, driver float64) {
+	if requests == 0 {
+		return 0, 0
+	}
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(requests) }
-	return us(s - m.server), us(selfCPUTime() - m.self)
+	return us(m.server), us(m.self)
 }

@@ -124,14 +124,15 @@ func otherReplica(first, n int, rng *rand.Rand) int {
 	return (first + 1 + rng.IntN(n-1)) % n
 }
 
-// run sends requests from opts.clients workers until the duration is over
-// or opts.maxRequests were sent, and returns every request's outcome and
-// the time it took.
-func (l *load) run(ctx context.Context) ([]sample, time.Duration) {
+// run sends requests from opts.clients workers for d, one round of the
+// phase, or until opts.maxRequests were sent in all its rounds, and
+// returns every request's outcome and the time it took.
+func (l *load) run(ctx context.Context, d time.Duration) ([]sample, time.Duration) {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: loopbackTransport(l.opts.clients)}
 	defer client.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, l.opts.duration)
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	before := l.sent.Load() // requests of earlier rounds, for -rate's schedule
 	results := make([][]sample, l.opts.clients)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -147,7 +148,7 @@ func (l *load) run(ctx context.Context) ([]sample, time.Duration) {
 					break
 				}
 				if l.opts.rate > 0 { // open loop: request n goes out at start + n/rate
-					at := start.Add(time.Duration(float64(n-1) / l.opts.rate * float64(time.Second)))
+					at := start.Add(time.Duration(float64(n-1-before) / l.opts.rate * float64(time.Second)))
 					if d := time.Until(at); d > 0 {
 						select {
 						case <-time.After(d):
@@ -297,4 +298,31 @@ func (l *load) post(ctx context.Context, client *http.Client, target string, k k
 		s.status = 0
 	}
 	return s
+}
+
+// side is one phase, the floor's or muster's, measured over rounds that
+// alternate with the other's: on a shared machine whose speed drifts from
+// one minute to the next, both then see the same drift.
+type side struct {
+	name    string
+	load    *load
+	cpu     *cpuMeter
+	samples []sample
+	elapsed time.Duration
+}
+
+// round drives the side for d.
+func (s *side) round(ctx context.Context, d time.Duration) {
+	s.cpu.start()
+	samples, elapsed := s.load.run(ctx, d)
+	s.cpu.stop()
+	s.samples = append(s.samples, samples...)
+	s.elapsed += elapsed
+}
+
+// summary is the side's figures over all its rounds.
+func (s *side) summary() phase {
+	p := summarize(s.name, s.samples, s.elapsed)
+	p.ServerCPU, p.DriverCPU = s.cpu.perRequest(p.Requests)
+	return p
 }

@@ -6,7 +6,8 @@
 // It builds cmd/muster, starts it as a child process against a fake Slack
 // Web API (bot/slack/fakeslack) and drives it with signed requests, all on
 // 127.0.0.1. It stops by itself: each phase lasts -duration (at most 5
-// minutes) or -max-requests requests, whichever comes first.
+// minutes) or -max-requests requests, whichever comes first. The floor's
+// phase and muster's alternate in -rounds rounds.
 //
 // With -store etcd muster keeps its store in etcd: a 3-member cluster that
 // muster-load starts on loopback (internal/etcdtest, which runs the etcd
@@ -16,7 +17,7 @@
 // first delivery, as a load balancer in front of them would after a
 // replica stopped answering.
 //
-//	go run ./cmd/muster-load [-incidents 50] [-rate 0] [-duration 20s] [-clients 128]
+//	go run ./cmd/muster-load [-incidents 50] [-rate 0] [-duration 20s] [-rounds 4] [-clients 128]
 //	                         [-retries 0.05] [-clicks 0.01] [-commands 0.01] [-json]
 //	                         [-store bbolt|etcd] [-etcd-endpoints URL,...] [-replicas 1]
 package main
@@ -43,6 +44,8 @@ const (
 	maxIncidents   = 1000
 	maxClients     = 4096
 	maxReplicas    = 4
+	maxRounds      = 100
+	minRound       = 100 * time.Millisecond
 )
 
 type options struct {
@@ -59,6 +62,7 @@ type options struct {
 	skipFloor   bool
 	secret      string
 	cpuProfile  string // MUSTER_CPU_PROFILE of the (first) muster process
+	rounds      int    // the phases alternate in this many rounds
 
 	store         string   // "bbolt" or "etcd"
 	etcdEndpoints []string // empty: start a local cluster
@@ -71,8 +75,10 @@ Starts a fake Slack and the real muster (built from ./cmd/muster, run as a
 child process) on 127.0.0.1, declares -incidents incidents, then sends
 signed requests into their war rooms from -clients concurrent clients for
 -duration: new messages, a share of them re-sent as Slack retries, role
-button clicks and update commands. Before that, the same client hammers a
-bare server that only verifies the signature (the floor) for as long.
+button clicks and update commands. The same client hammers a bare server
+that only verifies the signature (the floor) for as long: the two phases
+alternate in -rounds rounds, so that a machine whose speed drifts (a shared
+one) slows both alike.
 Reports acks/s and ack latency for both, timeline entries written per
 second and muster's RSS; then stops muster with SIGTERM and checks that
 every acknowledged message is in its incident's timeline exactly once.
@@ -105,7 +111,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	fs.IntVar(&o.incidents, "incidents", 50, "incidents declared, each with its war room (at most 1000)")
 	fs.Float64Var(&o.rate, "rate", 0, "requests per second over all clients, in each phase; 0: as fast as the server answers")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of each phase (floor, then muster); at most 5m")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of each phase (floor and muster); at most 5m")
+	fs.IntVar(&o.rounds, "rounds", 4, "the floor and muster phases alternate in this many rounds, each -duration/-rounds long, so that both see the machine alike")
 	fs.IntVar(&o.clients, "clients", 128, "concurrent clients, each with its own connection")
 	fs.Float64Var(&o.retries, "retries", 0.05, "share of requests that re-send a recent message as Slack's retry (same event_id, X-Slack-Retry-Num: 1); with several replicas, to another replica than the first delivery")
 	fs.Float64Var(&o.clicks, "clicks", 0.01, "share of requests that press a war room's \"I'll be IC\" button")
@@ -136,6 +143,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.duration <= 0 || o.duration > maxDuration {
 		problems = append(problems, fmt.Sprintf("-duration must be above 0 and at most %s", maxDuration))
+	}
+	if o.rounds < 1 || o.rounds > maxRounds || o.duration/time.Duration(max(o.rounds, 1)) < minRound {
+		problems = append(problems, fmt.Sprintf("-rounds must be 1..%d, each round at least %s of -duration", maxRounds, minRound))
 	}
 	if o.clients < 1 || o.clients > maxClients {
 		problems = append(problems, fmt.Sprintf("-clients must be 1..%d", maxClients))
@@ -225,7 +235,7 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	defer os.RemoveAll(dir)
 	rep := &report{Options: reportOptions{
-		Incidents: o.incidents, Rate: o.rate, Duration: o.duration.String(), Clients: o.clients,
+		Incidents: o.incidents, Rate: o.rate, Duration: o.duration.String(), Rounds: o.rounds, Clients: o.clients,
 		Retries: o.retries, Clicks: o.clicks, Commands: o.commands, MaxRequests: o.maxRequests,
 	}}
 	if o.store == "etcd" {
@@ -241,25 +251,16 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 		}
 	}
 
+	var floor *child
 	if !o.skipFloor {
-		say("floor: a bare server that verifies the signature, %s", o.duration)
-		floor, err := startFloor(ctx, o.secret)
-		if err != nil {
+		if floor, err = startFloor(ctx, o.secret); err != nil {
 			return nil, err
 		}
-		rooms := make([]*room, o.incidents)
-		for i := range rooms {
-			rooms[i] = &room{incident: i + 1, channel: fmt.Sprintf("CFLOOR%04d", i+1), actionID: "role_ic", value: "ic", messageTS: "1700000000.000100"}
-		}
-		l := newLoad(o, []string{floor.url}, fakeslack.New(), rooms) // the fake only lends response URLs here
-		cpu := startCPU(floor.cmd.Process.Pid)
-		samples, elapsed := l.run(ctx)
-		p := summarize("floor", samples, elapsed)
-		p.ServerCPU, p.DriverCPU = cpu.perRequest(p.Requests)
-		if err := floor.stop(5 * time.Second); err != nil {
-			say("floor server: %v", err)
-		}
-		rep.Floor = &p
+		defer func() {
+			if err := floor.stop(5 * time.Second); err != nil {
+				say("floor server: %v", err)
+			}
+		}()
 	}
 
 	fake := fakeslack.New()
@@ -295,29 +296,55 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	rep.Setup = setup{Incidents: len(rooms), Seconds: time.Since(setupStart).Seconds()}
 
-	if len(bots) == 1 {
-		say("muster: %d clients for %s", o.clients, o.duration)
-	} else {
-		say("muster, %d replicas: %d clients for %s", len(bots), o.clients, o.duration)
-	}
 	urls := make([]string, len(bots))
 	for i, b := range bots {
 		urls[i] = b.url
 	}
+	var floorSide *side
+	if floor != nil {
+		floorRooms := make([]*room, o.incidents)
+		for i := range floorRooms {
+			floorRooms[i] = &room{incident: i + 1, channel: fmt.Sprintf("CFLOOR%04d", i+1), actionID: "role_ic", value: "ic", messageTS: "1700000000.000100"}
+		}
+		// The fake only lends response URLs here.
+		floorSide = &side{name: "floor", load: newLoad(o, []string{floor.url}, fakeslack.New(), floorRooms), cpu: newCPUMeter(floor.cmd.Process.Pid)}
+	}
+	musterSide := &side{name: "muster", load: newLoad(o, urls, fake, rooms), cpu: newCPUMeter(pids...)}
+	if floor != nil {
+		say("floor (a bare server that verifies the signature) and muster in turn, %d rounds of %s each, %d clients", o.rounds, o.duration/time.Duration(o.rounds), o.clients)
+	} else {
+		say("muster: %d clients for %s", o.clients, o.duration)
+	}
+	if len(bots) > 1 {
+		say("muster has %d replicas", len(bots))
+	}
 	before := st.serverFigures(ctx, say)
 	stopSampling := make(chan struct{})
 	peak := sampleMemory(pids, 100*time.Millisecond, stopSampling)
-	l := newLoad(o, urls, fake, rooms)
-	cpu := startCPU(pids...)
-	samples, elapsed := l.run(ctx)
+	for r := range o.rounds {
+		// Rounds split -duration evenly; the last takes what division left.
+		d := o.duration / time.Duration(o.rounds)
+		if r == o.rounds-1 {
+			d = o.duration - d*time.Duration(o.rounds-1)
+		}
+		if floorSide != nil {
+			floorSide.round(ctx, d)
+		}
+		musterSide.round(ctx, d)
+	}
 	close(stopSampling)
 	mem := <-peak
 	after := st.serverFigures(ctx, say)
-	p := summarize("muster", samples, elapsed)
-	p.ServerCPU, p.DriverCPU = cpu.perRequest(p.Requests)
+	if floorSide != nil {
+		p := floorSide.summary()
+		rep.Floor = &p
+	}
+	p := musterSide.summary()
 	rep.Muster = &p
 	rep.Memory = memoryFigures(startMem, mem)
 	rep.Etcd = st.etcdReport(before, after)
+	elapsed := musterSide.elapsed
+	l := musterSide.load
 
 	say("stopping muster (SIGTERM) and checking the store")
 	stopStart := time.Now()

@@ -44,6 +44,9 @@ func TestLoad(t *testing.T) {
 	if rep.Check.Acknowledged == 0 || rep.Check.Lost != 0 || rep.Check.Duplicated != 0 {
 		t.Errorf("check = %+v, want acknowledged messages, none lost, none duplicated", rep.Check)
 	}
+	if rep.Options.Rounds != 4 || rep.Floor.Seconds < 0.9 || rep.Muster.Seconds < 0.9 {
+		t.Errorf("rounds %d, floor %.2fs, muster %.2fs: want 4 rounds making up -duration for each", rep.Options.Rounds, rep.Floor.Seconds, rep.Muster.Seconds)
+	}
 	if rep.Setup.Incidents != 3 || len(rep.Targets) != 2 {
 		t.Errorf("setup %+v, targets %+v", rep.Setup, rep.Targets)
 	}
@@ -69,6 +72,9 @@ func TestFlags(t *testing.T) {
 		{"-retries", "0.6", "-clicks", "0.6"},
 		{"-max-requests", "6000000"},
 		{"-clients", "0"},
+		{"-rounds", "0"},
+		{"-rounds", "101"},
+		{"-rounds", "20", "-duration", "1s"}, // rounds of 50 ms
 		{"extra"},
 		{"-store", "sqlite"},
 		{"-replicas", "2"}, // bbolt

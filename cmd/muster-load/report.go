@@ -31,6 +31,7 @@ type reportOptions struct {
 	Incidents   int     `json:"incidents"`
 	Rate        float64 `json:"rate"`
 	Duration    string  `json:"duration"`
+	Rounds      int     `json:"rounds"`
 	Clients     int     `json:"clients"`
 	Retries     float64 `json:"retries"`
 	Clicks      float64 `json:"clicks"`
@@ -263,7 +264,7 @@ func (r *report) writeText(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if r.Floor != nil {
-		fmt.Fprintf(w, "phases: floor %.1fs, muster %.1fs (shorter than -duration when -max-requests ends it)\n", r.Floor.Seconds, r.Muster.Seconds)
+		fmt.Fprintf(w, "phases: floor %.1fs, muster %.1fs, in %d alternating rounds (shorter than -duration when -max-requests ends it)\n", r.Floor.Seconds, r.Muster.Seconds, r.Options.Rounds)
 	}
 	if r.Floor != nil {
 		fmt.Fprintf(w, "cpu per request: floor server %.0f µs (muster-load %.0f), muster %.0f µs (muster-load %.0f)\n",
