@@ -14,10 +14,10 @@ func TestWithoutMember(t *testing.T) {
 		{"{ \"message\":\n{} }", `{  }`},
 		{`{"ok":true,"ts":"1.2"}`, `{"ok":true,"ts":"1.2"}`},
 		{`{"ok":true,"message":{"message":1}}`, `{"ok":true}`},
-		{`{"ok":true,"thread":{"message":1}}`, `{"ok":true,"thread":{"message":1}}`}, // nested: not this one
-		{`{"ok":true,"Message":{"text":"hi"}}`, `{"ok":true,"Message":{"text":"hi"}}`},   // another key
-		{`{"ok":true,"mess\u0061ge":{}}`, `{"ok":true,"mess\u0061ge":{}}`},               // escaped: left to slack-go
-		{`{"ok":true,"message":{}`, `{"ok":true,"message":{}`},                           // not JSON
+		{`{"ok":true,"thread":{"message":1}}`, `{"ok":true,"thread":{"message":1}}`},   // nested: not this one
+		{`{"ok":true,"Message":{"text":"hi"}}`, `{"ok":true,"Message":{"text":"hi"}}`}, // another key
+		{`{"ok":true,"mess\u0061ge":{}}`, `{"ok":true,"mess\u0061ge":{}}`},             // escaped: left to slack-go
+		{`{"ok":true,"message":{}`, `{"ok":true,"message":{}`},                         // not JSON
 		{`[{"message":1}]`, `[{"message":1}]`},
 		{``, ``},
 	}
