@@ -390,6 +390,20 @@ func (m *cpuMeter) serverTime() time.Duration {
 	return s
 }
 
+// settle waits, a second at most, until the servers use no more CPU time
+// from one reading to the next (readings are in clock ticks of 10 ms).
+func (m *cpuMeter) settle() {
+	last := m.serverTime()
+	for range 50 {
+		time.Sleep(20 * time.Millisecond)
+		now := m.serverTime()
+		if now == last {
+			return
+		}
+		last = now
+	}
+}
+
 // start and stop bracket one round.
 func (m *cpuMeter) start() { m.round.server, m.round.self = m.serverTime(), selfCPUTime() }
 func (m *cpuMeter) stop() {

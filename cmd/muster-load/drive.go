@@ -155,6 +155,7 @@ func (l *load) run(ctx context.Context, d time.Duration) ([]sample, time.Duratio
 						case <-ctx.Done():
 						}
 						if ctx.Err() != nil {
+							l.sent.Add(-1) // not sent: a later round may send it
 							break
 						}
 					}
@@ -311,10 +312,14 @@ type side struct {
 	elapsed time.Duration
 }
 
-// round drives the side for d.
+// round drives the side for d. Its CPU time is counted until the server
+// has finished what the round's requests left it (muster's work after an
+// acknowledgement, a collection), so that none of it is charged to the
+// other side's round.
 func (s *side) round(ctx context.Context, d time.Duration) {
 	s.cpu.start()
 	samples, elapsed := s.load.run(ctx, d)
+	s.cpu.settle()
 	s.cpu.stop()
 	s.samples = append(s.samples, samples...)
 	s.elapsed += elapsed

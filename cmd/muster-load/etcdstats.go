@@ -46,6 +46,24 @@ type etcdMember struct {
 // when they could not all be read.
 type etcdMetrics map[string]map[string]float64
 
+// grown adds to spent what every metric of every member grew by from
+// before to after, and returns it; nil when one of them is nil (a reading
+// failed, or the store is bbolt).
+func (spent etcdMetrics) grown(before, after etcdMetrics) etcdMetrics {
+	if spent == nil || before == nil || after == nil {
+		return nil
+	}
+	for e, y := range after {
+		if spent[e] == nil {
+			spent[e] = map[string]float64{}
+		}
+		for name, v := range y {
+			spent[e][name] += v - before[e][name]
+		}
+	}
+	return spent
+}
+
 var etcdMetricNames = []string{
 	"etcd_server_is_leader",
 	"etcd_server_proposals_committed_total",
@@ -115,19 +133,20 @@ func scrape(ctx context.Context, client *http.Client, u string) (map[string]floa
 	return m, nil
 }
 
-// etcdReport turns the metrics read before and after the phase into the
-// report; nil with bbolt.
-func (b *backend) etcdReport(before, after etcdMetrics) *etcdReport {
+// etcdReport makes the report of what the members' counters grew by over
+// muster's rounds (spent, see grown) and their state at the end (last);
+// nil with bbolt.
+func (b *backend) etcdReport(spent, last etcdMetrics) *etcdReport {
 	if b.etcd == nil {
 		return nil
 	}
 	r := &etcdReport{Endpoints: b.etcd.endpoints, Local: b.etcd.local, Prefix: b.etcd.prefix}
-	if before == nil || after == nil {
+	if spent == nil || last == nil {
 		return r
 	}
 	for _, e := range b.etcd.endpoints {
-		x, y := before[e], after[e]
-		d := func(name string) float64 { return y[name] - x[name] }
+		x, y := spent[e], last[e]
+		d := func(name string) float64 { return x[name] }
 		mean := func(count, sum string) float64 {
 			if n := d(count); n > 0 {
 				return 1000 * d(sum) / n

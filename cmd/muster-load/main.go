@@ -318,7 +318,9 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 	if len(bots) > 1 {
 		say("muster has %d replicas", len(bots))
 	}
-	before := st.serverFigures(ctx, say)
+	// The etcd members' counters grow by what muster's rounds cost them;
+	// the floor's rounds, in between, are left out.
+	spent, last := etcdMetrics{}, etcdMetrics(nil)
 	stopSampling := make(chan struct{})
 	peak := sampleMemory(pids, 100*time.Millisecond, stopSampling)
 	for r := range o.rounds {
@@ -330,11 +332,13 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 		if floorSide != nil {
 			floorSide.round(ctx, d)
 		}
+		before := st.serverFigures(ctx, say)
 		musterSide.round(ctx, d)
+		last = st.serverFigures(ctx, say)
+		spent = spent.grown(before, last)
 	}
 	close(stopSampling)
 	mem := <-peak
-	after := st.serverFigures(ctx, say)
 	if floorSide != nil {
 		p := floorSide.summary()
 		rep.Floor = &p
@@ -342,7 +346,7 @@ func measure(ctx context.Context, o options, progress io.Writer) (*report, error
 	p := musterSide.summary()
 	rep.Muster = &p
 	rep.Memory = memoryFigures(startMem, mem)
-	rep.Etcd = st.etcdReport(before, after)
+	rep.Etcd = st.etcdReport(spent, last)
 	elapsed := musterSide.elapsed
 	l := musterSide.load
 

@@ -162,3 +162,18 @@ func TestOtherReplica(t *testing.T) {
 		}
 	}
 }
+
+// TestEtcdGrown sums what the members' counters grew by over muster's
+// rounds, leaving out what they did between them (the floor's rounds).
+func TestEtcdGrown(t *testing.T) {
+	at := func(v float64) etcdMetrics {
+		return etcdMetrics{"http://127.0.0.1:1": {"etcd_server_proposals_committed_total": v}}
+	}
+	spent := etcdMetrics{}.grown(at(100), at(150)).grown(at(400), at(425))
+	if got := spent["http://127.0.0.1:1"]["etcd_server_proposals_committed_total"]; got != 75 {
+		t.Errorf("proposals over two rounds = %v, want 50 + 25", got)
+	}
+	if spent.grown(nil, at(500)) != nil {
+		t.Error("a failed reading left figures standing")
+	}
+}
