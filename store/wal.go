@@ -59,14 +59,24 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 type wal struct {
 	f       *os.File
 	size    int64
-	records []walRecord      // every record in the file, in order
-	waiting map[int][]int    // incident → its records not in bbolt yet (indexes into records)
-	last    map[int]uint64   // incident → the last Seq given, while it has records waiting
-	msgs    map[string]int   // message key (incident + message id) → index of a waiting record
-	count   atomic.Int64     // records waiting, read without the group
-	ids     sync.Map         // incident → struct{} while it has records waiting, read without the group
-	broken  bool             // a write or sync failed: log nothing more
-	marks   map[int]struct{} // incidents applied by the transaction being committed
+	records []walRecord    // every record in the file, in order
+	waiting map[int][]int  // incident → its records not in bbolt yet (indexes into records)
+	last    map[int]uint64 // incident → the last Seq given, while it has records waiting
+	msgs    map[string]int // message key (incident + message id) → index of a waiting record
+	count   atomic.Int64   // records waiting, read without the group
+	ids     sync.Map       // incident → struct{} while it has records waiting, read without the group
+	broken  bool           // a write or sync failed: log nothing more
+	// scratch is log's working memory, kept from one group to the next:
+	// made anew, a group's records, their bytes and its maps were the
+	// largest of muster's own allocations for a message event.
+	scratch struct {
+		recs []walRecord
+		buf  []byte
+		last map[int]uint64
+		msgs map[string]muster.Entry
+		tls  map[int]*tline
+	}
+	marks map[int]struct{} // incidents applied by the transaction being committed
 }
 
 type walRecord struct {
@@ -167,11 +177,21 @@ func (w *wal) recover() error {
 // the log's, and appends the new ones to the log, durably, in one write.
 // A call whose message has a held revision is left to bbolt (bolt set).
 func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
+	sc := &w.scratch
+	if sc.last == nil {
+		sc.last, sc.msgs, sc.tls = map[int]uint64{}, map[string]muster.Entry{}, map[int]*tline{}
+	}
+	defer func() {
+		clear(sc.recs[:cap(sc.recs)]) // what the records point to may go
+		clear(sc.last)
+		clear(sc.msgs)
+		clear(sc.tls) // they belong to tx, which ends
+	}()
 	var (
-		recs []walRecord
-		last = map[int]uint64{}
-		msgs = map[string]muster.Entry{}
-		tls  = map[int]*tline{} // a busy room has many messages in a group
+		recs = sc.recs[:0]
+		last = sc.last
+		msgs = sc.msgs
+		tls  = sc.tls // a busy room has many messages in a group
 	)
 	for _, c := range calls {
 		l := c.log
@@ -226,10 +246,11 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 		recs = append(recs, walRecord{Incident: l.id, Entry: e, raw: raw})
 		l.stored, l.appended = e, true
 	}
+	sc.recs = recs
 	if len(recs) == 0 {
 		return nil
 	}
-	var buf []byte
+	buf := sc.buf[:0]
 	for _, r := range recs {
 		start := len(buf)
 		buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0) // length and CRC, below
@@ -238,6 +259,9 @@ func (w *wal) log(tx *bolt.Tx, calls []*groupCall) error {
 		p := buf[start+8:]
 		binary.BigEndian.PutUint32(buf[start:], uint32(len(p)))
 		binary.BigEndian.PutUint32(buf[start+4:], crc32.Checksum(p, crcTable))
+	}
+	if cap(buf) <= 1<<20 { // an odd group of huge messages is not kept
+		sc.buf = buf
 	}
 	if _, err := w.f.WriteAt(buf, w.size); err != nil {
 		return fmt.Errorf("write message log: %w", err)
