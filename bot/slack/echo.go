@@ -76,12 +76,10 @@ func withoutMember(body []byte, name string) []byte {
 		return body
 	}
 	// Take the comma after the member, or else the one before it.
-	j := end
-	for j < len(body) && isSpace(body[j]) {
-		j++
-	}
-	if body[j] == ',' {
-		end = j + 1
+	s.i = end
+	s.space()
+	if body[s.i] == ',' {
+		end = s.i + 1
 	} else {
 		k := start - 1
 		for isSpace(body[k]) {
@@ -93,5 +91,3 @@ func withoutMember(body []byte, name string) []byte {
 	}
 	return append(body[:start:start], body[end:]...)
 }
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
