@@ -29,6 +29,10 @@ type Event struct {
 	Text      string // command text (after `/incident`), message text, or new text of an edit
 	MessageID string // the message the event is about (Slack ts)
 	ThreadID  string // parent message id of a thread reply
+	// Thread is the thread the event happened in, as a room id, on
+	// platforms where a thread can be a war room of its own (Teams:
+	// "<channel>;messageid=<root>"); empty elsewhere.
+	Thread string
 	// For EventAction, Action is the command the control stands for
 	// ("role ic"; for a menu its Action and Incident, "status INC-4"), and
 	// Value is a button's incident reference or the option chosen in a

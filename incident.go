@@ -37,6 +37,7 @@ type Incident struct {
 	RoleLog      []RoleChange      `json:"role_log,omitempty"`
 	SeverityLog  []SeverityChange  `json:"severity_log,omitempty"`
 	Participants []string          `json:"participants,omitempty"`
+	Invited      []string          `json:"invited,omitempty"` // people invited to the room; members of a private incident
 	Actions      []ActionItem      `json:"actions,omitempty"`
 	Summary      string            `json:"summary,omitempty"`
 
@@ -124,6 +125,7 @@ func (inc *Incident) Clone() *Incident {
 	c.RoleLog = slices.Clone(inc.RoleLog)
 	c.SeverityLog = slices.Clone(inc.SeverityLog)
 	c.Participants = slices.Clone(inc.Participants)
+	c.Invited = slices.Clone(inc.Invited)
 	c.Actions = slices.Clone(inc.Actions)
 	return &c
 }

@@ -100,6 +100,9 @@ func (b *Bot) Handle(ctx context.Context, ev muster.Event) error {
 // Messages in other rooms are none of the bot's business.
 func (b *Bot) record(ctx context.Context, ev muster.Event) error {
 	id, err := b.store.RoomIncident(ctx, ev.Platform, ev.Room)
+	if muster.ErrorCode(err) == muster.ENOTFOUND && ev.Thread != "" {
+		id, err = b.store.RoomIncident(ctx, ev.Platform, ev.Thread)
+	}
 	if muster.ErrorCode(err) == muster.ENOTFOUND {
 		return nil
 	}
@@ -154,6 +157,10 @@ func (b *Bot) revise(ctx context.Context, ev muster.Event) error {
 // nil when the room is not a war room.
 func (b *Bot) warRoom(ctx context.Context, ev muster.Event) (*muster.Incident, error) {
 	inc, err := b.store.IncidentByRoom(ctx, ev.Platform, ev.Room)
+	if muster.ErrorCode(err) == muster.ENOTFOUND && ev.Thread != "" {
+		// A thread that is a war room of its own (a private incident on Teams).
+		inc, err = b.store.IncidentByRoom(ctx, ev.Platform, ev.Thread)
+	}
 	if muster.ErrorCode(err) == muster.ENOTFOUND {
 		return nil, nil
 	}

@@ -26,28 +26,35 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	if out.Declared {
 		out.Incident = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
 	}
-	if out.Reply != nil && ev.User != "" {
-		b.try(out.Incident, "reply privately", func() error { return p.Reply(ctx, ev, *out.Reply) })
-	}
 	inc := out.Incident
+	if out.Reply != nil && ev.User != "" {
+		b.try(inc, "reply privately", func() error { return b.reply(ctx, p, ev, inc, *out.Reply) })
+	}
 	if inc == nil {
 		return
 	}
 	room := workRoom(inc)
-	if room == "" {
+	if room == "" && !inc.Private {
 		room = ev.Room
 	}
 	for _, msg := range out.Room {
+		if room == "" {
+			// A private incident without a room of its own: what would
+			// go there goes to the sender alone, never to a more public
+			// place.
+			b.try(inc, "reply privately", func() error { return b.reply(ctx, p, ev, inc, msg) })
+			continue
+		}
 		b.try(inc, "post in the war room", func() error { _, err := p.Post(ctx, room, msg); return err })
 		if msg.File != nil {
 			b.try(inc, "export the postmortem draft", func() error { return b.export(inc, msg.File) })
 		}
 	}
-	if room != ev.Room && len(out.Room) > 0 && !out.Declared && ev.User != "" {
+	if room != "" && room != ev.Room && !inc.InRoom(ev) && len(out.Room) > 0 && !out.Declared && ev.User != "" {
 		// Typed outside the war room: confirm to the sender, who would
 		// otherwise see nothing happen.
 		done := fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
-		b.try(inc, "confirm privately", func() error { return p.Reply(ctx, ev, muster.Message{Text: done}) })
+		b.try(inc, "confirm privately", func() error { return b.reply(ctx, p, ev, inc, muster.Message{Text: done}) })
 	}
 	if out.Header && !out.Declared {
 		b.refreshHeader(ctx, p, inc)
@@ -60,69 +67,134 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	}
 }
 
-// openWarRoom creates the war room of a new incident, invites its people,
-// posts the header and the announcement, and tells the declarer where to go.
+// reply answers the sender of ev alone. On a platform whose replies the
+// whole room sees (Teams), an answer about a private incident asked from
+// outside its room goes to its room instead, and nowhere when it has none.
+func (b *Bot) reply(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, msg muster.Message) error {
+	if pr, ok := p.(PublicReplier); ok && pr.RepliesArePublic() && inc != nil && inc.Private && !inc.InRoom(ev) {
+		if inc.Room == "" {
+			b.log.Info().Str("incident", inc.Ref()).Msg("answer about a private incident withheld: the platform has no private replies and the incident no room")
+			return nil
+		}
+		ev.Room, ev.ReplyTo, ev.Thread = inc.Room, inc.Room, ""
+	}
+	return p.Reply(ctx, ev, msg)
+}
+
+// openWarRoom opens the room of a new incident in named steps: make the
+// room, record it, bring people in, post the header, announce, and tell
+// the declarer where to go.
 func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, notify []string) *muster.Incident {
+	room, name, err := b.roomFor(ctx, p, ev, inc)
+	if err != nil {
+		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
+		b.tellDeclarer(ctx, p, ev, inc, commands.RoomFailed(inc, muster.ErrorMessage(err)))
+	}
+	people := slices.Concat([]string{inc.Declarer}, notify, b.cfg.Responders)
+	inc = b.recordRoom(ctx, ev, inc, room, name, people)
+	if inc.Room != "" && name != "" {
+		b.invite(ctx, p, inc, people)
+		b.setTopic(ctx, p, inc)
+	}
+	if where := workRoom(inc); where != "" {
+		header, err := p.Post(ctx, where, b.commands.Header(inc))
+		if err != nil {
+			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("post war-room header")
+		}
+		inc = b.recordMessages(ctx, inc, header, b.announceDeclared(ctx, p, inc))
+	}
+	if inc.Room != "" && !inc.InRoom(ev) {
+		b.tellDeclarer(ctx, p, ev, inc, commands.RoomOpened(inc, b.link(p, inc)))
+	}
+	return inc
+}
+
+// roomFor finds the room a new incident is worked in: a new war room, or
+// the room it was declared in when its severity asks for none or the
+// platform makes none. A private incident is worked only in a room of its
+// own: when none can be made, it gets none (and an error), never the room
+// it was declared in.
+func (b *Bot) roomFor(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident) (room, name string, err error) {
 	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 	creator, canCreate := p.(RoomCreator)
-	room, name := ev.Room, ""
-	if sev.WarRoom && canCreate {
-		var err error
-		if room, name, err = b.createRoom(ctx, creator, ev.Platform, inc); err != nil {
-			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
-			room, name = ev.Room, ""
-			b.try(inc, "report war-room failure", func() error {
-				if ev.User == "" {
-					return nil // raised by alerting: the log above is the report
-				}
-				return p.Reply(ctx, ev, muster.Message{Text: fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id (`update %s …`), and since this is no war room, what is said here is not recorded: put key facts in with `note %s …`.", inc.Ref(), muster.ErrorMessage(err), inc.Ref(), inc.Ref())})
-			})
+	if inc.Private {
+		if tr, ok := p.(ThreadRoomer); ok {
+			if room = tr.ThreadRoom(ev); room == "" {
+				return "", "", muster.Errorf(muster.EINVALID, "this platform keeps private incidents in the thread they were declared in, and this message has none")
+			}
+			return room, "", nil
 		}
+		if !canCreate {
+			return "", "", muster.Errorf(muster.EINVALID, "this platform cannot open private rooms")
+		}
+		return b.createRoom(ctx, creator, ev.Platform, inc)
 	}
-	warRoom := name != ""
+	if !sev.WarRoom || !canCreate {
+		return "", "", nil
+	}
+	if room, name, err = b.createRoom(ctx, creator, ev.Platform, inc); err != nil {
+		return "", "", err
+	}
+	return room, name, nil
+}
+
+// recordRoom stores where the incident is worked and who was invited,
+// which makes them members of a private incident.
+func (b *Bot) recordRoom(ctx context.Context, ev muster.Event, inc *muster.Incident, room, name string, people []string) *muster.Incident {
 	updated, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
 		i.Platform, i.DeclaredIn = ev.Platform, ev.Room
-		if warRoom {
-			i.Room, i.RoomName = room, name
+		i.Room, i.RoomName = room, name
+		if room != "" {
+			i.Invite(people...)
 		}
 		return nil, nil
 	})
 	if err != nil {
 		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("record war room")
-	} else {
-		inc = updated
+		return inc
 	}
-	if warRoom {
-		people := slices.Concat([]string{inc.Declarer}, notify, b.cfg.Responders)
-		b.invite(ctx, p, inc, people)
-		b.setTopic(ctx, p, inc)
+	return updated
+}
+
+// announceDeclared tells the stakeholders (never of a private incident)
+// and returns the announcement's id, under which updates thread.
+func (b *Bot) announceDeclared(ctx context.Context, p Platform, inc *muster.Incident) string {
+	ar := b.announceRoom(p, inc)
+	if ar == "" {
+		return ""
 	}
-	header, err := p.Post(ctx, room, b.commands.Header(inc))
+	id, err := p.Post(ctx, ar, b.commands.Announcement(inc, b.link(p, inc)))
 	if err != nil {
-		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("post war-room header")
+		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("announce incident")
 	}
-	var announcement string
-	if ar := b.announceRoom(p, inc); ar != "" {
-		announcement, err = p.Post(ctx, ar, b.commands.Announcement(inc, b.link(p, inc)))
-		if err != nil {
-			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("announce incident")
-		}
+	return id
+}
+
+// recordMessages stores the ids of the header and the announcement, so
+// that the header is updated in place and updates thread under the
+// announcement.
+func (b *Bot) recordMessages(ctx context.Context, inc *muster.Incident, header, announcement string) *muster.Incident {
+	if header == "" && announcement == "" {
+		return inc
 	}
-	if header != "" || announcement != "" {
-		if updated, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
-			i.Header, i.Announcement = header, announcement
-			return nil, nil
-		}); err != nil {
-			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("record header and announcement ids")
-		} else {
-			inc = updated
-		}
+	updated, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Header, i.Announcement = header, announcement
+		return nil, nil
+	})
+	if err != nil {
+		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("record header and announcement ids")
+		return inc
 	}
-	if warRoom && ev.User != "" {
-		text := fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, b.link(p, inc))
-		b.try(inc, "tell the declarer", func() error { return p.Reply(ctx, ev, muster.Message{Text: text}) })
+	return updated
+}
+
+// tellDeclarer answers the person who declared; an incident raised by
+// alerting has nobody to answer (the log is the report).
+func (b *Bot) tellDeclarer(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, text string) {
+	if ev.User == "" {
+		return
 	}
-	return inc
+	b.try(inc, "tell the declarer", func() error { return b.reply(ctx, p, ev, inc, muster.Message{Text: text}) })
 }
 
 // createRoom tries the war-room name, then the name with -2, -3, … while
@@ -287,30 +359,37 @@ func firstLine(m muster.Message) string {
 }
 
 // workRoom is where an incident is worked: its war room, or the room it
-// was declared in when it has none.
+// was declared in when it has none. A private incident is worked only in
+// a room of its own, so without one it has none.
 func workRoom(inc *muster.Incident) string {
-	if inc.Room != "" {
+	if inc.Room != "" || inc.Private {
 		return inc.Room
 	}
 	return inc.DeclaredIn
 }
 
 // export writes a postmortem draft to the export directory as
-// INC-<n>-<slug>.md, replacing the previous draft of the incident: written
-// to a temporary file and renamed, so a reader never sees half a draft.
+// INC-<n>-<slug>.md (INC-<n>.md for a private incident, whose title must
+// not show in a listing), replacing the previous draft of the incident:
+// written to a temporary file and renamed, so a reader never sees half a
+// draft. The directory is the operator's and muster's alone (0700), since
+// drafts hold everything said in the war rooms.
 func (b *Bot) export(inc *muster.Incident, f *muster.File) error {
 	if b.cfg.ExportDir == "" {
 		return nil
 	}
-	if err := os.MkdirAll(b.cfg.ExportDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.cfg.ExportDir, 0o700); err != nil {
+		return fmt.Errorf("export %s: %w", inc.Ref(), err)
+	}
+	if err := os.Chmod(b.cfg.ExportDir, 0o700); err != nil {
 		return fmt.Errorf("export %s: %w", inc.Ref(), err)
 	}
 	name := inc.Ref()
-	if s := slug(inc.Title); s != "" {
+	if s := slug(inc.Title); s != "" && !inc.Private {
 		name += "-" + s
 	}
 	path := filepath.Join(b.cfg.ExportDir, name+".md")
-	tmp, err := os.CreateTemp(b.cfg.ExportDir, "."+name+"-*.md")
+	tmp, err := os.CreateTemp(b.cfg.ExportDir, "."+inc.Ref()+"-*.md")
 	if err != nil {
 		return fmt.Errorf("export %s: %w", inc.Ref(), err)
 	}

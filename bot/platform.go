@@ -53,3 +53,18 @@ type Directory interface {
 type RoomLinker interface {
 	RoomLink(room, name string) string
 }
+
+// PublicReplier is a platform whose replies everyone in the room sees
+// (Teams has no messages only one person sees), so an answer about a
+// private incident may not go where the question was asked.
+type PublicReplier interface {
+	RepliesArePublic() bool
+}
+
+// ThreadRoomer is a platform that works a private incident in the thread
+// it was declared in, because it cannot open a private room the bot can
+// post in (Teams). ThreadRoom names that thread as a room, or "" when the
+// event came from no thread.
+type ThreadRoomer interface {
+	ThreadRoom(ev muster.Event) string
+}

@@ -36,6 +36,9 @@ type Config struct {
 	DefaultSeverity string
 	Roles           muster.Roles
 	Runbooks        []muster.Runbook // linked from the header of matching incidents
+	// Permissions says who may run which command on an incident; the
+	// wiring starts from muster.DefaultPermissions.
+	Permissions muster.Permissions
 }
 
 // Commands runs incident commands against a store.
@@ -87,8 +90,16 @@ func (c *Commands) Run(ctx context.Context, r *Request) (*Outcome, error) {
 	if !ok {
 		return nil, c.registry.unknown(r.Call.Verb)
 	}
-	if cmd.needsIncident && r.Incident == nil {
-		return nil, c.needIncident(ctx, cmd)
+	if cmd.needsIncident {
+		if r.Incident == nil {
+			return nil, c.needIncident(ctx, cmd, r.Event)
+		}
+		if !r.Incident.Admits(r.Event) {
+			return nil, muster.NoIncident(r.Incident.ID)
+		}
+		if err := c.permitted(cmd, r); err != nil {
+			return nil, err
+		}
 	}
 	return cmd.run(c, ctx, r)
 }
@@ -100,11 +111,12 @@ func (c *Commands) NeedsIncident(verb string) bool {
 	return ok && cmd.needsIncident
 }
 
-func (c *Commands) needIncident(ctx context.Context, cmd *command) error {
+func (c *Commands) needIncident(ctx context.Context, cmd *command, ev muster.Event) error {
 	open, err := c.store.Incidents(ctx, true)
 	if err != nil {
 		return fmt.Errorf("list open incidents: %w", err)
 	}
+	open = muster.Visible(open, ev)
 	hint := "There are no open incidents."
 	if len(open) > 0 {
 		hint = "Open: "

@@ -129,3 +129,19 @@ func declarer(inc *muster.Incident) string {
 	}
 	return muster.Mention(inc.Declarer)
 }
+
+// RoomFailed tells the declarer that the incident exists but its war room
+// could not be made, and how to work it anyway.
+func RoomFailed(inc *muster.Incident, reason string) string {
+	if inc.Private {
+		return fmt.Sprintf("⚠️ %s is declared, but its private room could not be created (%s). Nothing about it was posted anywhere. "+
+			"Commands still work with its id (`note %s …`, `update %s …`) and are answered to you alone.", inc.Ref(), reason, inc.Ref(), inc.Ref())
+	}
+	return fmt.Sprintf("⚠️ %s is declared, but its war room could not be created (%s). Work it here; commands need its id (`update %s …`), "+
+		"and since this is no war room, what is said here is not recorded: put key facts in with `note %s …`.", inc.Ref(), reason, inc.Ref(), inc.Ref())
+}
+
+// RoomOpened tells the declarer where the war room is.
+func RoomOpened(inc *muster.Incident, link string) string {
+	return fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, link)
+}

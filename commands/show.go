@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/muster-bot/muster"
@@ -11,9 +10,6 @@ import (
 
 // show handles `show`.
 func (c *Commands) show(ctx context.Context, r *Request) (*Outcome, error) {
-	if !visible(r.Incident, r.Event) {
-		return nil, muster.Errorf(muster.ENOTFOUND, "%s is a private incident; its details are shown only in its war room and to its responders.", r.Incident.Ref())
-	}
 	msg := c.Summary(r.Incident)
 	return &Outcome{Incident: r.Incident, Reply: &msg}, nil
 }
@@ -32,6 +28,7 @@ func (c *Commands) list(ctx context.Context, r *Request) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
+	incidents = muster.Visible(incidents, r.Event)
 	if len(incidents) == 0 {
 		if openOnly {
 			return &Outcome{Reply: private("No open incidents. 🎉 `list all` shows the resolved ones.")}, nil
@@ -40,11 +37,10 @@ func (c *Commands) list(ctx context.Context, r *Request) (*Outcome, error) {
 	}
 	var b strings.Builder
 	for _, inc := range incidents {
-		if !visible(inc, r.Event) {
-			fmt.Fprintf(&b, "• %s · %s · %s — 🔒 private incident\n", inc.Ref(), inc.Severity, inc.Status)
-			continue
-		}
 		fmt.Fprintf(&b, "• %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, inc.Title)
+		if inc.Private {
+			b.WriteString(" 🔒")
+		}
 		if ic := inc.Roles[muster.RoleIC]; ic != "" {
 			fmt.Fprintf(&b, " · IC %s", muster.Mention(ic))
 		}
@@ -70,15 +66,4 @@ func (c *Commands) help(ctx context.Context, r *Request) (*Outcome, error) {
 		return &Outcome{Reply: private(cmd.usageLine() + " — " + cmd.summary)}, nil
 	}
 	return &Outcome{Reply: &muster.Message{Title: "muster commands", Text: c.registry.help}}, nil
-}
-
-// visible says whether the details of inc may be shown to whoever sent ev:
-// always for an ordinary incident; for a private (security) one only in
-// its own room or to the people who took part in it.
-func visible(inc *muster.Incident, ev muster.Event) bool {
-	if !inc.Private {
-		return true
-	}
-	inRoom := ev.Room != "" && (ev.Room == inc.Room || (inc.Room == "" && ev.Room == inc.DeclaredIn))
-	return inRoom || slices.Contains(inc.Participants, ev.User)
 }

@@ -26,6 +26,7 @@ func (c *Commands) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list incidents for stats: %w", err)
 	}
+	all = muster.Visible(all, r.Event)
 	since := c.now().Add(-window)
 	var tta, ttr []time.Duration
 	bySeverity := map[string]int{}

@@ -1,0 +1,124 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/muster-bot/muster"
+)
+
+// permitted applies the configured permissions to a command on the
+// request's incident. A refusal names who may run it and changes nothing.
+func (c *Commands) permitted(cmd *command, r *Request) error {
+	name := c.permissionName(cmd, r)
+	if c.cfg.Permissions.Allows(name, r.Incident, r.Event.User) {
+		return nil
+	}
+	if r.Event.User == "" {
+		return nil // raised by muster itself (alerting), not a person
+	}
+	var roles []string
+	for _, key := range c.cfg.Permissions[name] {
+		if role, ok := c.cfg.Roles.Find(key); ok {
+			roles = append(roles, "the "+role.Name)
+		}
+	}
+	var who []string
+	for _, u := range c.cfg.Permissions.Who(name, r.Incident) {
+		who = append(who, muster.Mention(u))
+	}
+	return muster.Errorf(muster.EINVALID, "Only %s of %s may %s it (now: %s); nothing was changed. Ask them, or ask for the role with a `handoff`.",
+		strings.Join(roles, " or "), r.Incident.Ref(), name, strings.Join(who, ", "))
+}
+
+// permissionName is the command a permission is set for. A command that
+// does what another does answers to that one's permission: `status
+// resolved` is a resolve, and taking the IC role from its holder is a
+// handoff, so neither is a way around the rule.
+func (c *Commands) permissionName(cmd *command, r *Request) string {
+	switch {
+	case cmd.name == "status" && len(r.Call.Args) == 1:
+		switch s, err := muster.ParseStatus(r.Call.Args[0]); {
+		case err != nil:
+		case s == muster.StatusResolved:
+			return "resolve"
+		case s == muster.StatusMitigated:
+			return "mitigate"
+		case !r.Incident.Open():
+			return "reopen"
+		}
+	case c.takesHeldIC(cmd, r):
+		return "handoff"
+	}
+	return cmd.name
+}
+
+// takesHeldIC reports whether the command gives the IC role, which
+// someone holds, to someone else.
+func (c *Commands) takesHeldIC(cmd *command, r *Request) bool {
+	ic := r.Incident.Roles[muster.RoleIC]
+	if ic == "" {
+		return false
+	}
+	var args []string
+	switch {
+	case cmd.name == muster.RoleIC:
+		args = r.Call.Args
+	case cmd.name == "role" && len(r.Call.Args) > 0:
+		if role, ok := c.cfg.Roles.Find(r.Call.Args[0]); !ok || role.Key != muster.RoleIC {
+			return false
+		}
+		args = r.Call.Args[1:]
+	default:
+		return false
+	}
+	target := r.Event.User
+	if len(args) == 1 {
+		if ref, ok := userRef(args[0]); ok {
+			target = ref
+		}
+	}
+	return target != ic
+}
+
+// CheckPermissions reports permissions set for what is not a command that
+// acts on an incident, or for roles that are not configured. Each problem
+// comes with the config key it is about.
+func CheckPermissions(perms muster.Permissions, roles muster.Roles) map[string]string {
+	reg := newRegistry(roles)
+	problems := map[string]string{}
+	for name, allowed := range perms {
+		cmd, ok := reg.lookup(name)
+		switch {
+		case !ok:
+			problems[name] = fmt.Sprintf("%q is not a command; permissions can be set for %s", name, strings.Join(reg.incidentCommands(), ", "))
+			continue
+		case !cmd.needsIncident:
+			problems[name] = fmt.Sprintf("`%s` acts on no incident, so it is for everyone; permissions can be set for %s", name, strings.Join(reg.incidentCommands(), ", "))
+			continue
+		case cmd.name != name:
+			problems[name] = fmt.Sprintf("%q is an alias; set the permission for `%s`", name, cmd.name)
+			continue
+		}
+		for _, key := range allowed {
+			if _, ok := roles.Find(key); !ok && key != muster.AnyRole {
+				problems[name] = fmt.Sprintf("%q is not a role; choose from %s, or %s for everyone", key, strings.Join(roles.Keys(), ", "), muster.AnyRole)
+				break
+			}
+		}
+		if len(allowed) == 0 {
+			problems[name] = fmt.Sprintf("lists no role; name at least one of %s, or %s for everyone", strings.Join(roles.Keys(), ", "), muster.AnyRole)
+		}
+	}
+	return problems
+}
+
+func (reg *registry) incidentCommands() []string {
+	var names []string
+	for _, cmd := range reg.commands {
+		if cmd.needsIncident {
+			names = append(names, cmd.name)
+		}
+	}
+	return names
+}
