@@ -36,8 +36,8 @@ type Config struct {
 	DefaultSeverity string
 	Roles           muster.Roles
 	Runbooks        []muster.Runbook // linked from the header of matching incidents
-	// Permissions says who may run which command on an incident; the
-	// wiring starts from muster.DefaultPermissions.
+	// Permissions says who may run which command on an incident; nil
+	// means muster.DefaultPermissions.
 	Permissions muster.Permissions
 }
 
@@ -52,6 +52,9 @@ type Commands struct {
 
 // New returns the commands over store. now is the clock; tests pass a fake.
 func New(store Store, postmortems Postmortems, cfg Config, now func() time.Time) *Commands {
+	if cfg.Permissions == nil {
+		cfg.Permissions = muster.DefaultPermissions()
+	}
 	c := &Commands{store: store, postmortems: postmortems, cfg: cfg, now: now}
 	c.registry = newRegistry(cfg.Roles)
 	return c

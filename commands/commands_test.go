@@ -265,7 +265,7 @@ func TestLifecycle(t *testing.T) {
 		}
 	}
 	e.now = t0.Add(2 * time.Hour)
-	out = e.must("bob", 1, "reopen")
+	out = e.must("alice", 1, "reopen")
 	if out.Incident.Status != muster.StatusInvestigating || !out.Incident.ResolvedAt.IsZero() || !out.Incident.Reminder.LastUpdate.Equal(e.now) {
 		t.Errorf("reopen: %+v", out.Incident)
 	}

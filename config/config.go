@@ -34,6 +34,22 @@ type Config struct {
 	Console         Console      `yaml:"console"`
 	Slack           Slack        `yaml:"slack"`
 	Teams           Teams        `yaml:"teams"`
+	// Permissions maps a command to the roles that may run it on an
+	// incident ("any" for everyone), over muster's defaults (resolve,
+	// reopen and handoff for the IC). The command names are checked by a
+	// Check from the wiring, which knows the commands.
+	Permissions map[string][]string `yaml:"permissions"`
+}
+
+// Check is a validation that only the caller can make (the commands
+// know their own names): it calls problem for each bad setting, naming
+// its key, and the problem is reported with the file and line that set
+// it, like every other.
+type Check func(c *Config, problem func(key, msg string))
+
+// PermissionList is the permissions over muster's defaults.
+func (c *Config) PermissionList() muster.Permissions {
+	return muster.DefaultPermissions().With(muster.Permissions(c.Permissions))
 }
 
 // Log configures zerolog.
@@ -224,6 +240,7 @@ func Default() *Config {
 		WarRoom:         WarRoom{Prefix: "inc"},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},
+		Permissions:     muster.DefaultPermissions(),
 		Teams: Teams{
 			GraphURL:          "https://graph.microsoft.com/v1.0",
 			LoginURL:          "https://login.microsoftonline.com",
@@ -250,15 +267,15 @@ func Default() *Config {
 // environment through getenv (os.Getenv in main; nil means an empty
 // environment) and validates the result. On failure the error is an
 // *Error listing every problem.
-func Load(path string, getenv func(string) string) (*Config, error) {
+func Load(path string, getenv func(string) string, checks ...Check) (*Config, error) {
 	if path == "" {
-		return Parse(nil, "defaults", getenv)
+		return Parse(nil, "defaults", getenv, checks...)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	c, r := parse(data, path, getenv)
+	c, r := parse(data, path, getenv, checks)
 	if c.Templates.Dir != "" && !r.bad["templates.dir"] {
 		if fi, err := os.Stat(c.Templates.Dir); err != nil || !fi.IsDir() {
 			r.addf("templates.dir", "%q is not a directory; it should hold postmortem.md.tmpl", c.Templates.Dir)
@@ -274,15 +291,15 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // fills in defaults, applies the environment and validates. Empty data
 // gives the defaults. It does not touch the file system; Load also checks
 // that templates.dir exists. On failure the error is an *Error.
-func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
-	c, r := parse(data, name, getenv)
+func Parse(data []byte, name string, getenv func(string) string, checks ...Check) (*Config, error) {
+	c, r := parse(data, name, getenv, checks)
 	if err := r.err(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func parse(data []byte, name string, getenv func(string) string) (*Config, *report) {
+func parse(data []byte, name string, getenv func(string) string, checks []Check) (*Config, *report) {
 	if name == "" {
 		name = "config"
 	}
@@ -294,6 +311,9 @@ func parse(data []byte, name string, getenv func(string) string) (*Config, *repo
 	decodeFile(data, c, r)
 	applyEnv(c, getenv, r)
 	validate(c, r)
+	for _, check := range checks {
+		check(c, func(key, msg string) { r.addf(key, "%s", msg) })
+	}
 	return c, r
 }
 

@@ -102,6 +102,12 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		d.sequence(n, v, path)
+	case reflect.Map:
+		if null {
+			v.SetZero()
+			return
+		}
+		d.entries(n, v, path)
 	case reflect.Pointer:
 		if null {
 			v.SetZero()
@@ -178,6 +184,40 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		d.r.lines[key] = k.Line
 		d.value(val, v.Field(f), key)
 	}
+}
+
+// entries decodes a mapping whose keys are the user's (permissions'
+// command names), not Go fields: each key's line is kept for the checks
+// that only the wiring can make.
+func (d *decoder) entries(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.r.addf(path, "expected keys and values (key: value), found %s", kindName(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		v.SetZero() // {} and an empty value both mean none
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || isMerge(k) {
+			d.r.addAt(k.Line, path, "keys must be plain words, found "+kindName(k))
+			continue
+		}
+		key := join(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.r.addAt(k.Line, key, fmt.Sprintf("given twice (first at line %d)", first))
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.r.lines[key] = k.Line
+		e := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, e, key)
+		m.SetMapIndex(reflect.ValueOf(k.Value), e)
+	}
+	v.Set(m)
 }
 
 // merge applies the value of a merge key: a mapping, an alias of one, or

@@ -104,6 +104,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		DefaultSeverity: cfg.DefaultSeverity,
 		Roles:           cfg.RoleList(),
 		Runbooks:        cfg.RunbookList(),
+		Permissions:     cfg.PermissionList(),
 	}, now)
 	a.bot = bot.New(db, cmds, bot.Config{
 		Severities: cfg.SeverityLadder(),

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	_ "time/tzdata" // time zones for working hours, also in a container without them
 
-	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
 )
 
@@ -56,13 +54,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 2
 	}
-	cfg, err := config.Load(*configPath, getenv)
+	cfg, err := config.Load(*configPath, getenv, checkCommands)
 	if err != nil {
 		fmt.Fprintf(stderr, "muster: %v\n", err)
-		return 1
-	}
-	if err := commands.CheckRoles(cfg.RoleList()); err != nil {
-		fmt.Fprintf(stderr, "muster: config: %s\n", muster.ErrorMessage(err))
 		return 1
 	}
 	if *logFormat != "" {
