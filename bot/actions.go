@@ -29,8 +29,7 @@ func (b *Bot) RemindActions(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("action reminders: list incidents: %w", err)
 	}
 	type owner struct{ platform, user string }
-	overdue := map[owner][]string{}
-	rooms := map[owner]*muster.Incident{} // a war room to fall back on
+	overdue := map[owner][]overdueItem{}
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
 	for _, inc := range all {
 		for _, a := range inc.Actions {
@@ -42,11 +41,8 @@ func (b *Bot) RemindActions(ctx context.Context, now time.Time) error {
 			if p, ok := b.platforms[inc.Platform]; ok && inc.Room != "" {
 				where = inc.Title + " in " + b.link(p, inc) // a link to the war room where the platform has one
 			}
-			overdue[o] = append(overdue[o], fmt.Sprintf("• %s #%d %s (due %s, %d days ago) — %s", inc.Ref(), a.Number, a.Text,
-				a.Due.Format(time.DateOnly), int(today.Sub(a.Due).Hours()/24), where))
-			if workRoom(inc) != "" {
-				rooms[o] = inc
-			}
+			overdue[o] = append(overdue[o], overdueItem{inc: inc, line: fmt.Sprintf("• %s #%d %s (due %s, %d days ago) — %s", inc.Ref(), a.Number, a.Text,
+				a.Due.Format(time.DateOnly), int(today.Sub(a.Due).Hours()/24), where)})
 		}
 	}
 	owners := make([]owner, 0, len(overdue))
@@ -61,24 +57,76 @@ func (b *Bot) RemindActions(ctx context.Context, now time.Time) error {
 			continue
 		}
 		items := overdue[o]
-		msg := muster.Message{
-			Text:   fmt.Sprintf("📋 %s, %d action item(s) of yours are overdue:", muster.Mention(o.user), len(items)),
-			Footer: strings.Join(items, "\n") + "\nClose one with `action INC-n done <number>` once it is done.",
-		}
 		if dm, ok := p.(DirectMessenger); ok {
-			if err := dm.DirectMessage(ctx, o.user, msg); err == nil {
+			if err := dm.DirectMessage(ctx, o.user, overdueMessage(o.user, items)); err == nil {
 				continue
 			}
 		}
-		inc := rooms[o]
-		if inc == nil {
-			continue
-		}
-		if _, err := p.Post(ctx, workRoom(inc), msg); err != nil {
-			errs = append(errs, fmt.Errorf("remind %s of overdue action items: %w", o.user, err))
+		// No direct message: each room is told only of what its own
+		// audience may see. A private incident's items go to its own room;
+		// the others together to the room of the latest public one.
+		for _, group := range byRoom(items) {
+			if _, err := p.Post(ctx, group.room, overdueMessage(o.user, group.items)); err != nil {
+				errs = append(errs, fmt.Errorf("remind %s of overdue action items: %w", o.user, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+type overdueItem struct {
+	inc  *muster.Incident
+	line string
+}
+
+type roomItems struct {
+	room  string
+	items []overdueItem
+}
+
+// byRoom groups overdue items by the room they may be told in: a private
+// incident's in its own room, every public one's together in the work
+// room of the last public incident that has one. Items with no such room
+// are left out.
+func byRoom(items []overdueItem) []roomItems {
+	var groups []roomItems
+	var public []overdueItem
+	publicRoom := ""
+	for _, it := range items {
+		room := workRoom(it.inc)
+		switch {
+		case it.inc.Private && room != "":
+			groups = append(groups, roomItems{room: room, items: []overdueItem{it}})
+		case !it.inc.Private:
+			public = append(public, it)
+			if room != "" {
+				publicRoom = room
+			}
+		}
+	}
+	if publicRoom != "" {
+		groups = append(groups, roomItems{room: publicRoom, items: public})
+	}
+	return groups
+}
+
+func overdueMessage(user string, items []overdueItem) muster.Message {
+	lines := make([]string, len(items))
+	for i, it := range items {
+		lines[i] = it.line
+	}
+	return muster.Message{
+		Text:   fmt.Sprintf("📋 %s, %s overdue:", muster.Mention(user), plural(len(items), "action item of yours is", "of your action items are")),
+		Footer: strings.Join(lines, "\n") + "\nClose one with `action INC-n done <number>` once it is done.",
+	}
+}
+
+// plural writes a count with the singular or plural form of what it counts.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // StartActionReminders runs RemindActions on a cron schedule (standard

@@ -597,7 +597,7 @@ func TestOverdueActionItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := h.fp.posted(inc.Room, "📋")
-	if len(got) != 1 || !strings.Contains(got[0], "<@carol>, 2 action item(s)") {
+	if len(got) != 1 || !strings.Contains(got[0], "<@carol>, 2 of your action items are overdue") {
 		t.Fatalf("reminders = %q, want one for carol with her two items", got)
 	}
 }

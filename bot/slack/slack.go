@@ -339,6 +339,15 @@ func (p *Platform) Invite(ctx context.Context, room string, ids []string) error 
 			}
 			users = append(users, members...)
 		case strings.HasPrefix(id, "C") || strings.HasPrefix(id, "G"):
+			// A private war room is not named in another channel: that
+			// would tell its members that a private incident exists.
+			private, err := p.isPrivate(ctx, room)
+			if err != nil || private {
+				if err != nil {
+					failed = append(failed, fmt.Sprintf("<#%s> (not told: %s)", id, slackError(err)))
+				}
+				continue
+			}
 			if _, err := p.Post(ctx, id, muster.Message{Text: fmt.Sprintf("🚨 Responders wanted in <#%s>.", room)}); err != nil {
 				failed = append(failed, fmt.Sprintf("<#%s> (%s)", id, slackError(err)))
 			}
@@ -361,6 +370,19 @@ func (p *Platform) Invite(ctx context.Context, room string, ids []string) error 
 		return muster.Errorf(muster.EINVALID, "could not invite %s.", strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// isPrivate asks Slack whether a channel is private.
+func (p *Platform) isPrivate(ctx context.Context, room string) (bool, error) {
+	var ch *goslack.Channel
+	err := p.call(ctx, "conversations.info", func(ctx context.Context) (err error) {
+		ch, err = p.api.GetConversationInfoContext(ctx, &goslack.GetConversationInfoInput{ChannelID: room})
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return ch.IsPrivate, nil
 }
 
 // SetTopic sets a channel's topic, cut to Slack's 250 characters.

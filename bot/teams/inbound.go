@@ -142,6 +142,9 @@ func (p *Platform) translate(act activity) (ev muster.Event, async, ok bool) {
 		Platform: Name, ID: act.Conversation.ID + "/" + act.ID, User: act.From.ID, UserName: act.From.Name,
 		Room: p.room(act.Conversation.ID), ReplyTo: act.Conversation.ID, At: act.Timestamp,
 	}
+	if strings.Contains(act.Conversation.ID, ";messageid=") {
+		ev.Thread = act.Conversation.ID // a private incident may be worked in it
+	}
 	switch act.Type {
 	case "message":
 	case "messageUpdate": // an edit, delivered with the RSC permission

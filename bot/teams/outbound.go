@@ -77,10 +77,9 @@ func (p *Platform) Reply(ctx context.Context, ev muster.Event, msg muster.Messag
 // configured, else a thread in the announcement channel.
 func (p *Platform) CreateRoom(ctx context.Context, name string, private bool) (string, error) {
 	if private {
-		// A bot cannot post in a private channel, and a thread in a shared
-		// channel is not private: a security incident gets no war room and
-		// no announcement, and the declarer is told so.
-		return "", muster.Errorf(muster.EINVALID, "Teams bots cannot post in private channels, so this private incident has no war room: work it in this thread (it is not announced)")
+		// A bot cannot post in a private channel: the bot works private
+		// incidents in their declaring thread (ThreadRoom) instead.
+		return "", muster.Errorf(muster.EINVALID, "Teams bots cannot post in private channels")
 	}
 	if p.cfg.TeamID != "" {
 		display := name
@@ -98,6 +97,16 @@ func (p *Platform) CreateRoom(ctx context.Context, name string, private bool) (s
 	}
 	return p.cfg.AnnounceChannelID + ";messageid=" + id, nil
 }
+
+// ThreadRoom is where a private incident is worked: the thread it was
+// declared in, since a bot cannot post in a private channel. Its header
+// and everything after it are replies in that thread, never new posts in
+// the channel.
+func (p *Platform) ThreadRoom(ev muster.Event) string { return ev.Thread }
+
+// RepliesArePublic: Teams has no message only one person sees; a reply
+// is a message in the thread.
+func (p *Platform) RepliesArePublic() bool { return true }
 
 // AnnounceRoom is the stakeholders' channel.
 func (p *Platform) AnnounceRoom() string { return p.cfg.AnnounceChannelID }

@@ -35,6 +35,12 @@ var (
 	_ bot.Platform    = (*console.Console)(nil)
 	_ bot.RoomCreator = (*console.Console)(nil)
 	_ bot.Observer    = (*metrics.Metrics)(nil)
+
+	// Teams cannot open a private room the bot may post in, nor reply to
+	// one person: private incidents live in their declaring thread.
+	_ bot.ThreadRoomer  = (*teams.Platform)(nil)
+	_ bot.PublicReplier = (*teams.Platform)(nil)
+	_ bot.RoomCreator   = (*slack.Platform)(nil)
 )
 
 // Options are the process's surroundings, given so a test can boot the

@@ -251,13 +251,34 @@ func TestTeamsThreadsWithoutGraph(t *testing.T) {
 	}
 }
 
-// TestTeamsPrivateIncident: no war room, no announcement, and a clear note.
+// TestTeamsPrivateIncident: a bot cannot post in a private channel, so a
+// private incident is worked in the thread it was declared in: its header
+// is a reply there (never a new post in the channel), commands and
+// messages in the thread act on it, and it is not announced.
 func TestTeamsPrivateIncident(t *testing.T) {
 	a := startTeamsApp(t)
-	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", generalCh+";messageid=100", a.tf.ServiceURL(), "declare sev1 private Leaked signing key"), a.token())
+	thread := generalCh + ";messageid=100"
+	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", thread, a.tf.ServiceURL(), "declare sev1 private Leaked signing key"), a.token())
 	a.app.teams.Drain()
-	if n := len(activitiesWith(a.tf, generalCh, "cannot post in private channels")); n != 1 {
-		t.Errorf("%d notes about the private war room, want 1", n)
+	inc, err := a.app.db.Incident(context.Background(), 1)
+	if err != nil || inc.Room != thread {
+		t.Fatalf("incident %+v (%v), want it worked in the declaring thread", inc, err)
+	}
+	for _, p := range a.tf.Activities(generalCh) {
+		if p.Conversation != thread {
+			t.Errorf("posted outside the declaring thread, in %s: %s", p.Conversation, blocksText(p.Activity))
+		}
+	}
+	if n := len(activitiesWith(a.tf, generalCh, "I'll be IC")); n != 1 {
+		t.Errorf("%d headers in the thread, want 1", n)
+	}
+	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", thread, a.tf.ServiceURL(), "ic"), a.token())
+	a.send(faketeams.Message("29:bob", "Bob", thread, a.tf.ServiceURL(), "Rotating the key now", "101"), a.token())
+	a.app.teams.Drain()
+	inc, _ = a.app.db.Incident(context.Background(), 1)
+	timeline, _ := a.app.db.Timeline(context.Background(), 1)
+	if inc.Roles["ic"] != "29:alice" || !strings.Contains(fmt.Sprint(timeline), "Rotating the key now") {
+		t.Errorf("in the thread: IC %q, timeline %v; want the command and the message to act on the incident", inc.Roles["ic"], timeline)
 	}
 	if n := len(activitiesWith(a.tf, announceCh, "INC-1")); n != 0 {
 		t.Errorf("a private incident was announced")
