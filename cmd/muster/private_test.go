@@ -323,3 +323,34 @@ func storedIncident(t *testing.T, app *App) (*muster.Incident, int) {
 	}
 	return inc, len(timeline)
 }
+
+// TestPrivateRoomFailsClosed: when Slack will not create the private
+// channel, nothing about the incident goes to the channel it was declared
+// in; the declarer alone is told, and its commands are answered to them
+// alone.
+func TestPrivateRoomFailsClosed(t *testing.T) {
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
+	s := startSlackApp(t, fake, env, "")
+	fake.Fail("conversations.create", 1, fakeslack.Failure{Error: "restricted_action"})
+	ack := s.command("UALICE", "CGENERAL", "declare sev2 private "+secret+" signing key leaked", "declare")
+	s.app.slack.Drain()
+	s.command("UALICE", "CGENERAL", "note INC-1 Key rotated", "note")
+	s.app.slack.Drain()
+	for _, m := range append(fake.Messages("CGENERAL"), fake.Messages("CANNOUNCE")...) {
+		if !m.Ephemeral {
+			t.Errorf("posted in %s: %s %s", m.Channel, m.Text, blocksText(m.Blocks))
+		}
+	}
+	told := ack.Body
+	for _, r := range fake.Responses() {
+		told += blocksText(r.Body)
+	}
+	if !strings.Contains(told, "private room could not be created") || !strings.Contains(told, "Nothing about it was posted anywhere") {
+		t.Errorf("the declarer was not told: %s", told)
+	}
+	inc, n := storedIncident(t, s.app)
+	if inc.Room != "" || n != 2 {
+		t.Errorf("incident room %q with %d timeline entries; want no room, and the note recorded", inc.Room, n)
+	}
+}
