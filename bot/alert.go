@@ -55,6 +55,11 @@ func (b *Bot) Alert(ctx context.Context, settings Settings, a Alert) error {
 		return fmt.Errorf("alert for unregistered platform %q", a.Platform)
 	}
 	inc, err := b.alertIncident(ctx, settings, p, a)
+	l := b.log.Info().Str("group", a.GroupKey).Bool("firing", a.Firing).Int("alerts", len(a.Lines))
+	if inc != nil {
+		l = l.Str("incident", inc.Ref())
+	}
+	l.Msg("alert received")
 	if err != nil || inc == nil {
 		return err // nil, nil: resolved before anyone declared, nothing to tell
 	}

@@ -195,6 +195,7 @@ func (b *Bot) command(ctx context.Context, ev muster.Event) error {
 		var out *commands.Outcome
 		out, err = b.commands.Run(ctx, req)
 		if err == nil {
+			b.logDone(req, before, out)
 			b.observe(before, out)
 			b.deliver(ctx, p, ev, req, out)
 			return nil
@@ -202,17 +203,60 @@ func (b *Bot) command(ctx context.Context, ev muster.Event) error {
 	}
 	if muster.ErrorCode(err) == muster.EINTERNAL {
 		b.log.Error().Err(err).Str("platform", ev.Platform).Str("user", ev.User).Msg("command failed")
+	} else {
+		// A refusal or a mistake: operators see what and why, as the
+		// person was told (never a private incident's title: refusals
+		// name incidents by reference only).
+		l := b.log.Info().Str("platform", ev.Platform).Str("user", ev.User).Str("code", muster.ErrorCode(err)).Str("reason", muster.ErrorMessage(err))
+		if req != nil {
+			l = l.Str("command", req.Call.Verb)
+			if req.Incident != nil {
+				l = l.Str("incident", req.Incident.Ref())
+			}
+		}
+		l.Msg("command refused")
 	}
 	if ev.User == "" { // raised by alerting, not a person: nobody to answer
 		return err
 	}
-	if perr := p.Reply(ctx, ev, muster.Message{Text: "⚠️ " + muster.ErrorMessage(err)}); perr != nil {
+	var about *muster.Incident
+	if req != nil {
+		about = req.Incident
+	}
+	if perr := b.reply(ctx, p, ev, about, muster.Message{Text: "⚠️ " + muster.ErrorMessage(err)}); perr != nil {
 		return errors.Join(err, fmt.Errorf("reply to %s: %w", ev.User, perr))
 	}
 	if muster.ErrorCode(err) == muster.EINTERNAL {
 		return err
 	}
 	return nil
+}
+
+// logDone tells operators what a command did, at info level: who ran
+// which command on which incident, and the milestones reached. A private
+// incident's title never goes to the log.
+func (b *Bot) logDone(req *commands.Request, before *muster.Incident, out *commands.Outcome) {
+	inc := out.Incident
+	l := b.log.Info().Str("platform", req.Event.Platform).Str("user", req.Event.User).Str("command", req.Call.Verb)
+	if inc == nil {
+		l.Msg("command")
+		return
+	}
+	l = l.Str("incident", inc.Ref()).Str("severity", inc.Severity).Str("status", string(inc.Status))
+	switch {
+	case out.Declared:
+		l = l.Bool("private", inc.Private)
+		if !inc.Private {
+			l = l.Str("title", inc.Title)
+		}
+		l.Msg("incident declared")
+	case before != nil && before.Open() && !inc.Open():
+		l.Dur("after", inc.TimeToResolve()).Msg("incident resolved")
+	case before != nil && !before.Open() && inc.Open():
+		l.Msg("incident reopened")
+	default:
+		l.Msg("command")
+	}
 }
 
 // request parses the event into a command request and finds the incident

@@ -68,10 +68,12 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 }
 
 // reply answers the sender of ev alone. On a platform whose replies the
-// whole room sees (Teams), an answer about a private incident asked from
-// outside its room goes to its room instead, and nowhere when it has none.
+// whole room sees (Teams), an answer to a member about a private incident
+// asked from outside its room goes to its room instead, and nowhere when
+// it has none. (Anyone else is only ever told that there is no such
+// incident, which may be said anywhere.)
 func (b *Bot) reply(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, msg muster.Message) error {
-	if pr, ok := p.(PublicReplier); ok && pr.RepliesArePublic() && inc != nil && inc.Private && !inc.InRoom(ev) {
+	if pr, ok := p.(PublicReplier); ok && pr.RepliesArePublic() && inc != nil && inc.Private && !inc.InRoom(ev) && inc.Member(ev.User) {
 		if inc.Room == "" {
 			b.log.Info().Str("incident", inc.Ref()).Msg("answer about a private incident withheld: the platform has no private replies and the incident no room")
 			return nil

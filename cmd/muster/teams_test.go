@@ -280,6 +280,19 @@ func TestTeamsPrivateIncident(t *testing.T) {
 	if inc.Roles["ic"] != "29:alice" || !strings.Contains(fmt.Sprint(timeline), "Rotating the key now") {
 		t.Errorf("in the thread: IC %q, timeline %v; want the command and the message to act on the incident", inc.Roles["ic"], timeline)
 	}
+	// A member asking from another thread, where everyone would read the
+	// answer, is answered in the incident's thread.
+	other := generalCh + ";messageid=300"
+	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", other, a.tf.ServiceURL(), "show INC-1"), a.token())
+	a.app.teams.Drain()
+	for _, p := range a.tf.Activities(generalCh) {
+		if p.Conversation == other {
+			t.Errorf("answered where everyone reads it: %s", blocksText(p.Activity))
+		}
+	}
+	if n := len(activitiesWith(a.tf, generalCh, "Leaked signing key")); n < 2 {
+		t.Errorf("the answer to show did not reach the incident's thread")
+	}
 	if n := len(activitiesWith(a.tf, announceCh, "INC-1")); n != 0 {
 		t.Errorf("a private incident was announced")
 	}
