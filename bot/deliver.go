@@ -37,6 +37,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	if room == "" && !inc.Private {
 		room = ev.Room
 	}
+	var failed error
 	for _, msg := range out.Room {
 		if room == "" {
 			// A private incident without a room of its own: what would
@@ -45,16 +46,31 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 			b.try(inc, "reply privately", func() error { return b.reply(ctx, p, ev, inc, msg) })
 			continue
 		}
-		b.try(inc, "post in the war room", func() error { _, err := p.Post(ctx, room, msg); return err })
+		b.try(inc, "post in the war room", func() error {
+			_, err := p.Post(ctx, room, msg)
+			if err != nil && failed == nil {
+				failed = err
+			}
+			return err
+		})
 		if msg.File != nil {
 			b.try(inc, "export the postmortem draft", func() error { return b.export(inc, msg.File) })
 		}
 	}
-	if room != "" && room != ev.Room && !inc.InRoom(ev) && len(out.Room) > 0 && !out.Declared && ev.User != "" {
-		// Typed outside the war room: confirm to the sender, who would
-		// otherwise see nothing happen.
-		done := fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
-		b.try(inc, "confirm privately", func() error { return b.reply(ctx, p, ev, inc, muster.Message{Text: done}) })
+	if room != "" && len(out.Room) > 0 && !out.Declared && ev.User != "" {
+		// Tell the sender the truth: the change is saved either way, but
+		// the room may not show it. Typed outside the war room, the
+		// sender would otherwise see nothing happen.
+		text := ""
+		switch {
+		case failed != nil:
+			text = commands.PostFailed(inc, firstLine(out.Room[0]), b.link(p, inc), muster.ErrorMessage(failed))
+		case room != ev.Room && !inc.InRoom(ev):
+			text = fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
+		}
+		if text != "" {
+			b.try(inc, "confirm privately", func() error { return b.reply(ctx, p, ev, inc, muster.Message{Text: text}) })
+		}
 	}
 	if out.Header && !out.Declared {
 		b.refreshHeader(ctx, p, inc)

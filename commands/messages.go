@@ -145,3 +145,9 @@ func RoomFailed(inc *muster.Incident, reason string) string {
 func RoomOpened(inc *muster.Incident, link string) string {
 	return fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, link)
 }
+
+// PostFailed tells the sender that a command's change is saved but the
+// room was not told of it.
+func PostFailed(inc *muster.Incident, what, room, reason string) string {
+	return fmt.Sprintf("⚠️ Saved in %s's timeline, but posting it to %s failed (%s): “%s”. Nothing is lost; tell the room yourself, or try again later.", inc.Ref(), room, reason, what)
+}

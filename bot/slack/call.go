@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	goslack "github.com/slack-go/slack"
@@ -21,6 +22,9 @@ func (p *Platform) call(ctx context.Context, method string, fn func(context.Cont
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("slack %s: %w", method, err)
+		}
 		wait, retry := retryAfter(err, attempt)
 		if !retry {
 			return classify(method, err)
@@ -35,8 +39,14 @@ func (p *Platform) call(ctx context.Context, method string, fn func(context.Cont
 	}
 }
 
-// retryAfter says whether err is worth another try, and after how long.
+// retryAfter says whether err is worth another try, and after how long:
+// rate limits, server errors, and a connection that failed (refused,
+// reset, timed out), which is as passing as a 503.
 func retryAfter(err error, attempt int) (time.Duration, bool) {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return backoff(attempt), true
+	}
 	var rl *goslack.RateLimitedError
 	if errors.As(err, &rl) {
 		return rl.RetryAfter, true

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -174,5 +175,28 @@ func TestCallHook(t *testing.T) {
 				t.Errorf("calls = %q, want %q", calls, want)
 			}
 		})
+	}
+}
+
+// TestCallRetriesRefusedConnections: Slack unreachable (connection
+// refused) is retried with backoff like a 503, then reported.
+func TestCallRetriesRefusedConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	var waits []time.Duration
+	p := New(Config{
+		APIURL: "http://" + addr + "/api/", BotToken: "xoxb-test", SigningSecret: "s",
+		Wait: func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil },
+	}, zerolog.Nop())
+	_, err = p.Post(context.Background(), "C1", muster.Message{Text: "hello"})
+	if err == nil || !strings.Contains(err.Error(), "gave up after 5 attempts") {
+		t.Errorf("Post to an unreachable Slack: %v, want it given up after retries", err)
+	}
+	if len(waits) != 4 {
+		t.Errorf("waits = %v, want four backoffs", waits)
 	}
 }
