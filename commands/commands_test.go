@@ -516,3 +516,30 @@ func TestStatsUpdateCadence(t *testing.T) {
 		t.Errorf("updates on time = %q, want 2 of 3 (67%%)", got)
 	}
 }
+
+// TestSnoozeThatChangesNothing: a snooze ending before the next reminder
+// would come anyway says so and records nothing.
+func TestSnoozeThatChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev1 Outage")
+	e.now = t0.Add(5 * time.Minute)
+	before := len(e.timeline(1))
+	_, err := e.run("alice", 1, "snooze 20m") // ends 03:25; the reminder is due 03:30
+	if muster.ErrorCode(err) != muster.ECONFLICT || !strings.Contains(muster.ErrorMessage(err), "INC-1's next reminder is at 03:30 UTC anyway, after your snooze would end (03:25 UTC); nothing changed.") {
+		t.Errorf("snooze 20m: %v", err)
+	}
+	if got := e.incident(1).Reminder.SnoozedUntil; !got.IsZero() {
+		t.Errorf("snoozed until %v, want no snooze", got)
+	}
+	if n := len(e.timeline(1)); n != before {
+		t.Errorf("timeline grew from %d to %d entries", before, n)
+	}
+	// A running snooze is not shortened either.
+	e.must("alice", 1, "snooze 55m") // until 04:00
+	if _, err := e.run("alice", 1, "snooze 40m"); muster.ErrorCode(err) != muster.ECONFLICT || !strings.Contains(muster.ErrorMessage(err), "at 04:00 UTC anyway") {
+		t.Errorf("snooze 40m inside a 55m one: %v", err)
+	}
+	if out := e.must("alice", 1, "snooze 60m"); !out.Incident.Reminder.SnoozedUntil.Equal(t0.Add(65 * time.Minute)) {
+		t.Errorf("a longer snooze: until %v", out.Incident.Reminder.SnoozedUntil)
+	}
+}
