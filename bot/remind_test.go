@@ -551,6 +551,8 @@ func TestRemindersWaitForWorkingHours(t *testing.T) {
 func TestOverdueActionItems(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	// Declared on 25 October, so that every due date lies ahead then.
+	h.clock.Set(time.Date(2026, 10, 25, 9, 0, 0, 0, time.UTC))
 	inc := h.declare("sev2 Checkout down")
 	for _, line := range []string{
 		"action Add a 5xx alert @carol due 2026-11-20",

@@ -156,6 +156,9 @@ func TestBadInput(t *testing.T) {
 		{"empty update", 1, "update", []string{"An update needs text"}},
 		{"empty note", 1, "note", []string{"A note needs text"}},
 		{"bad due date", 1, "action Fix it due 2026-13-01", []string{`"2026-13-01" is not a due date`, "YYYY-MM-DD"}},
+		{"due date in the past", 1, "action Fix it due 2026-11-20", []string{"2026-11-20 is in the past", "from today (2026-11-22) on"}},
+		{"priority out of range", 1, "action Fix pool size @bob p5", []string{`"p5" is not a priority`, "p0", "p1", "p2"}},
+		{"priority in capitals out of range", 1, "action Fix pool size P9", []string{`"P9" is not a priority`}},
 		{"done of a missing item", 1, "action done 3", []string{"no action items yet"}},
 		{"bad snooze", 1, "snooze soon", []string{`"soon" is not a duration`}},
 		{"snooze too long", 1, "snooze 9h", []string{"Snooze for up to 8h", "4h"}},
@@ -312,10 +315,17 @@ func TestUpdateResetsReminderClock(t *testing.T) {
 func TestActionItems(t *testing.T) {
 	e := newEnv(t)
 	e.must("alice", 0, "declare Outage")
-	e.must("alice", 1, "action Add an alert on 5xx @sam p1 due 2026-12-01")
-	e.must("alice", 1, "action p0 Fix the retry storm")
+	out := e.must("alice", 1, "action Add an alert on 5xx @sam p1 due 2026-12-01")
+	if want := "Action item #1: Add an alert on 5xx (owner <@sam>); due 2026-12-01, priority P1. Close it with `action done 1`."; len(out.Room) != 1 || out.Room[0].Text != want {
+		t.Errorf("confirmation = %+v, want %q", out.Room, want)
+	}
+	out = e.must("alice", 1, "action p0 Fix the retry storm")
+	if want := "; no due date, priority P0."; !strings.Contains(out.Room[0].Text, want) {
+		t.Errorf("confirmation %q lacks %q", out.Room[0].Text, want)
+	}
+	e.must("alice", 1, "action Move the cache to p4 instances due 2026-11-22") // today, and p4 inside the title
 	inc := e.incident(1)
-	if len(inc.Actions) != 2 {
+	if len(inc.Actions) != 3 || inc.Actions[2].Text != "Move the cache to p4 instances" {
 		t.Fatalf("actions = %+v", inc.Actions)
 	}
 	a := inc.Actions[0]
@@ -332,7 +342,7 @@ func TestActionItems(t *testing.T) {
 	if _, err := e.run("alice", 1, "action done 2"); muster.ErrorCode(err) != muster.ECONFLICT {
 		t.Errorf("done twice: %v", err)
 	}
-	if _, err := e.run("alice", 1, "action done 5"); !strings.Contains(muster.ErrorMessage(err), "#1 to #2") {
+	if _, err := e.run("alice", 1, "action done 5"); !strings.Contains(muster.ErrorMessage(err), "#1 to #3") {
 		t.Errorf("done of a missing item: %v", err)
 	}
 }
