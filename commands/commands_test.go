@@ -554,3 +554,38 @@ func TestSnoozeThatChangesNothing(t *testing.T) {
 		t.Errorf("a longer snooze: until %v", out.Incident.Reminder.SnoozedUntil)
 	}
 }
+
+// TestShowNamesAnotherIncident: in a war room a bare number after show is
+// the incident to show, never silently the room's own.
+func TestShowNamesAnotherIncident(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev1 Checkout down")
+	e.must("alice", 0, "declare sev2 Search slow")
+	if out := e.must("bob", 2, "show 1"); !strings.HasPrefix(out.Reply.Title, "INC-1 ·") {
+		t.Errorf("show 1 in INC-2's room: %q", out.Reply.Title)
+	}
+	if out := e.must("bob", 2, "show"); !strings.HasPrefix(out.Reply.Title, "INC-2 ·") {
+		t.Errorf("show in INC-2's room: %q", out.Reply.Title)
+	}
+	if _, err := e.run("bob", 2, "show 99"); muster.ErrorCode(err) != muster.ENOTFOUND {
+		t.Errorf("show 99: %v, want not found", err)
+	}
+	if _, err := e.run("bob", 2, "show everything"); !strings.Contains(muster.ErrorMessage(err), `"everything" is not an incident`) {
+		t.Errorf("show everything: %v", err)
+	}
+}
+
+func TestListCountsInWords(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev1 Checkout down")
+	if got := e.must("bob", 0, "list").Reply.Title; got != "1 open incident" {
+		t.Errorf("list of one: %q", got)
+	}
+	e.must("alice", 0, "declare sev2 Search slow")
+	if got := e.must("bob", 0, "list all").Reply.Title; got != "2 incidents" {
+		t.Errorf("list all of two: %q", got)
+	}
+	if got := e.must("bob", 0, "list").Reply.Title; got != "2 open incidents" {
+		t.Errorf("list of two: %q", got)
+	}
+}
