@@ -164,8 +164,8 @@ func (c *Console) control(ctx context.Context, line string, h Handler, t Ticker)
 			"  :as <user>          speak as another user\n" +
 			"  :room <INC-n|name>  enter a room; :lobby goes back to the lobby\n" +
 			"  :rooms              list the rooms\n" +
-			"  :press <key|label>  press a button of the last message with buttons here\n" +
-			"  :wait <duration>    let time pass (e.g. 31m), then check reminders\n" +
+			"  :press <key|label>  press a button of the last message with buttons here (a key stays with its button)\n" +
+			"  :wait <duration>    let time pass (e.g. 31m), checking reminders at every tick as the bot would\n" +
 			"  :quit               leave\n" +
 			"Lines starting with /incident are commands; any other line is said in the current room.")
 	case "as":
