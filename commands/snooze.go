@@ -32,18 +32,25 @@ func (c *Commands) snooze(ctx context.Context, r *Request) (*Outcome, error) {
 		// silence that never was.
 		if ok && !inc.Reminder.SnoozedUntil.After(due) {
 			return nil, muster.Errorf(muster.ECONFLICT, "%s's next reminder is at %s anyway, after your snooze would end (%s); nothing changed.",
-				inc.Ref(), hhmm(due), hhmm(inc.Reminder.SnoozedUntil))
+				inc.Ref(), hhmm(due, now), hhmm(inc.Reminder.SnoozedUntil, now))
 		}
 		return []muster.Entry{e}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	until := hhmm(out.Incident.Reminder.SnoozedUntil)
+	until := hhmm(out.Incident.Reminder.SnoozedUntil, now)
 	out.Header = true
 	out.Room = []muster.Message{{Text: fmt.Sprintf("😴 %s by %s, until %s.", entries[0].Text, muster.Mention(r.Event.User), until)}}
 	return out, nil
 }
 
-// hhmm is a time of day in UTC, the zone every room sees (see clock).
-func hhmm(t time.Time) string { return t.UTC().Format("15:04 MST") }
+// hhmm is a time of day in UTC, the zone every room sees (see clock), with
+// the date when it is not today's (working hours can hold a reminder over
+// a weekend).
+func hhmm(t, now time.Time) string {
+	if y, m, d := t.UTC().Date(); y != now.UTC().Year() || m != now.UTC().Month() || d != now.UTC().Day() {
+		return clock(t)
+	}
+	return t.UTC().Format("15:04 MST")
+}
