@@ -15,10 +15,12 @@ type Cadence struct {
 	// updates on a cadence.
 	Measured bool
 	Rule     string // the cadences in effect, "SEV2 every 1h, then SEV1 every 30m"
-	Due      int    // updates that came due (each later update, or a deadline passed)
-	OnTime   int
-	Late     int           // late or never posted
-	Longest  time.Duration // longest stretch without an update while open
+	// Due counts the update slots: each deadline the cadence set (a
+	// reminder's moment) and each update that met one. Due = OnTime + Missed.
+	Due     int
+	OnTime  int           // updates posted before their deadline
+	Missed  int           // deadlines that passed without an update
+	Longest time.Duration // longest stretch without an update while open
 
 	Reminders, Escalations, Snoozes int
 }
@@ -32,11 +34,13 @@ type cadenceSegment struct {
 
 // MeasureCadence walks timeline (in time order). An update window opens
 // at the declaration, at each update and at a reopen; it closes at the
-// next update, at resolution, or at now for an open incident. A window is
-// late when, at some moment inside it, the time since it opened exceeded
-// the cadence of the severity in effect at that moment, which is when
-// muster's reminder would have fired. A window closed by an update counts
-// as due, on time or late; one closed otherwise counts only when late.
+// next update, at resolution, or at now for an open incident. Inside a
+// window the deadlines fall where muster's reminders would: one cadence
+// (of the severity in effect) after the window opened, then one cadence
+// after each missed deadline, and at once when an upgrade leaves the
+// window older than the new cadence. Each deadline passed before the
+// window closed is a missed slot, so a 1h58m silence at a 30m cadence
+// missed three; the update that closes a window met the next deadline.
 func MeasureCadence(inc *Incident, timeline []Entry, ladder Severities, now time.Time) Cadence {
 	var c Cadence
 	for _, e := range timeline {
@@ -73,11 +77,10 @@ func MeasureCadence(inc *Incident, timeline []Entry, ladder Severities, now time
 			return
 		}
 		c.Longest = max(c.Longest, end.Sub(start))
-		switch {
-		case overdue(segs, start, end):
-			c.Due++
-			c.Late++
-		case byUpdate:
+		missed := missedSlots(segs, start, end)
+		c.Due += missed
+		c.Missed += missed
+		if byUpdate {
 			c.Due++
 			c.OnTime++
 		}
@@ -127,20 +130,30 @@ func severitySegments(inc *Incident, ladder Severities) []cadenceSegment {
 	return segs
 }
 
-// overdue reports whether the window (start, end] outlived the cadence in
-// effect at some moment inside it.
-func overdue(segs []cadenceSegment, start, end time.Time) bool {
+// missedSlots counts the deadlines that fell inside the window (start,
+// end): the moments muster's reminders would have come, with the cadence
+// in effect at each.
+func missedSlots(segs []cadenceSegment, start, end time.Time) int {
+	n, last := 0, start // last: when the window opened, or the last deadline
 	for i, s := range segs {
 		segEnd := end
 		if i+1 < len(segs) && segs[i+1].start.Before(end) {
 			segEnd = segs[i+1].start
 		}
-		if s.every <= 0 || !segEnd.After(start) || !segEnd.After(s.start) {
+		if s.every <= 0 {
 			continue
 		}
-		if segEnd.Sub(start) > s.every {
-			return true
+		for {
+			deadline := last.Add(s.every)
+			if deadline.Before(s.start) {
+				deadline = s.start // an upgrade made the window overdue at once
+			}
+			if !deadline.Before(segEnd) {
+				break
+			}
+			n++
+			last = deadline
 		}
 	}
-	return false
+	return n
 }

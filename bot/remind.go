@@ -34,7 +34,7 @@ func Due(inc *muster.Incident, sev muster.Severity, noICAfter time.Duration, now
 	if noICAfter > 0 && !inc.Reminder.NoICNagged && inc.Roles[muster.RoleIC] == "" && !now.Before(inc.DeclaredAt.Add(noICAfter)) {
 		nags = append(nags, NagNoIC)
 	}
-	if at, ok := NextUpdateDue(inc, sev); ok && !now.Before(at) {
+	if at, ok := inc.NextUpdateDue(sev, now); ok && !now.Before(at) {
 		if inc.Reminder.Missed >= escalateAfter(sev) {
 			nags = append(nags, NagEscalate)
 		} else {
@@ -42,25 +42,6 @@ func Due(inc *muster.Incident, sev muster.Severity, noICAfter time.Duration, now
 		}
 	}
 	return nags
-}
-
-// NextUpdateDue is when the next update reminder comes due: one cadence
-// after the later of the last update and the last reminder, or when a
-// snooze ends, held to the severity's working hours if it has any. A severity change moves it at once, since the cadence is
-// read from the current severity.
-func NextUpdateDue(inc *muster.Incident, sev muster.Severity) (time.Time, bool) {
-	if !inc.Open() || sev.UpdateEvery <= 0 {
-		return time.Time{}, false
-	}
-	base := inc.Reminder.LastUpdate
-	if inc.Reminder.LastNag.After(base) {
-		base = inc.Reminder.LastNag
-	}
-	due := base.Add(sev.UpdateEvery)
-	if inc.Reminder.SnoozedUntil.After(due) {
-		due = inc.Reminder.SnoozedUntil
-	}
-	return sev.Hours.NextOpen(due), true
 }
 
 func escalateAfter(sev muster.Severity) int {
@@ -83,6 +64,10 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 		if _, running := b.platforms[inc.Platform]; !running {
 			continue // worked on a platform this process does not serve (the console, say)
 		}
+		if err := b.pullBack(ctx, inc, now); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		for _, nag := range b.owed(inc, now) {
 			if err := b.nag(ctx, inc.ID, nag, now); err != nil {
 				errs = append(errs, err)
@@ -90,6 +75,27 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pullBack fixes in the store the reminder times that a clock set back
+// left in the future (see muster.Incident.NextUpdateDue), so that the next
+// reminder is one cadence from the first tick that noticed, not from a
+// time the clock has yet to reach. inc is updated to what was stored.
+func (b *Bot) pullBack(ctx context.Context, inc *muster.Incident, now time.Time) error {
+	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+	if probe := inc.Reminder; !probe.PullBack(sev.UpdateEvery, now) {
+		return nil
+	}
+	stored, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Reminder.PullBack(sev.UpdateEvery, now)
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("pull the reminder times of %s back to %s: %w", inc.Ref(), now.Format(time.RFC3339), err)
+	}
+	b.log.Warn().Str("incident", inc.Ref()).Time("now", now).Msg("reminder times lay in the future (was the clock set back?); counting from now")
+	*inc = *stored
+	return nil
 }
 
 // owed is what Due says, plus a reminder an earlier process claimed and
@@ -156,15 +162,21 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	// records the reminders that reached people. The context may be
 	// cancelled by a shutdown, or its fence lost with the lead; the post
 	// happened, so this must still land.
-	if _, _, err := b.store.Update(fence.Without(context.WithoutCancel(ctx)), id, func(inc *muster.Incident) ([]muster.Entry, error) {
+	confirmed, _, err := b.store.Update(fence.Without(context.WithoutCancel(ctx)), id, func(inc *muster.Incident) ([]muster.Entry, error) {
 		if ours(&inc.Reminder) {
 			inc.Reminder.Pending, inc.Reminder.PendingAt = "", time.Time{}
 		}
 		return []muster.Entry{entry}, nil
-	}); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("record %s reminder of %s: %w", nag, inc.Ref(), err)
 	}
 	b.log.Info().Str("incident", inc.Ref()).Str("nag", string(nag)).Msg("reminder sent")
+	if nag != NagNoIC {
+		// The reminder moved the next one a cadence on: the header, which
+		// names when the next update is due, must say so.
+		b.refreshHeader(ctx, b.platforms[inc.Platform], confirmed)
+	}
 	return nil
 }
 

@@ -70,37 +70,6 @@ func TestDue(t *testing.T) {
 	}
 }
 
-func TestNextUpdateDue(t *testing.T) {
-	t.Parallel()
-	plus := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
-	resolved := openIncident(muster.ReminderState{}, nil)
-	resolved.Status = muster.StatusResolved
-	tests := []struct {
-		name   string
-		inc    *muster.Incident
-		sev    muster.Severity
-		want   time.Time
-		wantOK bool
-	}{
-		{"one cadence after declare", openIncident(muster.ReminderState{}, nil), sev1, plus(30), true},
-		{"one cadence after the update", openIncident(muster.ReminderState{LastUpdate: plus(20)}, nil), sev1, plus(50), true},
-		{"one cadence after the reminder", openIncident(muster.ReminderState{LastNag: plus(35), Missed: 1}, nil), sev1, plus(65), true},
-		{"at the end of a longer snooze", openIncident(muster.ReminderState{SnoozedUntil: plus(55)}, nil), sev1, plus(55), true},
-		{"a shorter snooze changes nothing", openIncident(muster.ReminderState{SnoozedUntil: plus(10)}, nil), sev1, plus(30), true},
-		{"no cadence", openIncident(muster.ReminderState{}, nil), sev4, time.Time{}, false},
-		{"resolved", resolved, sev1, time.Time{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, ok := bot.NextUpdateDue(tt.inc, tt.sev)
-			if !got.Equal(tt.want) || ok != tt.wantOK {
-				t.Errorf("NextUpdateDue = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
-			}
-		})
-	}
-}
-
 // wantNags fails unless room holds exactly n posts starting with prefix.
 func wantNags(tb testing.TB, h *harness, room, prefix string, n int, when string) []string {
 	tb.Helper()
@@ -561,7 +530,7 @@ func TestRemindersWaitForWorkingHours(t *testing.T) {
 	}
 	inc.Roles = map[string]string{muster.RoleIC: "alice"}
 	monday := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	if due, _ := bot.NextUpdateDue(inc, sev); !due.Equal(monday) {
+	if due, _ := inc.NextUpdateDue(sev, friday); !due.Equal(monday) {
 		t.Errorf("next update due %s, want Monday 09:00", due)
 	}
 	if nags := bot.Due(inc, sev, 0, friday.Add(5*time.Hour)); len(nags) != 0 {
@@ -571,7 +540,7 @@ func TestRemindersWaitForWorkingHours(t *testing.T) {
 		t.Errorf("Monday 09:00: %v, want one update reminder", nags)
 	}
 	inc.Reminder.LastUpdate = monday.Add(time.Hour) // 10:00 → due 14:00, within the hours
-	if due, _ := bot.NextUpdateDue(inc, sev); !due.Equal(monday.Add(5 * time.Hour)) {
+	if due, _ := inc.NextUpdateDue(sev, monday.Add(time.Hour)); !due.Equal(monday.Add(5 * time.Hour)) {
 		t.Errorf("due %s, want Monday 14:00", due)
 	}
 }
@@ -582,6 +551,8 @@ func TestRemindersWaitForWorkingHours(t *testing.T) {
 func TestOverdueActionItems(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	// Declared on 25 October, so that every due date lies ahead then.
+	h.clock.Set(time.Date(2026, 10, 25, 9, 0, 0, 0, time.UTC))
 	inc := h.declare("sev2 Checkout down")
 	for _, line := range []string{
 		"action Add a 5xx alert @carol due 2026-11-20",
@@ -600,4 +571,130 @@ func TestOverdueActionItems(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0], "<@carol>, 2 of your action items are overdue") {
 		t.Fatalf("reminders = %q, want one for carol with her two items", got)
 	}
+}
+
+// TestReminderAfterClockSetBack: a clock set back an hour leaves the last
+// update or reminder in the future; the next reminder must still come one
+// cadence after the tick that noticed, not when the clock catches up.
+func TestReminderAfterClockSetBack(t *testing.T) {
+	t.Parallel()
+	t.Run("update in the future", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev1 Checkout down")
+		h.at(20 * time.Minute)
+		h.command("carol", inc.Room, "update Rolled back the deploy")
+		h.mustTick(-40 * time.Minute) // the clock is set back an hour
+		h.mustTick(-11 * time.Minute)
+		wantNags(t, h, inc.Room, "⏰", 0, "29m after the step back")
+		h.mustTick(-10 * time.Minute)
+		nag := wantNags(t, h, inc.Room, "⏰", 1, "30m after the step back")[0]
+		if !strings.Contains(nag, "30m ago") {
+			t.Errorf("reminder %q should count from the step back", nag)
+		}
+	})
+	t.Run("reminder in the future", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev1 Checkout down")
+		h.mustTick(30 * time.Minute)
+		wantNags(t, h, inc.Room, "⏰", 1, "at 30m")
+		h.mustTick(-30 * time.Minute) // the clock is set back an hour
+		h.mustTick(-1 * time.Minute)
+		wantNags(t, h, inc.Room, "⏰", 1, "29m after the step back")
+		h.mustTick(0)
+		wantNags(t, h, inc.Room, "⏰", 2, "30m after the step back")
+	})
+}
+
+// headerDue is the "Next update due" field of the latest header drawn in
+// room.
+func headerDue(tb testing.TB, h *harness, room string) string {
+	tb.Helper()
+	value := ""
+	for _, c := range h.fp.since(0) {
+		if (c.Method != "Post" && c.Method != "Update") || c.Room != room || c.Err != nil {
+			continue
+		}
+		for _, f := range c.Msg.Fields {
+			if f.Label == "Next update due" {
+				value = f.Value
+			}
+		}
+	}
+	if value == "" {
+		tb.Fatalf("no header with a next update due in %s", room)
+	}
+	return value
+}
+
+// nagsIn counts the update reminders and escalations posted in room.
+func nagsIn(h *harness, room string) int {
+	return len(h.fp.posted(room, "⏰")) + len(h.fp.posted(room, "🚨"))
+}
+
+// headerAgrees fails unless the next reminder comes exactly when the war
+// room's header says, and leaves the clock at that reminder.
+func headerAgrees(t *testing.T, h *harness, room, when string) {
+	t.Helper()
+	value, now := headerDue(t, h, room), h.clock.Now()
+	before := nagsIn(h, room)
+	if strings.HasPrefix(value, "now") {
+		if err := h.tick(); err != nil {
+			t.Fatal(err)
+		}
+		if got := nagsIn(h, room); got != before+1 {
+			t.Fatalf("%s: the header says %q but a tick now sent %d reminders", when, value, got-before)
+		}
+		return
+	}
+	due, err := time.Parse("2006-01-02 15:04 MST", value[:len("2006-01-02 15:04 UTC")])
+	if err != nil {
+		t.Fatalf("%s: header says %q: %v", when, value, err)
+	}
+	if !due.After(now) {
+		t.Fatalf("%s: the header says the next update is due at %q, before now (%s)", when, value, now.Format(time.Kitchen))
+	}
+	h.mustTick(due.Sub(t0) - time.Minute)
+	if got := nagsIn(h, room); got != before {
+		t.Fatalf("%s: header says %q, yet a reminder came a minute before", when, value)
+	}
+	h.mustTick(due.Sub(t0))
+	if got := nagsIn(h, room); got != before+1 {
+		t.Fatalf("%s: header says %q, yet no reminder came then", when, value)
+	}
+}
+
+// TestHeaderAgreesWithReminder: the war-room header's "Next update due"
+// names the moment the reminder comes, after an upgrade, a snooze and a
+// reminder.
+func TestHeaderAgreesWithReminder(t *testing.T) {
+	t.Parallel()
+	t.Run("after a reminder", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev1 Checkout down")
+		headerAgrees(t, h, inc.Room, "at declare")
+		headerAgrees(t, h, inc.Room, "after the first reminder")
+		headerAgrees(t, h, inc.Room, "after the second reminder")
+	})
+	t.Run("after an upgrade", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev3 Checkout slow")
+		headerAgrees(t, h, inc.Room, "at declare") // the SEV3 reminder at 4h
+		h.at(4*time.Hour + 10*time.Minute)
+		h.command("bob", inc.Room, "severity sev1")
+		headerAgrees(t, h, inc.Room, "after the upgrade")
+		headerAgrees(t, h, inc.Room, "after the reminder the upgrade brought")
+	})
+	t.Run("after a snooze", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		inc := h.declare("sev1 Checkout down")
+		headerAgrees(t, h, inc.Room, "at declare")
+		h.at(35 * time.Minute)
+		h.command("carol", inc.Room, "snooze 40m")
+		headerAgrees(t, h, inc.Room, "after the snooze")
+	})
 }

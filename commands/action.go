@@ -45,11 +45,20 @@ func (c *Commands) action(ctx context.Context, r *Request) (*Outcome, error) {
 			if err != nil {
 				return nil, c.malformed("action", "%q is not a due date; write it as YYYY-MM-DD.", args[i+1])
 			}
+			if today := today(item.CreatedAt); due.Before(today) {
+				return nil, c.malformed("action", "%s is in the past; give a due date from today (%s) on.", args[i+1], today.Format(time.DateOnly))
+			}
 			item.Due = due
 			i++
 			continue
 		}
 		text = append(text, word)
+	}
+	// A priority-like word closing the title ("… @bob p5") was meant as
+	// a priority; a typo there must not end up in the title. Inside the
+	// title ("move to p4 instances") it is text.
+	if n := len(text); n > 0 && looksLikePriority(text[n-1]) {
+		return nil, c.malformed("action", "%q is not a priority; use p0 (fix the root cause), p1 (detect faster) or p2 (prevent the class of failure).", text[n-1])
 	}
 	item.Text = strings.Join(text, " ")
 	out, entries, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
@@ -59,8 +68,42 @@ func (c *Commands) action(ctx context.Context, r *Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Room = []muster.Message{{Text: entries[0].Text + ". Close it with `action done " + strconv.Itoa(len(out.Incident.Actions)) + "`."}}
+	added := out.Incident.Actions[len(out.Incident.Actions)-1]
+	out.Room = []muster.Message{{Text: entries[0].Text + actionDetails(added) + ". Close it with `action done " + strconv.Itoa(added.Number) + "`."}}
 	return out, nil
+}
+
+// actionDetails echoes the due date and priority understood, so that a
+// word taken for either (or missed) shows at once: ", due 2026-12-01,
+// priority p1".
+func actionDetails(a muster.ActionItem) string {
+	due, priority := "no due date", "no priority"
+	if !a.Due.IsZero() {
+		due = "due " + a.Due.Format(time.DateOnly)
+	}
+	if a.Priority != "" {
+		priority = "priority " + strings.ToUpper(string(a.Priority))
+	}
+	return "; " + due + ", " + priority
+}
+
+// today is the start of t's day in UTC, the zone due dates are read in.
+func today(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// looksLikePriority matches p or P followed by digits: p5, P12.
+func looksLikePriority(word string) bool {
+	if len(word) < 2 || (word[0] != 'p' && word[0] != 'P') {
+		return false
+	}
+	for _, r := range word[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Commands) actionDone(ctx context.Context, r *Request, n int) (*Outcome, error) {

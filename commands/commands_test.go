@@ -156,6 +156,9 @@ func TestBadInput(t *testing.T) {
 		{"empty update", 1, "update", []string{"An update needs text"}},
 		{"empty note", 1, "note", []string{"A note needs text"}},
 		{"bad due date", 1, "action Fix it due 2026-13-01", []string{`"2026-13-01" is not a due date`, "YYYY-MM-DD"}},
+		{"due date in the past", 1, "action Fix it due 2026-11-20", []string{"2026-11-20 is in the past", "from today (2026-11-22) on"}},
+		{"priority out of range", 1, "action Fix pool size @bob p5", []string{`"p5" is not a priority`, "p0", "p1", "p2"}},
+		{"priority in capitals out of range", 1, "action Fix pool size P9", []string{`"P9" is not a priority`}},
 		{"done of a missing item", 1, "action done 3", []string{"no action items yet"}},
 		{"bad snooze", 1, "snooze soon", []string{`"soon" is not a duration`}},
 		{"snooze too long", 1, "snooze 9h", []string{"Snooze for up to 8h", "4h"}},
@@ -312,10 +315,17 @@ func TestUpdateResetsReminderClock(t *testing.T) {
 func TestActionItems(t *testing.T) {
 	e := newEnv(t)
 	e.must("alice", 0, "declare Outage")
-	e.must("alice", 1, "action Add an alert on 5xx @sam p1 due 2026-12-01")
-	e.must("alice", 1, "action p0 Fix the retry storm")
+	out := e.must("alice", 1, "action Add an alert on 5xx @sam p1 due 2026-12-01")
+	if want := "Action item #1: Add an alert on 5xx (owner <@sam>); due 2026-12-01, priority P1. Close it with `action done 1`."; len(out.Room) != 1 || out.Room[0].Text != want {
+		t.Errorf("confirmation = %+v, want %q", out.Room, want)
+	}
+	out = e.must("alice", 1, "action p0 Fix the retry storm")
+	if want := "; no due date, priority P0."; !strings.Contains(out.Room[0].Text, want) {
+		t.Errorf("confirmation %q lacks %q", out.Room[0].Text, want)
+	}
+	e.must("alice", 1, "action Move the cache to p4 instances due 2026-11-22") // today, and p4 inside the title
 	inc := e.incident(1)
-	if len(inc.Actions) != 2 {
+	if len(inc.Actions) != 3 || inc.Actions[2].Text != "Move the cache to p4 instances" {
 		t.Fatalf("actions = %+v", inc.Actions)
 	}
 	a := inc.Actions[0]
@@ -332,7 +342,7 @@ func TestActionItems(t *testing.T) {
 	if _, err := e.run("alice", 1, "action done 2"); muster.ErrorCode(err) != muster.ECONFLICT {
 		t.Errorf("done twice: %v", err)
 	}
-	if _, err := e.run("alice", 1, "action done 5"); !strings.Contains(muster.ErrorMessage(err), "#1 to #2") {
+	if _, err := e.run("alice", 1, "action done 5"); !strings.Contains(muster.ErrorMessage(err), "#1 to #3") {
 		t.Errorf("done of a missing item: %v", err)
 	}
 }
@@ -382,7 +392,7 @@ func TestShowListStatsHelp(t *testing.T) {
 	for _, f := range stats.Fields {
 		all += "\n" + f.Label + ": " + f.Value
 	}
-	for _, want := range []string{"last 7d: 2", "SEV1 1 · SEV2 1 · SEV3 0", "MTTA (time to acknowledge): mean 5m, median 5m (n=1)", "MTTR (time to resolve): mean 1h5m, median 1h5m (n=1)", "Action items: 1 open of 2", "Status updates on time: 0 of 1 (0%)"} {
+	for _, want := range []string{"last 7d: 2", "SEV1 1 · SEV2 1 · SEV3 0", "MTTA (time to acknowledge): mean 5m, median 5m (n=1)", "MTTR (time to resolve): mean 1h5m, median 1h5m (n=1)", "Action items: 1 open of 2", "Status updates on time: 0 of 2 (0%)"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("stats lack %q:\n%s", want, all)
 		}
@@ -494,7 +504,8 @@ func TestRunbooksInTheHeader(t *testing.T) {
 // TestStatsUpdateCadence: updates on time against the SEV1 cadence of
 // 30m, counted by hand: INC-1 updates at 20m and 40m, resolved at 50m (two
 // updates due, both on time; the last stretch ends at resolution, in
-// time); INC-2 never updates and resolves at 65m (one stretch, late).
+// time); INC-2 never updates and resolves at 65m (the slots at 30m and
+// 60m missed).
 func TestStatsUpdateCadence(t *testing.T) {
 	e := newEnv(t)
 	e.must("alice", 0, "declare sev1 Checkout down")
@@ -514,7 +525,69 @@ func TestStatsUpdateCadence(t *testing.T) {
 			got = f.Value
 		}
 	}
-	if got != "2 of 3 (67%)" {
-		t.Errorf("updates on time = %q, want 2 of 3 (67%%)", got)
+	if got != "2 of 4 (50%)" {
+		t.Errorf("updates on time = %q, want 2 of 4 (50%%)", got)
+	}
+}
+
+// TestSnoozeThatChangesNothing: a snooze ending before the next reminder
+// would come anyway says so and records nothing.
+func TestSnoozeThatChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev1 Outage")
+	e.now = t0.Add(5 * time.Minute)
+	before := len(e.timeline(1))
+	_, err := e.run("alice", 1, "snooze 20m") // ends 03:25; the reminder is due 03:30
+	if muster.ErrorCode(err) != muster.ECONFLICT || !strings.Contains(muster.ErrorMessage(err), "INC-1's next reminder is at 03:30 UTC anyway, after your snooze would end (03:25 UTC); nothing changed.") {
+		t.Errorf("snooze 20m: %v", err)
+	}
+	if got := e.incident(1).Reminder.SnoozedUntil; !got.IsZero() {
+		t.Errorf("snoozed until %v, want no snooze", got)
+	}
+	if n := len(e.timeline(1)); n != before {
+		t.Errorf("timeline grew from %d to %d entries", before, n)
+	}
+	// A running snooze is not shortened either.
+	e.must("alice", 1, "snooze 55m") // until 04:00
+	if _, err := e.run("alice", 1, "snooze 40m"); muster.ErrorCode(err) != muster.ECONFLICT || !strings.Contains(muster.ErrorMessage(err), "at 04:00 UTC anyway") {
+		t.Errorf("snooze 40m inside a 55m one: %v", err)
+	}
+	if out := e.must("alice", 1, "snooze 60m"); !out.Incident.Reminder.SnoozedUntil.Equal(t0.Add(65 * time.Minute)) {
+		t.Errorf("a longer snooze: until %v", out.Incident.Reminder.SnoozedUntil)
+	}
+}
+
+// TestShowNamesAnotherIncident: in a war room a bare number after show is
+// the incident to show, never silently the room's own.
+func TestShowNamesAnotherIncident(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev1 Checkout down")
+	e.must("alice", 0, "declare sev2 Search slow")
+	if out := e.must("bob", 2, "show 1"); !strings.HasPrefix(out.Reply.Title, "INC-1 ·") {
+		t.Errorf("show 1 in INC-2's room: %q", out.Reply.Title)
+	}
+	if out := e.must("bob", 2, "show"); !strings.HasPrefix(out.Reply.Title, "INC-2 ·") {
+		t.Errorf("show in INC-2's room: %q", out.Reply.Title)
+	}
+	if _, err := e.run("bob", 2, "show 99"); muster.ErrorCode(err) != muster.ENOTFOUND {
+		t.Errorf("show 99: %v, want not found", err)
+	}
+	if _, err := e.run("bob", 2, "show everything"); !strings.Contains(muster.ErrorMessage(err), `"everything" is not an incident`) {
+		t.Errorf("show everything: %v", err)
+	}
+}
+
+func TestListCountsInWords(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev1 Checkout down")
+	if got := e.must("bob", 0, "list").Reply.Title; got != "1 open incident" {
+		t.Errorf("list of one: %q", got)
+	}
+	e.must("alice", 0, "declare sev2 Search slow")
+	if got := e.must("bob", 0, "list all").Reply.Title; got != "2 incidents" {
+		t.Errorf("list all of two: %q", got)
+	}
+	if got := e.must("bob", 0, "list").Reply.Title; got != "2 open incidents" {
+		t.Errorf("list of two: %q", got)
 	}
 }

@@ -67,13 +67,15 @@ func (c *Commands) Summary(inc *muster.Incident) muster.Message {
 		msg.Fields = append(msg.Fields, muster.Field{Label: role.Name, Value: value})
 	}
 	msg.Fields = append(msg.Fields, muster.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", clock(inc.DeclaredAt), declarer(inc))})
-	if inc.Open() && sev.UpdateEvery > 0 {
-		due := inc.Reminder.LastUpdate.Add(sev.UpdateEvery)
-		if inc.Reminder.SnoozedUntil.After(due) {
-			due = inc.Reminder.SnoozedUntil
+	// The reminders' own rule, so the header names the time the reminder
+	// comes; an upgrade can make it due at once.
+	now := c.now()
+	if due, ok := inc.NextUpdateDue(sev, now); ok {
+		value := fmt.Sprintf("%s (every %s)", clock(due), muster.FormatDuration(sev.UpdateEvery))
+		if !due.After(now) {
+			value = fmt.Sprintf("now, overdue since %s (every %s)", clock(due), muster.FormatDuration(sev.UpdateEvery))
 		}
-		due = sev.Hours.NextOpen(due) // reminders wait for working hours
-		msg.Fields = append(msg.Fields, muster.Field{Label: "Next update due", Value: fmt.Sprintf("%s (every %s)", clock(due), muster.FormatDuration(sev.UpdateEvery))})
+		msg.Fields = append(msg.Fields, muster.Field{Label: "Next update due", Value: value})
 	}
 	if !inc.Open() {
 		msg.Fields = append(msg.Fields, muster.Field{Label: "Resolved", Value: fmt.Sprintf("%s, after %s", clock(inc.ResolvedAt), muster.FormatDuration(inc.TimeToResolve()))})

@@ -8,10 +8,32 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// show handles `show`.
+// show handles `show [INC-n]`. In a war room a bare number is no
+// reference for the parser (`update 42 hosts are down`), but show takes no
+// other argument, so `show 99` there means INC-99, never the room's own.
 func (c *Commands) show(ctx context.Context, r *Request) (*Outcome, error) {
-	msg := c.Summary(r.Incident)
-	return &Outcome{Incident: r.Incident, Reply: &msg}, nil
+	inc := r.Incident
+	switch len(r.Call.Args) {
+	case 0:
+	case 1:
+		id, ok := muster.ParseRef(r.Call.Args[0])
+		if !ok {
+			return nil, c.malformed("show", "%q is not an incident; name one like INC-42.", r.Call.Args[0])
+		}
+		if id != inc.ID {
+			var err error
+			if inc, err = c.store.Incident(ctx, id); err != nil {
+				return nil, fmt.Errorf("show INC-%d: %w", id, err)
+			}
+		}
+	default:
+		return nil, c.malformed("show", "Name at most one incident.")
+	}
+	if !inc.Admits(r.Event) { // another incident than the one Run checked
+		return nil, muster.NoIncident(inc.ID)
+	}
+	msg := c.Summary(inc)
+	return &Outcome{Incident: inc, Reply: &msg}, nil
 }
 
 // list handles `list [open|all]`.
@@ -49,10 +71,14 @@ func (c *Commands) list(ctx context.Context, r *Request) (*Outcome, error) {
 		}
 		b.WriteByte('\n')
 	}
-	title := fmt.Sprintf("%d open incident(s)", len(incidents))
-	if !openOnly {
-		title = fmt.Sprintf("%d incident(s)", len(incidents))
+	noun := "incidents"
+	if len(incidents) == 1 {
+		noun = "incident"
 	}
+	if openOnly {
+		noun = "open " + noun
+	}
+	title := fmt.Sprintf("%d %s", len(incidents), noun)
 	return &Outcome{Reply: &muster.Message{Title: title, Text: strings.TrimRight(b.String(), "\n")}}, nil
 }
 

@@ -16,9 +16,9 @@ type cadence struct {
 	// severity the incident had asks for updates on a cadence.
 	Measured bool
 	Rule     string // the cadences in effect, "SEV2 every 1h, then SEV1 every 30m"
-	Due      int    // updates that came due (each later update, or a deadline passed)
-	OnTime   int
-	Late     int    // late or never posted
+	Due      int    // update slots: deadlines missed and updates that met one
+	OnTime   int    // updates posted before their deadline
+	Missed   int    // deadlines that passed without an update
 	Longest  string // longest stretch without an update while open
 
 	Reminders, Escalations, Snoozes int
@@ -31,7 +31,7 @@ func measureCadence(inc *muster.Incident, entries []muster.Entry, ladder muster.
 	slices.SortStableFunc(sorted, func(a, b muster.Entry) int { return a.At.Compare(b.At) })
 	m := muster.MeasureCadence(inc, sorted, ladder, now)
 	return cadence{
-		Updates: m.Updates, Measured: m.Measured, Rule: m.Rule, Due: m.Due, OnTime: m.OnTime, Late: m.Late,
+		Updates: m.Updates, Measured: m.Measured, Rule: m.Rule, Due: m.Due, OnTime: m.OnTime, Missed: m.Missed,
 		Longest: muster.FormatDuration(m.Longest), Reminders: m.Reminders, Escalations: m.Escalations, Snoozes: m.Snoozes,
 	}
 }

@@ -367,16 +367,19 @@ func TestPostmortemCadence(t *testing.T) {
 	}{
 		{"still open and overdue", func(inc *muster.Incident, r *recorder) {
 			r.add(inc.PostUpdate("first", "U01ALICE", at(10)))
-		}, 55, "(SEV1 every 30m): 2 due, 1 on time, 1 late or missing; longest stretch without an update: 45m."},
+		}, 55, "(SEV1 every 30m): 2 due, 1 on time, 1 missed; longest stretch without an update: 45m."},
+		{"a 1h58m silence missed three slots", func(inc *muster.Incident, r *recorder) {
+			r.add(inc.PostUpdate("late", "U01ALICE", at(118)))
+		}, 120, "(SEV1 every 30m): 4 due, 1 on time, 3 missed; longest stretch without an update: 1h58m."},
 		{"resolved before the next update was due", func(inc *muster.Incident, r *recorder) {
 			r.add(inc.PostUpdate("first", "U01ALICE", at(20)))
 			r.add(inc.Resolve("", "U01ALICE", at(40)))
-		}, 90, "(SEV1 every 30m): 1 due, 1 on time, 0 late or missing; longest stretch without an update: 20m."},
+		}, 90, "(SEV1 every 30m): 1 due, 1 on time, 0 missed; longest stretch without an update: 20m."},
 		{"reopened: the clock restarts", func(inc *muster.Incident, r *recorder) {
 			r.add(inc.Resolve("", "U01ALICE", at(10)))
 			r.add(inc.Reopen("U01ALICE", at(100)))
 			r.add(inc.PostUpdate("back", "U01ALICE", at(120)))
-		}, 130, "(SEV1 every 30m): 1 due, 1 on time, 0 late or missing; longest stretch without an update: 20m."},
+		}, 130, "(SEV1 every 30m): 1 due, 1 on time, 0 missed; longest stretch without an update: 20m."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inc, declared, err := muster.NewIncident("Cadence", sev1, false, "U01ALICE", at(0))

@@ -47,23 +47,31 @@ type Console struct {
 	interactive bool
 	clock       *Clock
 	incidents   Incidents
+	tick        time.Duration // the reminder tick, which `:wait` steps by
 
 	mu      sync.Mutex // guards everything below and serialises output
 	user    string
 	room    string
 	rooms   []string
-	buttons map[string][]muster.Button // last buttons posted, per room
+	buttons map[string][]keyed // last buttons posted, per room
+	keys    map[string]*keyring
 	seq     int
+	// prompting is true while the prompt waits for a line: whatever is
+	// printed then came from elsewhere (a reminder tick) and is printed
+	// under the line being typed, with the prompt again after it.
+	prompting bool
 }
 
 // New returns a console writing to out, speaking as user. interactive
 // shows a prompt; otherwise each input line is echoed, so a piped script
-// produces a readable transcript.
-func New(out io.Writer, user string, interactive bool, clock *Clock, incidents Incidents) *Console {
+// produces a readable transcript. tick is how often the bot checks
+// reminders: `:wait` lets time pass in steps of it, so that a wait sees
+// every reminder the bot would have sent meanwhile.
+func New(out io.Writer, user string, interactive bool, clock *Clock, incidents Incidents, tick time.Duration) *Console {
 	return &Console{
-		out: out, interactive: interactive, clock: clock, incidents: incidents,
+		out: out, interactive: interactive, clock: clock, incidents: incidents, tick: tick,
 		user: user, room: lobby, rooms: []string{lobby, announcements},
-		buttons: map[string][]muster.Button{},
+		buttons: map[string][]keyed{}, keys: map[string]*keyring{},
 	}
 }
 
@@ -93,6 +101,9 @@ func (c *Console) Run(ctx context.Context, in io.Reader, h Handler, t Ticker) er
 		case <-ctx.Done():
 			return nil
 		case line, ok := <-lines:
+			c.mu.Lock()
+			c.prompting = false // Enter was pressed: output starts on a fresh line
+			c.mu.Unlock()
 			if !ok {
 				if err := <-readErr; err != nil {
 					return fmt.Errorf("read console input: %w", err)
@@ -111,7 +122,7 @@ func (c *Console) Line(ctx context.Context, line string, h Handler, t Ticker) (q
 	line = strings.TrimSpace(line)
 	if !c.interactive && line != "" {
 		c.mu.Lock()
-		fmt.Fprintf(c.out, "%s@%s> %s\n", c.user, c.roomLabel(c.room), line)
+		c.write(fmt.Sprintf("%s@%s> %s\n", c.user, c.roomLabel(c.room), line))
 		c.mu.Unlock()
 	}
 	switch {
@@ -153,8 +164,8 @@ func (c *Console) control(ctx context.Context, line string, h Handler, t Ticker)
 			"  :as <user>          speak as another user\n" +
 			"  :room <INC-n|name>  enter a room; :lobby goes back to the lobby\n" +
 			"  :rooms              list the rooms\n" +
-			"  :press <key|label>  press a button of the last message with buttons here\n" +
-			"  :wait <duration>    let time pass (e.g. 31m), then check reminders\n" +
+			"  :press <key|label>  press a button of the last message with buttons here (a key stays with its button)\n" +
+			"  :wait <duration>    let time pass (e.g. 31m), checking reminders at every tick as the bot would\n" +
 			"  :quit               leave\n" +
 			"Lines starting with /incident are commands; any other line is said in the current room.")
 	case "as":
@@ -183,15 +194,30 @@ func (c *Console) control(ctx context.Context, line string, h Handler, t Ticker)
 			c.say("Usage: `:wait <duration>`, e.g. `:wait 31m`.")
 			break
 		}
-		c.clock.Advance(d)
-		c.say("⏩ %s later: %s", muster.FormatDuration(d), c.clock.Now().UTC().Format("2006-01-02 15:04 UTC"))
-		if err := t.Tick(ctx, c.clock.Now()); err != nil {
-			c.say("⚠️ reminder check failed: %v", err)
-		}
+		c.wait(ctx, d, t)
 	default:
 		c.say("Unknown control `:%s`. Try `:help`.", word)
 	}
 	return false
+}
+
+// wait lets d pass tick by tick, checking reminders at each tick as the
+// bot would have, and once more at the end: a wait of three cadences
+// sees three reminders, not one.
+func (c *Console) wait(ctx context.Context, d time.Duration, t Ticker) {
+	c.say("⏩ %s later: %s", muster.FormatDuration(d), c.clock.Now().Add(d).UTC().Format("2006-01-02 15:04 UTC"))
+	for left := d; left > 0; {
+		step := left
+		if c.tick > 0 && c.tick < left {
+			step = c.tick
+		}
+		c.clock.Advance(step)
+		left -= step
+		if err := t.Tick(ctx, c.clock.Now()); err != nil {
+			c.say("⚠️ reminder check failed: %v", err)
+			return
+		}
+	}
 }
 
 func (c *Console) enterRoom(ctx context.Context, arg string) {
@@ -236,8 +262,8 @@ func (c *Console) press(ctx context.Context, key string, h Handler) {
 	btn, ok := pick(buttons, key)
 	if !ok {
 		var labels []string
-		for i, b := range buttons {
-			labels = append(labels, fmt.Sprintf("%d (%s)", i+1, b.Label))
+		for _, b := range buttons {
+			labels = append(labels, fmt.Sprintf("%s (%s)", b.key, b.Label))
 		}
 		c.say("No button %q here. Press one of: %s.", key, strings.Join(labels, ", "))
 		return
@@ -251,14 +277,31 @@ func (c *Console) prompt() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintf(c.out, "%s@%s> ", c.user, c.roomLabel(c.room))
+	fmt.Fprint(c.out, c.promptText())
+	c.prompting = true
+}
+
+func (c *Console) promptText() string { return fmt.Sprintf("%s@%s> ", c.user, c.roomLabel(c.room)) }
+
+// write prints s, whole lines. The caller holds c.mu. While the prompt
+// waits for a line, s is a message from elsewhere (a reminder): it goes on
+// the next line, and the prompt is printed again under it. Without a raw
+// terminal the characters already typed cannot be redrawn; they stay on
+// the line above, and the terminal still holds them for Enter (Ctrl-R
+// shows them again).
+func (c *Console) write(s string) {
+	if c.prompting {
+		fmt.Fprint(c.out, "\n"+s+c.promptText())
+		return
+	}
+	fmt.Fprint(c.out, s)
 }
 
 // say prints a console notice (not something the bot posted).
 func (c *Console) say(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintf(c.out, "· %s\n", fmt.Sprintf(format, args...))
+	c.write(fmt.Sprintf("· %s\n", fmt.Sprintf(format, args...)))
 }
 
 func (c *Console) roomLabel(room string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/muster-bot/muster"
@@ -15,14 +16,16 @@ func (c *Console) Post(ctx context.Context, room string, msg muster.Message) (st
 	defer c.mu.Unlock()
 	c.seq++
 	id := fmt.Sprintf("b%d", c.seq)
+	var buttons []keyed
 	if len(msg.Buttons) > 0 {
-		c.buttons[room] = msg.Buttons
+		buttons = c.keysFor(room, msg.Buttons)
+		c.buttons[room] = buttons
 	}
 	prefix := fmt.Sprintf("[%s] muster: ", c.roomLabel(room))
 	if msg.Thread != "" {
 		prefix = fmt.Sprintf("[%s] muster (in thread): ", c.roomLabel(room))
 	}
-	c.print(prefix, render(msg))
+	c.print(prefix, render(msg, buttons))
 	return id, nil
 }
 
@@ -30,11 +33,12 @@ func (c *Console) Post(ctx context.Context, room string, msg muster.Message) (st
 func (c *Console) Update(ctx context.Context, room, id string, msg muster.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.buttons[room] = msg.Buttons
+	buttons := c.keysFor(room, msg.Buttons)
+	c.buttons[room] = buttons
 	// The menus and the cheat-sheet do not change; printing them again at
 	// every change would bury the conversation.
 	msg.Menus, msg.Footer = nil, ""
-	c.print(fmt.Sprintf("[%s] muster (header updated): ", c.roomLabel(room)), render(msg))
+	c.print(fmt.Sprintf("[%s] muster (header updated): ", c.roomLabel(room)), render(msg, buttons))
 	return nil
 }
 
@@ -43,7 +47,7 @@ func (c *Console) Reply(ctx context.Context, ev muster.Event, msg muster.Message
 	room, user := ev.Room, ev.User
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.print(fmt.Sprintf("[%s] muster (only @%s sees this): ", c.roomLabel(room), user), render(msg))
+	c.print(fmt.Sprintf("[%s] muster (only @%s sees this): ", c.roomLabel(room), user), render(msg, c.keysFor(room, msg.Buttons)))
 	return nil
 }
 
@@ -61,7 +65,7 @@ func (c *Console) CreateRoom(ctx context.Context, name string, private bool) (st
 	if private {
 		kind = "private room"
 	}
-	fmt.Fprintf(c.out, "· Opened the %s #%s; you are in it now.\n", kind, name)
+	c.write(fmt.Sprintf("· Opened the %s #%s; you are in it now.\n", kind, name))
 	return name, nil
 }
 
@@ -73,7 +77,7 @@ func (c *Console) Invite(ctx context.Context, room string, users []string) error
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintf(c.out, "· %s invited to %s\n", strings.Join(at, ", "), c.roomLabel(room))
+	c.write(fmt.Sprintf("· %s invited to %s\n", strings.Join(at, ", "), c.roomLabel(room)))
 	return nil
 }
 
@@ -81,7 +85,7 @@ func (c *Console) Invite(ctx context.Context, room string, users []string) error
 func (c *Console) SetTopic(ctx context.Context, room, topic string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintf(c.out, "· %s topic: %s\n", c.roomLabel(room), mentions(topic))
+	c.write(fmt.Sprintf("· %s topic: %s\n", c.roomLabel(room), mentions(topic)))
 	return nil
 }
 
@@ -101,8 +105,46 @@ func (c *Console) Remember(room string) {
 // The caller holds c.mu.
 func (c *Console) print(prefix, text string) {
 	lines := strings.Split(text, "\n")
-	fmt.Fprintf(c.out, "%s%s\n", prefix, lines[0])
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s\n", prefix, lines[0])
 	for _, l := range lines[1:] {
-		fmt.Fprintf(c.out, "    %s\n", l)
+		fmt.Fprintf(&b, "    %s\n", l)
 	}
+	c.write(b.String())
+}
+
+// keyed is a button with the key `:press` takes for it.
+type keyed struct {
+	muster.Button
+	key string
+}
+
+// keyring numbers a room's buttons. A key, once given, names the same
+// button (the same action on the same incident) for as long as the room
+// exists: pressing 1 twice never presses two different buttons.
+type keyring struct {
+	byButton map[string]string
+	next     int
+}
+
+// keysFor gives each button its key in room, a new one to a button not
+// seen before. The caller holds c.mu.
+func (c *Console) keysFor(room string, buttons []muster.Button) []keyed {
+	ring := c.keys[room]
+	if ring == nil {
+		ring = &keyring{byButton: map[string]string{}}
+		c.keys[room] = ring
+	}
+	out := make([]keyed, len(buttons))
+	for i, btn := range buttons {
+		id := btn.Action + "\x00" + btn.Value
+		key, ok := ring.byButton[id]
+		if !ok {
+			ring.next++
+			key = strconv.Itoa(ring.next)
+			ring.byButton[id] = key
+		}
+		out[i] = keyed{Button: btn, key: key}
+	}
+	return out
 }

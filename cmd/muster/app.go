@@ -130,7 +130,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		if name == "" {
 			name = osUser(opts.Getenv)
 		}
-		a.console = console.New(opts.Stdout, name, isTerminal(opts.Stdin), a.clock, db)
+		a.console = console.New(opts.Stdout, name, isTerminal(opts.Stdin), a.clock, db, cfg.Reminders.Tick.Duration)
 		a.bot.Register(console.Name, a.console)
 		return a, nil
 	}
@@ -403,7 +403,8 @@ func (a *App) pruneKeys(ctx context.Context) {
 }
 
 // rememberRooms makes the console's war rooms from before a restart
-// enterable again.
+// enterable again, and starts the console clock no earlier than the
+// latest time in the store.
 func (a *App) rememberRooms(ctx context.Context) error {
 	open, err := a.db.Incidents(ctx, false)
 	if err != nil {
@@ -413,6 +414,11 @@ func (a *App) rememberRooms(ctx context.Context) error {
 		if inc.Platform == console.Name && inc.Room != "" {
 			a.console.Remember(inc.Room)
 		}
+		timeline, err := a.db.Timeline(ctx, inc.ID)
+		if err != nil {
+			return fmt.Errorf("read the timeline of %s: %w", inc.Ref(), err)
+		}
+		a.clock.NotBefore(console.Latest(inc, timeline))
 	}
 	return nil
 }

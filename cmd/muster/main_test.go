@@ -80,7 +80,7 @@ func TestConsoleScenario(t *testing.T) {
 		`(only @bob sees this): ⚠️ "sev9" is not a severity.`,
 		"✅ INC-1 resolved after 2h4m",
 		"| 2026-11-22 03:00:00 | @bob | message | Error rate is 40% on /checkout since 02:58 |",
-		"| 1 | Alert on checkout 5xx rate | @carol | 2026-12-01 | P1 (detect faster) | no |",
+		"| 1 | Alert on checkout 5xx rate | @carol | 2027-01-15 | P1 (detect faster) | no |",
 		"(only @alice sees this): ⚠️ INC-1 is already resolved.",
 	} {
 		if !strings.Contains(got, want) {
@@ -115,6 +115,27 @@ func TestConsoleRestart(t *testing.T) {
 		t.Errorf("after 3h down, %d reminders were sent, want 1:\n%s", n, out)
 	}
 	for _, want := range []string{"You are in #inc-1-search-is-down", "| @alice | message | Index rebuild started |", "| @alice | message | Still rebuilding |", "| Incident Commander | @alice |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after restart, output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestConsoleRestartClock: the console lets time run ahead of the wall
+// clock (`:wait`), so after a restart the store holds times the wall clock
+// has not reached. The clock starts at the latest of them: what is said
+// after the restart comes after what was recorded before it.
+func TestConsoleRestartClock(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	runConsole(t, cfg, "/incident declare sev1 Search is down\n/incident ic\n:wait 61m\nIndex rebuild started\n", t0)
+
+	out := runConsole(t, cfg, ":room INC-1\nStill rebuilding\n/incident resolve\n", t0.Add(5*time.Minute))
+	for _, want := range []string{
+		"| 2026-11-22 04:01:00 | @alice | message | Index rebuild started |",
+		"| 2026-11-22 04:01:00 | @alice | message | Still rebuilding |",
+		"| 2026-11-22 04:01:00 | @alice | resolved | Resolved |",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("after restart, output lacks %q:\n%s", want, out)
 		}

@@ -535,9 +535,9 @@ func TestSlackActionReminderDM(t *testing.T) {
 		return err == nil && inc.Room != ""
 	})
 	inc, _ := s.app.db.Incident(context.Background(), 1)
-	s.command("UALICE", inc.Room, "action Add a shard alert <@UCAROL|carol> due 2026-11-01", "a")
+	s.command("UALICE", inc.Room, "action Add a shard alert <@UCAROL|carol> due 2026-11-22", "a") // today
 	s.app.slack.Drain()
-	if err := s.app.bot.RemindActions(context.Background(), t0); err != nil {
+	if err := s.app.bot.RemindActions(context.Background(), t0.Add(48*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := messagesWith(fake, "UCAROL", "Add a shard alert"); len(got) != 1 || !strings.Contains(blocksText(got[0].Blocks), "<#"+inc.Room+">") {
