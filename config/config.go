@@ -88,6 +88,7 @@ func (t EtcdTLS) Enabled() bool {
 // muster.Severity for what each field means.
 type Severity struct {
 	Name          string   `yaml:"name"`
+	Aliases       []string `yaml:"aliases"` // other words for it: p1, critical
 	Description   string   `yaml:"description"`
 	UpdateEvery   Duration `yaml:"update_every"` // zero: no reminders
 	Notify        []string `yaml:"notify"`
@@ -233,6 +234,7 @@ func Default() *Config {
 	for _, s := range muster.DefaultSeverities() {
 		c.Severities = append(c.Severities, Severity{
 			Name:          s.Name,
+			Aliases:       append([]string(nil), s.Aliases...),
 			Description:   s.Description,
 			UpdateEvery:   Duration{s.UpdateEvery},
 			Notify:        s.Notify,
@@ -303,6 +305,7 @@ func (c *Config) SeverityLadder() muster.Severities {
 	for i, s := range c.Severities {
 		ladder[i] = muster.Severity{
 			Name:          s.Name,
+			Aliases:       append([]string(nil), s.Aliases...),
 			Description:   s.Description,
 			UpdateEvery:   s.UpdateEvery.Duration,
 			Notify:        append([]string(nil), s.Notify...),
