@@ -60,7 +60,7 @@ func (c *Commands) parseDeclare(call Call) (muster.Declaration, error) {
 // and says how to start a title with such a word.
 func (c *Commands) notASeverity(args []string) error {
 	word := args[0]
-	if len(args) > 1 && strings.EqualFold(word, "sev") {
+	if len(args) > 1 && strings.EqualFold(word, "sev") && strings.Trim(args[1], "0123456789") == "" {
 		word += " " + args[1]
 	}
 	return muster.Errorf(muster.EINVALID, "%q is not a severity. Choose one of: %s. To start the title with it, name the severity first: `declare %s %s …`.",
