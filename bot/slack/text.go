@@ -63,10 +63,27 @@ func defuse(s string) string {
 			return "@" + joiner + label
 		})
 	}
-	if strings.IndexByte(s, '@') >= 0 {
+	if mayBroadcast(s) {
 		s = broadcastRE.ReplaceAllString(s, "@"+joiner+"$1")
 	}
 	return s
+}
+
+// mayBroadcast reports whether s has an @ that could start a word of
+// broadcastRE, so that text with only user mentions (<@U…>) skips it.
+func mayBroadcast(s string) bool {
+	for i := strings.IndexByte(s, '@'); i >= 0 && i+1 < len(s); {
+		switch s[i+1] | 0x20 { // lowercase for letters
+		case 'h', 'c', 'g', 'e':
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '@')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // escape makes user text safe for mrkdwn: special mentions are defused,
