@@ -43,4 +43,19 @@ type Event struct {
 	// ReplyTo is the platform's handle for answering this event privately,
 	// such as Slack's response_url; empty when the platform needs none.
 	ReplyTo string
+	// Declare, on an EventCommand, is a declaration already in fields (a
+	// submitted declare form): it is declared as it is, never re-read as
+	// command words, so a title like "private sev1 thing" stays the title.
+	// Text is then "declare", so routing and logs see the verb.
+	Declare *Declaration
+}
+
+// Declaration is what declares an incident, in fields rather than command
+// words: a form's or an alert's title must not be read as a severity or
+// the private flag.
+type Declaration struct {
+	Title       string
+	Severity    string // a severity's name or alias; "" for the default severity
+	Private     bool
+	Description string // what is known so far; may be several lines
 }

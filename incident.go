@@ -184,7 +184,7 @@ func (inc *Incident) SetSeverity(ladder Severities, name, by string, at time.Tim
 	}
 	sev, rank, ok := ladder.Find(name)
 	if !ok {
-		return Entry{}, false, Errorf(EINVALID, "%q is not a severity. Choose one of: %s.", name, strings.Join(ladder.Names(), ", "))
+		return Entry{}, false, Errorf(EINVALID, "%q is not a severity. Choose one of: %s.", name, ladder.Choices())
 	}
 	if sev.Name == inc.Severity {
 		return Entry{}, false, Errorf(ECONFLICT, "%s is already %s.", inc.Ref(), sev.Name)

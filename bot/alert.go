@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/commands"
 )
 
 // Alert is a notification from alerting (Alertmanager) about one group of
@@ -180,15 +181,14 @@ func (b *Bot) groupIncident(ctx context.Context, v string) (*muster.Incident, er
 }
 
 // declareFromAlert declares the incident of a firing group, calls
-// remember as soon as it is stored, then opens its war room.
+// remember as soon as it is stored, then opens its war room. The alert's
+// title and severity go to the commands as fields: a summary such as
+// "Private registry unreachable" or "SEV1 replica lag" is a title, never
+// command words.
 func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert, remember func(*muster.Incident) error) (*muster.Incident, error) {
-	ev := muster.Event{Platform: a.Platform, Kind: muster.EventCommand, Room: a.Room, At: b.now(),
-		Text: fmt.Sprintf("declare %s %s", a.Severity, a.Title)}
-	req, err := b.request(ctx, ev)
-	if err != nil {
-		return nil, fmt.Errorf("declare from an alert: %w", err)
-	}
-	out, err := b.commands.Run(ctx, req)
+	d := muster.Declaration{Title: a.Title, Severity: a.Severity}
+	ev := muster.Event{Platform: a.Platform, Kind: muster.EventCommand, Room: a.Room, At: b.now(), Text: "declare", Declare: &d}
+	out, err := b.commands.Declare(ctx, d, "")
 	if err != nil {
 		return nil, fmt.Errorf("declare from an alert: %w", err)
 	}
@@ -197,6 +197,7 @@ func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert, remembe
 		b.log.Error().Err(err).Str("group", a.GroupKey).Str("incident", out.Incident.Ref()).Msg("remember the incident of an alert group")
 	}
 	b.observe(nil, out)
+	req := &commands.Request{Event: ev, Call: commands.Call{Verb: "declare"}, Incident: out.Incident}
 	b.deliver(ctx, p, ev, req, out)
 	return out.Incident, nil
 }

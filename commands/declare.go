@@ -9,47 +9,87 @@ import (
 )
 
 // declare opens a new incident: `declare [sevN] [private] <title>`, with
-// an optional description on the lines after the title. The
-// severity and the private flag may come in either order; the rest is the
-// title. Anything that looks like a severity but is not one is an error,
-// since a typo must not silently become part of the title.
+// an optional description on the lines after the title. The severity and
+// the private flag may come in either order; the rest is the title. A
+// first word that looks like a severity but is none is an error, since a
+// typo must not silently become part of the title. A declaration that
+// came in fields (Slack's declare form) is declared as it is.
 func (c *Commands) declare(ctx context.Context, r *Request) (*Outcome, error) {
-	sevName, private := c.cfg.DefaultSeverity, false
-	args, rest := r.Call.Args, r.Call.Rest
-	for consumed := 0; consumed < 2 && len(args) > 0; consumed++ {
-		word := args[0]
-		if strings.EqualFold(word, "private") {
-			private = true
-		} else if sev, ok := c.severity(word); ok {
-			sevName = sev.Name
-		} else if looksLikeSeverity(word) {
-			return nil, muster.Errorf(muster.EINVALID, "%q is not a severity. Choose one of: %s.", word, strings.Join(c.cfg.Severities.Names(), ", "))
-		} else {
-			break
+	d := r.Event.Declare
+	if d == nil {
+		parsed, err := c.parseDeclare(r.Call)
+		if err != nil {
+			return nil, err
 		}
-		args, rest = args[1:], restAfter(rest, 1)
+		d = &parsed
 	}
-	sev, ok := c.severity(sevName)
-	if !ok {
-		return nil, fmt.Errorf("default severity %q is not configured", sevName)
-	}
-	// The first line is the title; any further lines describe the incident
-	// (Slack's declare form sends its description that way).
-	title, description, _ := strings.Cut(rest, "\n")
-	inc, first, err := muster.NewIncident(title, sev, private, r.Event.User, c.now())
+	out, err := c.Declare(ctx, *d, r.Event.User)
 	if err != nil {
 		return nil, err
 	}
-	inc.Description = strings.TrimSpace(description)
+	r.Incident = out.Incident
+	return out, nil
+}
+
+// parseDeclare reads the words of `declare` into a declaration.
+func (c *Commands) parseDeclare(call Call) (muster.Declaration, error) {
+	var d muster.Declaration
+	args, rest := call.Args, call.Rest
+	for sevSeen := false; len(args) > 0; {
+		n := 0
+		if strings.EqualFold(args[0], "private") && !d.Private {
+			d.Private, n = true, 1
+		} else if !sevSeen {
+			sev, _, words, ok := c.cfg.Severities.FindWords(args)
+			if !ok && c.cfg.Severities.LooksLike(args) {
+				return d, c.notASeverity(args)
+			}
+			d.Severity, n, sevSeen = sev.Name, words, ok
+		}
+		if n == 0 {
+			break
+		}
+		args, rest = args[n:], restAfter(rest, n)
+	}
+	// The first line is the title; any further lines describe the incident.
+	d.Title, d.Description, _ = strings.Cut(rest, "\n")
+	return d, nil
+}
+
+// notASeverity refuses a first word that looks like a severity but is none,
+// and says how to start a title with such a word.
+func (c *Commands) notASeverity(args []string) error {
+	word := args[0]
+	if len(args) > 1 && strings.EqualFold(word, "sev") && strings.Trim(args[1], "0123456789") == "" {
+		word += " " + args[1]
+	}
+	return muster.Errorf(muster.EINVALID, "%q is not a severity. Choose one of: %s. To start the title with it, name the severity first: `declare %s %s …`.",
+		word, c.cfg.Severities.Choices(), c.cfg.DefaultSeverity, word)
+}
+
+// Declare opens a new incident from a declaration in fields: declarer is
+// the user id of who declared it ("" when alerting did). Text commands,
+// the declare form and alerts all come here, so an incident is declared
+// one way whatever asked for it.
+func (c *Commands) Declare(ctx context.Context, d muster.Declaration, declarer string) (*Outcome, error) {
+	name := d.Severity
+	if strings.TrimSpace(name) == "" {
+		name = c.cfg.DefaultSeverity
+	}
+	sev, ok := c.severity(strings.TrimSpace(name))
+	if !ok {
+		if d.Severity == "" {
+			return nil, fmt.Errorf("default severity %q is not configured", name)
+		}
+		return nil, muster.Errorf(muster.EINVALID, "%q is not a severity. Choose one of: %s.", d.Severity, c.cfg.Severities.Choices())
+	}
+	inc, first, err := muster.NewIncident(d.Title, sev, d.Private, declarer, c.now())
+	if err != nil {
+		return nil, err
+	}
+	inc.Description = strings.TrimSpace(d.Description)
 	if err := c.store.Create(ctx, inc, first); err != nil {
 		return nil, fmt.Errorf("store new incident: %w", err)
 	}
-	r.Incident = inc
 	return &Outcome{Incident: inc, Declared: true, Invite: sev.Notify}, nil
-}
-
-// looksLikeSeverity catches "sev5" or "p1" typed as a severity.
-func looksLikeSeverity(word string) bool {
-	w := strings.ToLower(word)
-	return strings.HasPrefix(w, "sev") && len(w) <= 5
 }

@@ -44,7 +44,9 @@ func Parse(text string, inRoom bool) (Call, error) {
 	}
 	c := Call{Verb: strings.ToLower(fields[skip])}
 	skip++
-	if len(fields) > skip && isRef(fields[skip], inRoom) {
+	// declare acts on no incident: a number after it is a severity
+	// ("declare 1 DB down").
+	if len(fields) > skip && c.Verb != "declare" && isRef(fields[skip], inRoom) {
 		c.Ref, _ = muster.ParseRef(fields[skip])
 		skip++
 	}

@@ -3,20 +3,29 @@ package commands
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/muster-bot/muster"
 )
 
-// setSeverity handles `severity <sevN>`. The reminder cadence follows by
-// itself: the due time is computed from the severity at every tick. An
-// upgrade re-notifies the new severity's responders.
+// setSeverity handles `severity <sevN>`; the severity may be written any
+// way muster.Severities.Find accepts, "sev 1" included. The reminder
+// cadence follows by itself: the due time is computed from the severity at
+// every tick. An upgrade re-notifies the new severity's responders.
 func (c *Commands) setSeverity(ctx context.Context, r *Request) (*Outcome, error) {
-	if len(r.Call.Args) != 1 {
-		return nil, c.malformed("severity", "Name one severity (%s).", joinNames(c.cfg.Severities.Names()))
+	args := r.Call.Args
+	if len(args) == 0 || len(args) > 2 {
+		return nil, c.malformed("severity", "Name one severity (%s).", c.cfg.Severities.Choices())
+	}
+	name := strings.Join(args, " ")
+	if sev, _, n, ok := c.cfg.Severities.FindWords(args); ok && n == len(args) {
+		name = sev.Name
+	} else if len(args) > 1 {
+		return nil, muster.Errorf(muster.EINVALID, "%q is not a severity. Choose one of: %s.", name, c.cfg.Severities.Choices())
 	}
 	var upgraded bool
 	out, entries, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
-		e, up, err := inc.SetSeverity(c.cfg.Severities, r.Call.Args[0], r.Event.User, c.now())
+		e, up, err := inc.SetSeverity(c.cfg.Severities, name, r.Event.User, c.now())
 		upgraded = up
 		return []muster.Entry{e}, err
 	})
@@ -37,15 +46,4 @@ func (c *Commands) setSeverity(ctx context.Context, r *Request) (*Outcome, error
 		out.Invite = sev.Notify
 	}
 	return out, nil
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }

@@ -104,6 +104,7 @@ func (t EtcdTLS) Enabled() bool {
 // muster.Severity for what each field means.
 type Severity struct {
 	Name          string   `yaml:"name"`
+	Aliases       []string `yaml:"aliases"` // other words for it: p1, critical
 	Description   string   `yaml:"description"`
 	UpdateEvery   Duration `yaml:"update_every"` // zero: no reminders
 	Notify        []string `yaml:"notify"`
@@ -250,6 +251,7 @@ func Default() *Config {
 	for _, s := range muster.DefaultSeverities() {
 		c.Severities = append(c.Severities, Severity{
 			Name:          s.Name,
+			Aliases:       append([]string(nil), s.Aliases...),
 			Description:   s.Description,
 			UpdateEvery:   Duration{s.UpdateEvery},
 			Notify:        s.Notify,
@@ -323,6 +325,7 @@ func (c *Config) SeverityLadder() muster.Severities {
 	for i, s := range c.Severities {
 		ladder[i] = muster.Severity{
 			Name:          s.Name,
+			Aliases:       append([]string(nil), s.Aliases...),
 			Description:   s.Description,
 			UpdateEvery:   s.UpdateEvery.Duration,
 			Notify:        append([]string(nil), s.Notify...),

@@ -102,8 +102,10 @@ func validateAlertmanager(c *Config, r *report) {
 	if len(a.Severities) > 0 {
 		ladder := c.SeverityLadder()
 		for i, m := range a.Severities {
-			if _, _, ok := ladder.Find(m.Severity); !ok {
-				r.addf(fmt.Sprintf("alertmanager.severities[%d].severity", i), "%q is not a configured severity (choose from %s)", m.Severity, strings.Join(ladder.Names(), ", "))
+			if sev, _, ok := ladder.Find(m.Severity); ok {
+				c.Alertmanager.Severities[i].Severity = sev.Name // an alias becomes the name
+			} else {
+				r.addf(fmt.Sprintf("alertmanager.severities[%d].severity", i), "%q is not a configured severity (choose from %s)", m.Severity, ladder.Choices())
 			}
 		}
 	}
@@ -130,8 +132,10 @@ func validateRunbooks(c *Config, r *report) {
 		}
 		checkURL(r, path+".url", rb.URL, "https://wiki.example.com/runbooks/checkout")
 		for j, name := range rb.Severities {
-			if _, _, ok := ladder.Find(name); !ok {
-				r.addf(fmt.Sprintf("%s.severities[%d]", path, j), "%q is not a configured severity (choose from %s)", name, strings.Join(ladder.Names(), ", "))
+			if sev, _, ok := ladder.Find(name); ok {
+				rb.Severities[j] = sev.Name // matched against incidents' severity names
+			} else {
+				r.addf(fmt.Sprintf("%s.severities[%d]", path, j), "%q is not a configured severity (choose from %s)", name, ladder.Choices())
 			}
 		}
 	}
@@ -183,7 +187,7 @@ func validateSeverities(c *Config, r *report) {
 		s := &c.Severities[i]
 		p := fmt.Sprintf("severities[%d]", i)
 		s.Name = strings.TrimSpace(s.Name)
-		switch j, dup := first[strings.ToLower(s.Name)]; {
+		switch j, dup := first[muster.SeverityKey(s.Name)]; {
 		case s.Name == "":
 			badName = true
 			r.addf(p+".name", "every severity needs a name, such as SEV1")
@@ -191,10 +195,10 @@ func validateSeverities(c *Config, r *report) {
 			badName = true
 			r.addf(p+".name", "%q must be one word (letters, digits, - and _) so that people can type it", s.Name)
 		case dup:
-			r.addf(p+".name", "%q is already the name of severities[%d] (line %d); names are compared ignoring case",
+			r.addf(p+".name", "%q is already the name of severities[%d] (line %d); names are compared ignoring case, - and _",
 				s.Name, j, r.line(fmt.Sprintf("severities[%d]", j)))
 		default:
-			first[strings.ToLower(s.Name)] = i
+			first[muster.SeverityKey(s.Name)] = i
 		}
 		nonNegative(r, p+".update_every", s.UpdateEvery, "leave it empty for no reminders")
 		validateHours(r, p+".working_hours", s.WorkingHours)
@@ -207,10 +211,11 @@ func validateSeverities(c *Config, r *report) {
 			s.WarRoom = &yes
 		}
 	}
-	ladder := c.SeverityLadder()
 	if badName {
 		return // the default may well name the severity whose name is bad
 	}
+	validateAliases(c, r)
+	ladder := c.SeverityLadder()
 	if sev, _, ok := ladder.Find(strings.TrimSpace(c.DefaultSeverity)); ok {
 		c.DefaultSeverity = sev.Name
 		return
@@ -222,6 +227,49 @@ func validateSeverities(c *Config, r *report) {
 	}
 	r.addLinef(r.line("severities"), "default_severity",
 		"is not set, and the default %q is not among the severities; set it to one of: %s", c.DefaultSeverity, names)
+}
+
+// validateAliases checks severities[].aliases: one word each, and never a
+// word that names another severity (its name, its number alone, or one of
+// its aliases), compared as muster.Severities.Find compares them, so that
+// every word people type names one severity.
+func validateAliases(c *Config, r *report) {
+	type owner struct {
+		sev  int
+		what string // "the name of severities[1] (line 7)"
+	}
+	words := map[string]owner{}
+	for i, s := range c.Severities {
+		at := fmt.Sprintf("severities[%d] (line %d)", i, r.line(fmt.Sprintf("severities[%d]", i)))
+		words[muster.SeverityKey(s.Name)] = owner{i, "the name of " + at}
+		if n := muster.SeverityNumber(s.Name); n != "" {
+			if o, taken := words[n]; !taken || o.sev == i {
+				words[n] = owner{i, "the number of " + s.Name + ", " + at}
+			}
+		}
+	}
+	for i := range c.Severities {
+		s := &c.Severities[i]
+		for j := range s.Aliases {
+			p := fmt.Sprintf("severities[%d].aliases[%d]", i, j)
+			a := strings.TrimSpace(s.Aliases[j])
+			s.Aliases[j] = a
+			key := muster.SeverityKey(a)
+			o, taken := words[key]
+			switch {
+			case a == "":
+				r.addf(p, "is empty; remove it or write a word such as p1")
+			case !severityNameRE.MatchString(a):
+				r.addf(p, "%q must be one word (letters, digits, - and _) so that people can type it", a)
+			case key == "private":
+				r.addf(p, "%q is the word that makes a declared incident private; choose another", a)
+			case taken && o.sev != i:
+				r.addf(p, "%q is already %s; each word may name one severity (compared ignoring case, - and _)", a, o.what)
+			case !taken:
+				words[key] = owner{i, fmt.Sprintf("an alias of severities[%d] (line %d)", i, r.line(p))}
+			}
+		}
+	}
 }
 
 func validateRoles(c *Config, r *report) {

@@ -71,6 +71,19 @@ func TestParseReportsProblem(t *testing.T) {
 		{"severity without name", sevs + "  - description: what\n", nil, 6, "severities[2].name", "needs a name"},
 		{"severity name with a space", "severities:\n  - name: Sev 1\n", nil, 2, "severities[0].name", "must be one word"},
 		{"escalate_after below 1", sevs + "    escalate_after: 0\n", nil, 6, "severities[1].escalate_after", "at least 1"},
+		{"severity name differing only by a dash", sevs + "  - name: sev-1\n", nil, 6, "severities[2].name",
+			`"sev-1" is already the name of severities[0] (line 3)`},
+		{"alias is another severity's name", sevs + "    aliases: [p2, SEV1]\n", nil, 6, "severities[1].aliases[1]",
+			`"SEV1" is already the name of severities[0] (line 3)`},
+		{"alias is another severity's name, spelled otherwise", sevs + "    aliases:\n      - sev_1\n", nil, 7, "severities[1].aliases[0]",
+			`"sev_1" is already the name of severities[0] (line 3)`},
+		{"alias is another severity's number", sevs + "    aliases: ['1']\n", nil, 6, "severities[1].aliases[0]",
+			`"1" is already the number of SEV1, severities[0] (line 3)`},
+		{"alias is another severity's alias", "default_severity: SEV1\nseverities:\n  - name: SEV1\n    aliases: [p1, critical]\n  - name: SEV2\n    aliases:\n      - Critical\n", nil, 7,
+			"severities[1].aliases[0]", `"Critical" is already an alias of severities[0] (line 4)`},
+		{"alias of two words", sevs + "    aliases: [p 2]\n", nil, 6, "severities[1].aliases[0]", "must be one word"},
+		{"empty alias", sevs + "    aliases: ['']\n", nil, 6, "severities[1].aliases[0]", "is empty"},
+		{"alias private", sevs + "    aliases: [Private]\n", nil, 6, "severities[1].aliases[0]", "makes a declared incident private"},
 		{"default severity not configured", "severities:\n  - name: SEV1\n  - name: SEV2\ndefault_severity: SEV9\n", nil, 4, "default_severity",
 			`"SEV9" is not a configured severity; choose one of: SEV1, SEV2`},
 		{"default SEV3 missing from custom list", "log: {}\nseverities: [{name: SEV1}, {name: SEV2}]\n", nil, 2, "default_severity",
@@ -226,5 +239,33 @@ func TestParseStopsAliasBombs(t *testing.T) {
 	_, err := config.Parse([]byte(b.String()), "muster.yaml", nil)
 	if err == nil || !strings.Contains(err.Error(), "too many values") {
 		t.Errorf("Parse(alias bomb) = %v, want a too-many-values problem", err)
+	}
+}
+
+// TestSeverityAliases: aliases reach the ladder, trimmed, and find their
+// severity; a severity's own name or number among its aliases is no clash.
+func TestSeverityAliases(t *testing.T) {
+	yaml := "severities:\n  - name: SEV1\n    aliases: [' p1 ', critical, sev-1, '1']\n  - name: SEV2\n    aliases: [P2]\n  - name: SEV3\n" +
+		"runbooks:\n  - {title: DB, url: 'https://wiki.example.com/db', severities: [critical, sev3]}\n" +
+		"alertmanager:\n  severities:\n    - {label: page, severity: p2}\n"
+	cfg, err := config.Parse([]byte(yaml), "muster.yaml", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Elsewhere in the file an alias stands for the severity's name.
+	if got := strings.Join(cfg.Runbooks[0].Severities, ","); got != "SEV1,SEV3" {
+		t.Errorf("runbook severities = %q, want SEV1,SEV3", got)
+	}
+	if got := cfg.Alertmanager.Severities[0].Severity; got != "SEV2" {
+		t.Errorf("alert label page maps to %q, want SEV2", got)
+	}
+	ladder := cfg.SeverityLadder()
+	if got := strings.Join(ladder[0].Aliases, ","); got != "p1,critical,sev-1,1" {
+		t.Errorf("SEV1 aliases = %q", got)
+	}
+	for word, want := range map[string]string{"p1": "SEV1", "CRITICAL": "SEV1", "p-2": "SEV2", "3": "SEV3"} {
+		if sev, _, ok := ladder.Find(word); !ok || sev.Name != want {
+			t.Errorf("Find(%q) = %q, %v; want %s", word, sev.Name, ok, want)
+		}
 	}
 }

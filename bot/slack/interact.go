@@ -58,21 +58,21 @@ func (p *Platform) interaction(ic goslack.InteractionCallback, h Handler) any {
 		if ic.View.CallbackID != declareCallback {
 			return nil
 		}
-		text, problems := declareFromForm(ic.View.State)
+		d, problems := declareFromForm(ic.View.State)
 		if len(problems) > 0 {
 			return goslack.NewErrorsViewSubmissionResponse(problems)
 		}
 		p.async(h, muster.Event{
 			Platform: Name, Kind: muster.EventCommand, User: ic.User.ID, UserName: ic.User.Name,
-			Room: ic.View.PrivateMetadata, Text: text, At: p.cfg.Now(),
+			Room: ic.View.PrivateMetadata, Text: "declare", Declare: d, At: p.cfg.Now(),
 		}, nil)
 	}
 	return nil
 }
 
-// declareFromForm turns the submitted form into `declare` command text,
-// with the description on the lines after the title.
-func declareFromForm(state *goslack.ViewState) (string, map[string]string) {
+// declareFromForm reads the submitted form into a declaration. Its fields
+// stay fields: a title such as "private sev1 thing" is the title.
+func declareFromForm(state *goslack.ViewState) (*muster.Declaration, map[string]string) {
 	value := func(block string) goslack.BlockAction {
 		if state == nil {
 			return goslack.BlockAction{}
@@ -81,23 +81,17 @@ func declareFromForm(state *goslack.ViewState) (string, map[string]string) {
 	}
 	title := strings.Join(strings.Fields(value(blockTitle).Value), " ")
 	if title == "" {
-		return "", map[string]string{blockTitle: "Give the incident a title, e.g. “Checkout is returning 500s”."}
+		return nil, map[string]string{blockTitle: "Give the incident a title, e.g. “Checkout is returning 500s”."}
 	}
 	if n := len([]rune(title)); n > muster.MaxTitle {
-		return "", map[string]string{blockTitle: fmt.Sprintf("Keep the title under %d characters; details go in the description.", muster.MaxTitle)}
+		return nil, map[string]string{blockTitle: fmt.Sprintf("Keep the title under %d characters; details go in the description.", muster.MaxTitle)}
 	}
-	words := []string{"declare"}
-	if sev := value(blockSeverity).SelectedOption.Value; sev != "" {
-		words = append(words, sev)
-	}
-	if len(value(blockPrivate).SelectedOptions) > 0 {
-		words = append(words, "private")
-	}
-	text := strings.Join(append(words, title), " ")
-	if desc := strings.TrimSpace(value(blockDesc).Value); desc != "" {
-		text += "\n" + desc
-	}
-	return text, nil
+	return &muster.Declaration{
+		Title:       title,
+		Severity:    value(blockSeverity).SelectedOption.Value,
+		Private:     len(value(blockPrivate).SelectedOptions) > 0,
+		Description: strings.TrimSpace(value(blockDesc).Value),
+	}, nil
 }
 
 // openDeclareForm shows the declare form: title, severity, description and

@@ -224,9 +224,10 @@ func TestRenderEscape(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"a < b && c > d", "a &lt; b &amp;&amp; c &gt; d"},
 		{"<@U024BE7LH> and <@U024BE7LH|alex>", "<@U024BE7LH> and <@U024BE7LH|alex>"},
-		{"<#C0123|inc-42> <!here> <!channel> <!subteam^S01|@sre>", "<#C0123|inc-42> <!here> <!channel> <!subteam^S01|@sre>"},
+		{"<#C0123|inc-42> <!here> <!channel> <!subteam^S01|@sre> <!subteam^S02>", "<#C0123|inc-42> @\u2060here @\u2060channel @\u2060sre @\u2060S02"},
+		{"@here @Channel @everyone, @group! but @hereford and a@b.c", "@\u2060here @\u2060Channel @\u2060everyone, @\u2060group! but @hereford and a@b.c"},
 		{"<https://x.example/?a=1&b=2|a & b>", "<https://x.example/?a=1&amp;b=2|a &amp; b>"},
-		{"<!everyone> <@ U1> <javascript:x> <https://a b>", "&lt;!everyone&gt; &lt;@ U1&gt; &lt;javascript:x&gt; &lt;https://a b&gt;"},
+		{"<!everyone> <!here|@here & all> <@ U1> <javascript:x> <https://a b>", "@\u2060everyone @\u2060here &amp; all &lt;@ U1&gt; &lt;javascript:x&gt; &lt;https://a b&gt;"},
 		{"&amp; stays visible", "&amp;amp; stays visible"},
 		{"<https://x.example/" + strings.Repeat("a", maxSequence) + ">", "&lt;https://x.example/" + strings.Repeat("a", maxSequence) + "&gt;"},
 		{"<https://x.example/?" + strings.Repeat("&", 100) + ">", "&lt;https://x.example/?" + strings.Repeat("&amp;", 100) + "&gt;"}, // too long once escaped
@@ -240,7 +241,7 @@ func TestRenderEscape(t *testing.T) {
 func TestRenderPlain(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"Paging <@U1|alex> and <@U2>", "Paging @alex and @U2"},
-		{"in <#C1|inc-42>, <!here>, <!subteam^S1|@sre>, <!subteam^S2>", "in #inc-42, @here, @sre, @S2"},
+		{"in <#C1|inc-42>, <!here>, <!subteam^S1|@sre>, <!subteam^S2>, @channel", "in #inc-42, @\u2060here, @\u2060sre, @\u2060S2, @\u2060channel"},
 		{"see <https://x.example|the docs> or <https://y.example>", "see the docs or https://y.example"},
 		{"a & b < c\n  line two", "a & b < c line two"},
 	} {

@@ -247,7 +247,7 @@ func (p *Platform) Post(ctx context.Context, room string, msg muster.Message) (s
 func (p *Platform) upload(ctx context.Context, room, thread string, f *muster.File) error {
 	return p.call(ctx, "files.upload", func(ctx context.Context) error {
 		_, err := p.api.UploadFileContext(ctx, goslack.UploadFileParameters{
-			Channel: room, ThreadTimestamp: thread, Filename: f.Name, Title: f.Title,
+			Channel: room, ThreadTimestamp: thread, Filename: f.Name, Title: defuse(f.Title),
 			Content: string(f.Content), FileSize: len(f.Content),
 		})
 		return err
@@ -385,9 +385,10 @@ func (p *Platform) isPrivate(ctx context.Context, room string) (bool, error) {
 	return ch.IsPrivate, nil
 }
 
-// SetTopic sets a channel's topic, cut to Slack's 250 characters.
+// SetTopic sets a channel's topic, cut to Slack's 250 characters. The
+// topic holds the title, so its special mentions are defused.
 func (p *Platform) SetTopic(ctx context.Context, room, topic string) error {
-	topic = truncateRunes(topic, 250)
+	topic = truncateRunes(defuse(topic), 250)
 	return p.call(ctx, "conversations.setTopic", func(ctx context.Context) error {
 		_, err := p.api.SetTopicOfConversationContext(ctx, room, topic)
 		return err

@@ -7,8 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// sequenceRE matches the Slack control sequences that pass through escape:
-// user, channel and group mentions, @here, @channel and links.
+// sequenceRE matches the Slack control sequences that pass through escape
+// (user and channel mentions, links) and those plain writes as people read
+// them (the special mentions, which escape defuses first).
 var sequenceRE = regexp.MustCompile(`<(?:@[A-Za-z0-9._-]+|#[A-Z0-9]+|!here|!channel|!subteam\^[A-Z0-9]+|https?://[^\s<>|]+)(?:\|[^<>\n]*)?>`)
 
 // maySequence reports whether s has a '<' that could open a control
@@ -30,13 +31,69 @@ func maySequence(s string) bool {
 
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// escape makes user text safe for mrkdwn: &, < and > become entities,
-// except in the control sequences of sequenceRE, whose brackets stay (an &
-// inside one is still escaped).
+// specialRE matches Slack's special mentions, which notify a whole channel
+// (<!here>, <!channel>, <!group>), the workspace (<!everyone>) or a user
+// group (<!subteam^S…>), and broadcastRE the words people type for the
+// first three, which Slack may turn into those mentions when it parses a
+// message.
+var (
+	specialRE   = regexp.MustCompile(`<!(?:here|channel|group|everyone|subteam\^[A-Za-z0-9]+)(?:\|[^<>\n]*)?>`)
+	broadcastRE = regexp.MustCompile(`(?i)@(here|channel|group|everyone)\b`)
+)
+
+// joiner is U+2060 WORD JOINER: invisible, it keeps "@here" looking like
+// what was typed while no longer being the word Slack would parse.
+const joiner = "\u2060"
+
+// defuse makes the special mentions in text harmless: the bot posts what
+// people, alerts and forms wrote (titles, updates, notes, alert text), and
+// a mention in it would notify a whole channel or group in the bot's name,
+// past the workspace's rules on who may do that. <!here> is shown as
+// "@here", <!subteam^S1|@sre> as "@sre", and typed words such as @channel
+// get a word joiner after the @. User mentions (<@U…>) stay: muster makes
+// them itself (role holders, reminders), and one person named in a note
+// is no broadcast.
+func defuse(s string) string {
+	if strings.Contains(s, "<!") {
+		s = specialRE.ReplaceAllStringFunc(s, func(seq string) string {
+			target, label, _ := strings.Cut(seq[2:len(seq)-1], "|")
+			if label = strings.TrimLeft(strings.TrimSpace(label), "@"); label == "" {
+				label = strings.TrimPrefix(target, "subteam^")
+			}
+			return "@" + joiner + label
+		})
+	}
+	if mayBroadcast(s) {
+		s = broadcastRE.ReplaceAllString(s, "@"+joiner+"$1")
+	}
+	return s
+}
+
+// mayBroadcast reports whether s has an @ that could start a word of
+// broadcastRE, so that text with only user mentions (<@U…>) skips it.
+func mayBroadcast(s string) bool {
+	for i := strings.IndexByte(s, '@'); i >= 0 && i+1 < len(s); {
+		switch s[i+1] | 0x20 { // lowercase for letters
+		case 'h', 'c', 'g', 'e':
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '@')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// escape makes user text safe for mrkdwn: special mentions are defused,
+// and &, < and > become entities, except in the control sequences of
+// sequenceRE, whose brackets stay (an & inside one is still escaped).
 func escape(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	s = defuse(s)
 	// Most text (and all of help, with its `<text>` placeholders) holds no
 	// control sequence: it is answered without running the expression.
 	if !strings.ContainsAny(s, "&<>") {
@@ -62,11 +119,13 @@ func escape(s string) string {
 
 // plain makes user text fit a plain_text object of limit characters on one
 // line; Slack shows plain_text as it is, so control sequences become what
-// they stand for (<@U1|alex> → @alex, <https://x|docs> → docs).
+// they stand for (<@U1|alex> → @alex, <https://x|docs> → docs). Special
+// mentions are defused here too, so that no text the bot sends holds one.
 func plain(s string, limit int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	s = defuse(s)
 	if maySequence(s) {
 		s = plainSequences(s)
 	}

@@ -2,6 +2,7 @@ package teams
 
 import (
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -64,7 +65,8 @@ const (
 // {"muster": "<action> <incident>", "input": "choice-<n>"}; Footer a small
 // subtle TextBlock. File is left to the sender, and so is Thread.
 //
-// <@ID> becomes mention(id) in the title, the text, fact values and the
+// Mention markup (<at>) that came with the text is taken out first (see
+// cardDefuse); then <@ID> becomes mention(id) in the title, the text, fact values and the
 // footer (with a nil mention, "@ID"), mention being called once per user;
 // in fact titles, action titles and
 // choices, which Teams shows as plain text, it becomes mention(id) without
@@ -95,13 +97,13 @@ func card(m muster.Message, mention func(id string) string) (summary string, con
 	}
 	plainMention := func(id string) string { return cardStripAt(mention(id)) }
 	p := cardParts{
-		title:  cardClip(cardLines(muster.ReplaceMentions(m.Title, mention)), cardMaxTitle, cardTruncated),
-		text:   cardLines(muster.ReplaceMentions(cardLinks(m.Text), mention)),
-		footer: cardClip(cardLines(muster.ReplaceMentions(cardLinks(m.Footer), mention)), cardMaxFooter, cardTruncated),
+		title:  cardClip(cardLines(muster.ReplaceMentions(cardDefuse(m.Title), mention)), cardMaxTitle, cardTruncated),
+		text:   cardLines(muster.ReplaceMentions(cardLinks(cardDefuse(m.Text)), mention)),
+		footer: cardClip(cardLines(muster.ReplaceMentions(cardLinks(cardDefuse(m.Footer)), mention)), cardMaxFooter, cardTruncated),
 	}
 	for _, f := range m.Fields {
-		title := cardClip(strings.Join(strings.Fields(muster.ReplaceMentions(f.Label, plainMention)), " "), cardMaxFactTitle, cardTruncated)
-		value := cardClip(cardLines(muster.ReplaceMentions(cardLinks(f.Value), mention)), cardMaxFactValue, cardTruncated)
+		title := cardClip(strings.Join(strings.Fields(muster.ReplaceMentions(cardDefuse(f.Label), plainMention)), " "), cardMaxFactTitle, cardTruncated)
+		value := cardClip(cardLines(muster.ReplaceMentions(cardLinks(cardDefuse(f.Value)), mention)), cardMaxFactValue, cardTruncated)
 		if title == "" && value == "" {
 			continue
 		}
@@ -327,7 +329,7 @@ func cardChoice(action string, v any) (string, string, bool) {
 // the file's title or name, the fields and the footer that is not empty,
 // on one line, without backticks, mentions as names.
 func cardSummary(m muster.Message, plainMention func(string) string) string {
-	s := strings.ReplaceAll(muster.ReplaceMentions(m.Headline(), plainMention), "`", "")
+	s := strings.ReplaceAll(muster.ReplaceMentions(cardDefuse(m.Headline()), plainMention), "`", "")
 	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "")), " ")
 	return cardClip(s, cardMaxSummary, cardEllipsis)
 }
@@ -368,7 +370,25 @@ func cardListItem(line string) bool {
 
 // cardLabel is a one-line plain label of at most cardMaxLabel runes.
 func cardLabel(s string) string {
-	return cardClip(strings.Join(strings.Fields(s), " "), cardMaxLabel, cardEllipsis)
+	return cardClip(strings.Join(strings.Fields(cardDefuse(s)), " "), cardMaxLabel, cardEllipsis)
+}
+
+var (
+	cardAtOpen  = regexp.MustCompile(`(?i)<at(?:\s[^<>]*)?>`)
+	cardAtClose = regexp.MustCompile(`(?i)</at\s*>`)
+)
+
+// cardDefuse takes Teams' mention markup out of text that came from people,
+// forms or alerts: <at>Name</at> becomes "@Name". A mention in a card is
+// live when the activity carries an entity with the same text, and mentions
+// of a channel or a team notify everyone in it, so <at> is left only to
+// the mentions muster makes (muster.Mention, turned into <at> by the
+// sender's mention function after this has run).
+func cardDefuse(s string) string {
+	if strings.IndexByte(s, '<') < 0 {
+		return s
+	}
+	return cardAtClose.ReplaceAllString(cardAtOpen.ReplaceAllString(s, "@"), "")
 }
 
 // cardClip shortens s to at most max runes, marker included.

@@ -137,6 +137,11 @@ func (p *Platform) activity(msg muster.Message) map[string]any {
 		if name == "" {
 			name = id
 		}
+		if strings.HasPrefix(id, "19:") {
+			// A channel or a team (mentioned in a message and recorded as
+			// <@19:…>): a live mention would notify everyone in it.
+			return "@" + name
+		}
 		tag := "<at>" + name + "</at>"
 		entities = append(entities, map[string]any{"type": "mention", "text": tag, "mentioned": map[string]string{"id": id, "name": name}})
 		return tag
