@@ -466,7 +466,7 @@ func checkPod(t *testing.T, deploy, cm, secret object, cfg *config.Config) {
 	}
 	c := pod.Spec.Containers[0]
 
-	// muster [flags] [command]: --config <file> serve.
+	// muster --config <file> serve (flags may also follow the command).
 	if len(c.Args) != 3 || c.Args[0] != "--config" || c.Args[2] != "serve" {
 		t.Fatalf("args = %q, want [--config <file> serve]", c.Args)
 	}
