@@ -147,9 +147,18 @@ func findCommandWord(args []string, getenv func(string) string) string {
 	fs := newFlagSet("")
 	globalFlags(fs, &all, getenv)
 	for _, c := range subcommands {
-		if c.flags != nil {
-			c.flags(fs, &all)
+		if c.flags == nil {
+			continue
 		}
+		// Through a set of its own: two commands may share a flag's name,
+		// which defining it twice on fs would not allow.
+		own := newFlagSet(c.name)
+		c.flags(own, &all)
+		own.VisitAll(func(f *flag.Flag) {
+			if fs.Lookup(f.Name) == nil {
+				fs.Var(f.Value, f.Name, f.Usage)
+			}
+		})
 	}
 	// A mistake is left to the full parse, which reports it in the
 	// command's terms.
