@@ -16,9 +16,11 @@ USER 65532:65532
 VOLUME ["/data"]
 EXPOSE 8080
 # From / the default store path ./data/muster.db is /data/muster.db, on the
-# volume. A config file can be mounted too:
-#   docker run -v muster-data:/data -v ./muster.yaml:/etc/muster.yaml:ro \
-#     -e MUSTER_CONFIG=/etc/muster.yaml -e SLACK_BOT_TOKEN=... muster serve
+# volume. With a config file and Slack in HTTP mode (README, "Docker"):
+#   docker run -p 8080:8080 -v muster-data:/data \
+#     -v "$PWD/muster.yaml:/etc/muster/muster.yaml:ro" \
+#     -e SLACK_BOT_TOKEN=xoxb-... -e SLACK_SIGNING_SECRET=... \
+#     muster serve --config /etc/muster/muster.yaml
 WORKDIR /
 ENTRYPOINT ["/muster"]
 CMD ["serve"]

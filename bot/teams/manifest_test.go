@@ -3,8 +3,10 @@ package teams
 import (
 	"encoding/json"
 	"image/png"
+	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -17,8 +19,14 @@ func TestManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	var m struct {
-		Icons struct{ Color, Outline string } `json:"icons"`
-		Bots  []struct {
+		Developer struct {
+			WebsiteURL    string `json:"websiteUrl"`
+			PrivacyURL    string `json:"privacyUrl"`
+			TermsOfUseURL string `json:"termsOfUseUrl"`
+		} `json:"developer"`
+		ValidDomains []string                        `json:"validDomains"`
+		Icons        struct{ Color, Outline string } `json:"icons"`
+		Bots         []struct {
 			Scopes       []string `json:"scopes"`
 			CommandLists []struct {
 				Commands []struct{ Title string } `json:"commands"`
@@ -53,6 +61,28 @@ func TestManifest(t *testing.T) {
 	}
 	if !slices.Contains(rsc, "ChannelMessage.Read.Group") {
 		t.Error("without ChannelMessage.Read.Group the bot sees only @mentions, and the timeline misses the room's messages")
+	}
+	// The developer's pages are shown to everyone who installs the app:
+	// they must exist. muster serves none of them, so none may be on the
+	// bot's host; privacy and terms are the repository's documents until
+	// the operator links their own (README, Microsoft Teams).
+	for name, u := range map[string]string{"websiteUrl": m.Developer.WebsiteURL, "privacyUrl": m.Developer.PrivacyURL, "termsOfUseUrl": m.Developer.TermsOfUseURL} {
+		parsed, err := url.Parse(u)
+		if err != nil || parsed.Scheme != "https" || parsed.Host == "" {
+			t.Errorf("%s = %q, want an https URL", name, u)
+			continue
+		}
+		if slices.Contains(m.ValidDomains, parsed.Host) {
+			t.Errorf("%s = %q is on the bot's host, where muster serves no such page", name, u)
+		}
+	}
+	for name, doc := range map[string]string{m.Developer.PrivacyURL: "docs/privacy.md", m.Developer.TermsOfUseURL: "docs/terms.md"} {
+		if !strings.HasSuffix(name, "/"+doc) {
+			t.Errorf("%q is not the repository's %s", name, doc)
+		}
+		if _, err := os.Stat("../../" + doc); err != nil {
+			t.Errorf("the manifest links %s: %v", doc, err)
+		}
 	}
 	for name, size := range map[string]int{m.Icons.Color: 192, m.Icons.Outline: 32} {
 		f, err := os.Open("../../deploy/teams/" + name)

@@ -442,7 +442,9 @@ func (l promLog) Println(v ...any) { l.log.Warn().Msg(fmt.Sprint(v...)) }
 func newLogger(cfg *config.Config, opts Options) zerolog.Logger {
 	var w io.Writer = opts.Stderr
 	if cfg.Log.Format == "console" {
-		w = zerolog.ConsoleWriter{Out: opts.Stderr, TimeFormat: time.TimeOnly}
+		// Colour codes only where a terminal shows them as colours: in a
+		// file or a log collector they are noise around every field.
+		w = zerolog.ConsoleWriter{Out: opts.Stderr, TimeFormat: time.TimeOnly, NoColor: !isTerminal(opts.Stderr)}
 	}
 	level, err := zerolog.ParseLevel(cfg.Log.Level)
 	if err != nil || cfg.Log.Level == "" {
@@ -464,7 +466,9 @@ func osUser(getenv func(string) string) string {
 	return "you"
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && isatty.IsTerminal(f.Fd())
+// isTerminal reports whether f, the process's input or an output, is a
+// terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && isatty.IsTerminal(file.Fd())
 }

@@ -5,30 +5,16 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // time zones for working hours, also in a container without them
 
 	"github.com/muster-bot/muster/config"
 )
-
-const usage = `Usage: muster [flags] [command]
-
-Commands:
-  (none)        serve on the configured chat platforms, or start the local
-                console when no chat credentials are configured
-  console       start the local console even when credentials are configured
-  serve         serve on the configured chat platforms
-  check-config  validate the configuration and exit
-  simulate      print who would be reminded or escalated when, e.g.
-                muster simulate --severity sev1 --for 3h --updates 0:20,1:10
-
-Flags:
-`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,42 +27,51 @@ func main() {
 }
 
 // run is main without the process: it returns the exit code, so tests can
-// call it with their own input, output and environment.
+// call it with their own input, output and environment. The command line is
+// read whole before the config: a mistake in it is reported as such (exit
+// 2), never as whatever the config would have said.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	flags := flag.NewFlagSet("muster", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() { fmt.Fprint(stderr, usage); flags.PrintDefaults() }
-	configPath := flags.String("config", getenv("MUSTER_CONFIG"), "path of the YAML config (env MUSTER_CONFIG); empty uses the defaults")
-	logFormat := flags.String("log-format", "", "json or console (overrides log.format)")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	inv, err := parseArgs(args, getenv)
+	if err != nil {
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "muster: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "muster: %s\n", ue.msg)
+		if ue.command != "" {
+			fmt.Fprintf(stderr, "Run 'muster help %s' for its usage.\n", ue.command)
+		} else {
+			fmt.Fprintln(stderr, "Run 'muster help' for usage.")
 		}
 		return 2
 	}
-	cfg, err := config.Load(*configPath, getenv, checkCommands)
+	switch inv.command {
+	case "help":
+		topic := ""
+		if len(inv.args) > 0 {
+			topic = inv.args[0]
+		}
+		fmt.Fprint(stdout, usageText(topic))
+		return 0
+	case "version":
+		fmt.Fprint(stdout, versionText(debug.ReadBuildInfo()))
+		return 0
+	}
+	cfg, err := config.Load(inv.config, getenv, checkCommands)
 	if err != nil {
 		fmt.Fprintf(stderr, "muster: %v\n", err)
 		return 1
 	}
-	if *logFormat != "" {
-		if *logFormat != "json" && *logFormat != "console" {
-			fmt.Fprintf(stderr, "muster: --log-format must be json or console, not %q\n", *logFormat)
-			return 2
-		}
-		cfg.Log.Format = *logFormat
+	if inv.logFormat != "" {
+		cfg.Log.Format = inv.logFormat
 	}
-	mode := flags.Arg(0)
-	if mode == "simulate" {
-		return simulate(cfg, flags.Args()[1:], stdout, stderr)
-	}
-	if flags.NArg() > 1 {
-		fmt.Fprintf(stderr, "muster: one command at a time, got %q\n", flags.Args())
-		return 2
-	}
+	mode := inv.command
 	switch mode {
+	case "simulate":
+		return simulate(cfg, inv.simulate, stdout, stderr)
 	case "check-config":
-		where := *configPath
+		where := inv.config
 		if where == "" {
 			where = "the defaults (no --config given)"
 		}
@@ -87,11 +82,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
 			mode = "console"
 		}
-	case "serve", "console":
-	default:
-		fmt.Fprintf(stderr, "muster: unknown command %q\n", mode)
-		flags.Usage()
-		return 2
 	}
 	app, err := New(cfg, Options{Console: mode == "console", Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv})
 	if err != nil {

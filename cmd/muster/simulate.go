@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,40 +13,49 @@ import (
 	"github.com/muster-bot/muster/config"
 )
 
+// simulateOptions are the flags of `muster simulate`.
+type simulateOptions struct {
+	severity string // "": the config's default_severity
+	length   time.Duration
+	updates  string
+	icAfter  time.Duration
+}
+
+// register defines the flags on fs, which also holds the global ones: a
+// flag of either kind goes anywhere on the command line.
+func (o *simulateOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.severity, "severity", "", "the incident's severity `name` (default: the config's default_severity)")
+	fs.DurationVar(&o.length, "for", 3*time.Hour, "how long the incident lasts")
+	fs.StringVar(&o.updates, "updates", "", "when status updates are posted, as `offsets` from the declaration: 0:20,1:10 or 20m,1h10m")
+	fs.DurationVar(&o.icAfter, "ic-after", 0, "when someone takes the Incident Commander role; negative: never")
+}
+
 // simulate prints, from the real config and the real reminder logic, who
 // would be reminded or escalated when during an incident: a dry run of the
 // cadence before an incident tests it.
 //
 //	muster simulate --severity sev1 --for 3h --updates 0:20,1:10 [--ic-after 10m]
-func simulate(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("muster simulate", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	sevName := flags.String("severity", cfg.DefaultSeverity, "the incident's severity")
-	length := flags.Duration("for", 3*time.Hour, "how long the incident lasts")
-	updates := flags.String("updates", "", "when status updates are posted, as offsets from the declaration: 0:20,1:10 or 20m,1h10m")
-	icAfter := flags.Duration("ic-after", 0, "when someone takes the Incident Commander role; negative: never")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+func simulate(cfg *config.Config, opts simulateOptions, stdout, stderr io.Writer) int {
+	sevName := opts.severity
+	if sevName == "" {
+		sevName = cfg.DefaultSeverity
 	}
 	ladder := cfg.SeverityLadder()
-	sev, _, ok := ladder.Find(*sevName)
+	sev, _, ok := ladder.Find(sevName)
 	if !ok {
-		fmt.Fprintf(stderr, "muster simulate: %q is not a severity; choose one of %s\n", *sevName, strings.Join(ladder.Names(), ", "))
+		fmt.Fprintf(stderr, "muster simulate: %q is not a severity; choose one of %s\n", sevName, strings.Join(ladder.Names(), ", "))
 		return 2
 	}
-	if *length <= 0 || *length > 30*24*time.Hour {
+	if opts.length <= 0 || opts.length > 30*24*time.Hour {
 		fmt.Fprintf(stderr, "muster simulate: --for must be between 1s and 30 days\n")
 		return 2
 	}
-	at, err := offsets(*updates)
+	at, err := offsets(opts.updates)
 	if err != nil {
 		fmt.Fprintf(stderr, "muster simulate: --updates: %v\n", err)
 		return 2
 	}
-	fmt.Fprintln(stdout, simulation(cfg, sev, *length, at, *icAfter))
+	fmt.Fprintln(stdout, simulation(cfg, sev, opts.length, at, opts.icAfter))
 	return 0
 }
 

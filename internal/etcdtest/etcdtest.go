@@ -36,6 +36,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,6 +83,7 @@ func startTB(t testing.TB, n int, files *TLSFiles) *Cluster {
 		if os.Getenv(requireEnv) == "1" {
 			t.Fatalf("%s=1: %v", requireEnv, err)
 		}
+		noteSkipped(testing.Verbose())
 		t.Skip(err)
 	}
 	c, err := start(bin, t.TempDir(), n, files)
@@ -113,6 +115,10 @@ func StartMain(n int) (*Cluster, func(), error) {
 	if err != nil {
 		if errors.Is(err, ErrNotInstalled) && os.Getenv(requireEnv) == "1" {
 			return nil, nop, fmt.Errorf("%s=1: %s", requireEnv, err)
+		}
+		if errors.Is(err, ErrNotInstalled) {
+			// Before m.Run the test flags are not parsed, and -v unknown.
+			noteSkipped(flag.Parsed() && testing.Verbose())
 		}
 		return nil, nop, err
 	}
