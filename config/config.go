@@ -246,7 +246,7 @@ type Teams struct {
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c := &Config{
-		Log:  Log{Format: "json", Level: "info"},
+		Log: Log{Format: "json", Level: "info"},
 		HTTP: HTTP{
 			Listen: ":8080", ReadTimeout: Duration{5 * time.Second}, WriteTimeout: Duration{10 * time.Second},
 			IdleTimeout: Duration{time.Minute}, MaxPendingBodies: 32,
