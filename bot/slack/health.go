@@ -94,9 +94,6 @@ func (p *Platform) Health() error {
 	return nil
 }
 
-// Ready reports whether Slack can reach the bot and the bot Slack.
-func (p *Platform) Ready() bool { return p.Health() == nil }
-
 // observeCall counts an attempt of a Web API call towards Health.
 func (p *Platform) observeCall(method string, err error) {
 	if err != nil && (errors.Is(err, context.Canceled) || result(err) == "rate_limited" || !outage(err)) {
