@@ -346,12 +346,18 @@ func withDeadlines(read, write time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// httpLog writes net/http's own complaints (a TLS handshake from a port
-// scanner, a panicking handler) to the log.
+// httpLog writes net/http's own complaints to the log: a panicking
+// handler (recovered by net/http, the connection closed) as an error, the
+// rest (a TLS handshake from a port scanner, a broken connection) as info.
 type httpLog struct{ log zerolog.Logger }
 
 func (l httpLog) Write(p []byte) (int, error) {
-	l.log.Info().Str("component", "http").Msg(strings.TrimSpace(string(p)))
+	msg := strings.TrimSpace(string(p))
+	e := l.log.Info()
+	if strings.Contains(msg, "panic serving") {
+		e = l.log.Error()
+	}
+	e.Str("component", "http").Msg(msg)
 	return len(p), nil
 }
 
