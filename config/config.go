@@ -21,6 +21,7 @@ import (
 type Config struct {
 	Log             Log          `yaml:"log"`
 	HTTP            HTTP         `yaml:"http"`
+	Metrics         Metrics      `yaml:"metrics"`
 	Store           Store        `yaml:"store"`
 	DefaultSeverity string       `yaml:"default_severity"`
 	Severities      []Severity   `yaml:"severities"`
@@ -58,9 +59,33 @@ type Log struct {
 	Level  string `yaml:"level"`  // debug, info (default), warn or error
 }
 
-// HTTP configures the listener for Slack, Teams, health and metrics.
+// HTTP configures the listener for Slack, Teams, health and metrics, and
+// how long a client may take: the endpoints are public, and a client that
+// sends slowly or never would otherwise hold a connection and its buffers
+// for ever.
 type HTTP struct {
 	Listen string `yaml:"listen"` // host:port, default ":8080"
+	// ReadTimeout bounds the reading of a request's headers and body,
+	// default 5s.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds the answer to a request of Slack, Teams,
+	// Alertmanager or a probe, from the end of its headers, default 10s.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a keep-alive connection left unused this long,
+	// default 60s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxPendingBodies bounds the request bodies read at once before their
+	// signature or token is checked; more get 503 with Retry-After.
+	// Default 32.
+	MaxPendingBodies int `yaml:"max_pending_bodies"`
+}
+
+// Metrics configures where /metrics is served.
+type Metrics struct {
+	// Listen, when set, serves /metrics on this host:port alone (and no
+	// longer on http.listen), e.g. "127.0.0.1:9090": the metrics are not
+	// authenticated and name the incidents' severities and statuses.
+	Listen string `yaml:"listen"`
 }
 
 // Store chooses where incidents are kept: one bbolt file (one replica,
@@ -206,6 +231,13 @@ type Slack struct {
 	APIURL          string `yaml:"api_url" env:"SLACK_API_URL"` // always ends in "/"
 	AnnounceChannel string `yaml:"announce_channel"`
 	ChannelPrefix   string `yaml:"channel_prefix"` // overrides war_room.prefix on Slack
+	// TeamID, EnterpriseID and AppID, when set, are the workspace (T…),
+	// Enterprise Grid organisation (E…) and Slack app (A…) muster is
+	// installed in: a request signed with the signing secret but coming
+	// from another is refused.
+	TeamID       string `yaml:"team_id"`
+	EnterpriseID string `yaml:"enterprise_id"`
+	AppID        string `yaml:"app_id"`
 
 	BotToken      string `yaml:"-" env:"SLACK_BOT_TOKEN" secret:"true"`
 	SigningSecret string `yaml:"-" env:"SLACK_SIGNING_SECRET" secret:"true"`
@@ -231,8 +263,11 @@ type Teams struct {
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c := &Config{
-		Log:  Log{Format: "json", Level: "info"},
-		HTTP: HTTP{Listen: ":8080"},
+		Log: Log{Format: "json", Level: "info"},
+		HTTP: HTTP{
+			Listen: ":8080", ReadTimeout: Duration{5 * time.Second}, WriteTimeout: Duration{10 * time.Second},
+			IdleTimeout: Duration{time.Minute}, MaxPendingBodies: 32,
+		},
 		Store: Store{Backend: "bbolt", Path: "./data/muster.db", Etcd: Etcd{
 			Endpoints: []string{"http://127.0.0.1:2379"}, Prefix: "/muster/", DialTimeout: Duration{5 * time.Second}, LeaderTTL: Duration{10 * time.Second},
 		}},

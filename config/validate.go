@@ -18,6 +18,7 @@ var (
 	severityNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	roleKeyRE      = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	prefixRE       = regexp.MustCompile(`^[a-z0-9_-]+$`)
+	slackIDRE      = regexp.MustCompile(`^[A-Z][A-Z0-9]{2,}$`)
 )
 
 // maxPrefix keeps room in an 80-character channel name for the number (or
@@ -30,9 +31,7 @@ const maxPrefix = 20
 func validate(c *Config, r *report) {
 	oneOf(r, "log.format", &c.Log.Format, "json", "console")
 	oneOf(r, "log.level", &c.Log.Level, "debug", "info", "warn", "error")
-	if err := checkListen(c.HTTP.Listen); err != nil {
-		r.addf("http.listen", "%v", err)
-	}
+	validateHTTP(c, r)
 	validateStore(c, r)
 	if c.Reminders.Tick.Duration < time.Second {
 		r.addf("reminders.tick", "is %s; it must be at least 1s, the scheduler's resolution (default 10s)", c.Reminders.Tick)
@@ -55,6 +54,36 @@ func validate(c *Config, r *report) {
 	}
 	if len(c.Webhooks.URLs) > 0 && c.Webhooks.Secret == "" {
 		r.addf("webhooks.urls", "webhooks are configured but WEBHOOK_SECRET is not set; receivers need it to check the signature")
+	}
+}
+
+func validateHTTP(c *Config, r *report) {
+	h := c.HTTP
+	if err := checkListen(h.Listen); err != nil {
+		r.addf("http.listen", "%v", err)
+	}
+	positive(r, "http.read_timeout", h.ReadTimeout, "default 5s")
+	// Slack gives up on an acknowledgement after three seconds: a shorter
+	// bound would cut off answers Slack still waits for.
+	if h.WriteTimeout.Duration < 3*time.Second {
+		r.addf("http.write_timeout", "is %s; it must be at least 3s, the time Slack waits for an answer (default 10s)", h.WriteTimeout)
+	}
+	positive(r, "http.idle_timeout", h.IdleTimeout, "default 60s")
+	if h.MaxPendingBodies < 1 {
+		r.addf("http.max_pending_bodies", "is %d; it must be at least 1 (default 32)", h.MaxPendingBodies)
+	}
+	if m := c.Metrics.Listen; m != "" {
+		if err := checkListen(m); err != nil {
+			r.addf("metrics.listen", "%v", err)
+		} else if m == h.Listen {
+			r.addf("metrics.listen", "%q is http.listen too; give metrics a listener of their own (e.g. 127.0.0.1:9090), or leave it empty to serve /metrics on http.listen", m)
+		}
+	}
+}
+
+func positive(r *report, path string, d Duration, hint string) {
+	if d.Duration <= 0 {
+		r.addf(path, "is %s; it must be positive (%s)", d, hint)
 	}
 }
 
@@ -334,6 +363,17 @@ func validatePlatforms(c *Config, r *report) {
 	}
 	if c.Slack.ChannelPrefix != "" {
 		checkPrefix(r, "slack.channel_prefix", c.Slack.ChannelPrefix)
+	}
+	for _, id := range []struct {
+		path, value, first, example string
+	}{
+		{"slack.team_id", c.Slack.TeamID, "T", "T0123ABCD"},
+		{"slack.enterprise_id", c.Slack.EnterpriseID, "E", "E0123ABCD"},
+		{"slack.app_id", c.Slack.AppID, "A", "A0123ABCD"},
+	} {
+		if id.value != "" && (!slackIDRE.MatchString(id.value) || !strings.HasPrefix(id.value, id.first)) {
+			r.addf(id.path, "%q is not a Slack id: %s followed by capital letters and digits, e.g. %s", id.value, id.first, id.example)
+		}
 	}
 	t := &c.Teams
 	for _, u := range []struct {

@@ -19,6 +19,7 @@ func (p *Platform) call(ctx context.Context, method string, fn func(context.Cont
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
 		p.cfg.Call(method, result(err))
+		p.observeCall(method, err)
 		if err == nil {
 			return nil
 		}

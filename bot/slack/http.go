@@ -11,7 +11,6 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/muster-bot/muster/internal/ack"
-	"github.com/muster-bot/muster/internal/body"
 )
 
 // MaxBody bounds a request from Slack. Its payloads are a few kilobytes;
@@ -24,10 +23,10 @@ const MaxBody = 1 << 20
 func (p *Platform) Handler(h Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /slack/commands", ack.Observed("command", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
-		p.serveCommand(w, body, h)
+		p.serveCommand(w, r, body, h)
 	})))
 	mux.Handle("POST /slack/interactions", ack.Observed("interaction", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
-		p.serveInteraction(w, body, h)
+		p.serveInteraction(w, r, body, h)
 	})))
 	mux.Handle("POST /slack/events", ack.Observed("event", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveEvent(w, r, body, h)
@@ -40,7 +39,7 @@ func (p *Platform) Handler(h Handler) http.Handler {
 // the signature.
 func (p *Platform) verified(next func(http.ResponseWriter, *http.Request, []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, ok := body.Read(w, r, MaxBody)
+		body, ok := p.cfg.Bodies.Read(w, r, MaxBody)
 		if !ok {
 			return
 		}
@@ -53,10 +52,25 @@ func (p *Platform) verified(next func(http.ResponseWriter, *http.Request, []byte
 	})
 }
 
-func (p *Platform) serveCommand(w http.ResponseWriter, body []byte, h Handler) {
+// refused answers 403 to a signed request from another workspace than
+// the one muster is installed in (see foreign), and reports whether it did.
+func (p *Platform) refused(w http.ResponseWriter, r *http.Request, from workspace) bool {
+	why := p.foreign(from)
+	if why == "" {
+		return false
+	}
+	from.log(p.log.Info()).Str("path", r.URL.Path).Str("remote", r.RemoteAddr).Str("reason", why).Msg("refused a slack request from another workspace")
+	http.Error(w, "this app does not serve that workspace", http.StatusForbidden)
+	return true
+}
+
+func (p *Platform) serveCommand(w http.ResponseWriter, r *http.Request, body []byte, h Handler) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("command") == "" {
 		http.Error(w, "not a slash command", http.StatusBadRequest)
+		return
+	}
+	if p.refused(w, r, workspace{form.Get("team_id"), form.Get("enterprise_id"), form.Get("api_app_id")}) {
 		return
 	}
 	resp := p.runCommand(slashFromForm(form), h)
@@ -81,7 +95,7 @@ func slashFromForm(f url.Values) goslack.SlashCommand {
 	}
 }
 
-func (p *Platform) serveInteraction(w http.ResponseWriter, body []byte, h Handler) {
+func (p *Platform) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte, h Handler) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
 		http.Error(w, "no payload", http.StatusBadRequest)
@@ -90,6 +104,9 @@ func (p *Platform) serveInteraction(w http.ResponseWriter, body []byte, h Handle
 	var ic goslack.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
 		http.Error(w, "payload is not an interaction", http.StatusBadRequest)
+		return
+	}
+	if p.refused(w, r, workspace{ic.Team.ID, ic.Enterprise.ID, ic.APIAppID}) {
 		return
 	}
 	resp := p.interaction(ic, h)
@@ -107,11 +124,16 @@ func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byt
 		http.Error(w, "body is not JSON", http.StatusBadRequest)
 		return
 	}
-	switch outer.Type {
-	case slackevents.URLVerification:
+	if outer.Type == slackevents.URLVerification {
+		// Sent when the Request URL is set up, and carries no workspace.
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, outer.Challenge)
 		return
+	}
+	if p.checksWorkspace() && p.refused(w, r, eventWorkspace(body)) {
+		return
+	}
+	switch outer.Type {
 	case slackevents.CallbackEvent:
 	default:
 		w.WriteHeader(http.StatusOK) // app_rate_limited and anything new: nothing to record
@@ -134,6 +156,20 @@ func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// eventWorkspace reads where an Events API request comes from. It is read
+// apart from the envelope, whose fast path stays what every deployment
+// needs, and only when a workspace is configured; a body without the
+// fields gives an empty workspace, which a configured team refuses.
+func eventWorkspace(body []byte) workspace {
+	var ids struct {
+		TeamID       string `json:"team_id"`
+		EnterpriseID string `json:"enterprise_id"`
+		APIAppID     string `json:"api_app_id"`
+	}
+	_ = json.Unmarshal(body, &ids) // the body decoded as an envelope already
+	return workspace{ids.TeamID, ids.EnterpriseID, ids.APIAppID}
 }
 
 // commandText strips the parts of a slash command that are not ours.

@@ -21,10 +21,11 @@ const InlineWait = 1500 * time.Millisecond
 
 // inline is the open acknowledgement of one slash command.
 type inline struct {
-	mu    sync.Mutex
-	open  bool
-	msg   *muster.Message
-	ready chan struct{} // closed once there is an answer or the command is done
+	mu       sync.Mutex
+	open     bool
+	finished bool // the command is done
+	msg      *muster.Message
+	ready    chan struct{} // closed once there is an answer or the command is done
 }
 
 func newInline() *inline { return &inline{open: true, ready: make(chan struct{})} }
@@ -46,23 +47,32 @@ func (in *inline) offer(msg muster.Message) bool {
 func (in *inline) done() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.finished = true
 	if in.open && in.msg == nil {
 		in.open = false
 		close(in.ready)
 	}
 }
 
-// take closes the acknowledgement and returns the answer it holds, if any.
-func (in *inline) take() *muster.Message {
+// take closes the acknowledgement and returns the answer it holds, if
+// any, and whether the command is done.
+func (in *inline) take() (*muster.Message, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.open = false
-	return in.msg
+	return in.msg, in.finished
 }
 
+// workingOnIt is the acknowledgement of a command whose answer did not
+// come within InlineWait. The bot answers only once the change is
+// durable, so the acknowledgement must not claim it: it says the answer
+// follows, and the answer comes through the response_url.
+var workingOnIt = muster.Message{Text: "⏳ Working on it; the answer follows here when it is done."}
+
 // runCommand starts a slash command and returns the acknowledgement's body:
-// the private answer when it comes within InlineWait, else nil (an empty
-// acknowledgement; the answer follows through the response_url).
+// the private answer when it comes within the inline wait, else
+// workingOnIt (the answer follows through the response_url), or nil when
+// the command finished with nothing to say.
 func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
 	ev := muster.Event{
 		Platform: Name, Kind: muster.EventCommand, User: s.UserID, UserName: s.UserName,
@@ -88,17 +98,19 @@ func (p *Platform) runCommand(s goslack.SlashCommand, h Handler) any {
 	if !p.async(h, ev, in.done) {
 		return overloaded()
 	}
-	timer := time.NewTimer(InlineWait)
+	timer := time.NewTimer(p.cfg.InlineWait)
 	defer timer.Stop()
 	select {
 	case <-in.ready:
 	case <-timer.C:
 	}
-	msg := in.take()
-	if msg == nil {
+	switch msg, finished := in.take(); {
+	case msg != nil:
+		return p.acks.body(*msg)
+	case finished:
 		return nil
 	}
-	return p.acks.body(*msg)
+	return p.acks.body(workingOnIt)
 }
 
 // ackMessage is a message carried in an acknowledgement, shown only to

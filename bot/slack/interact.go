@@ -27,6 +27,7 @@ func (p *Platform) openDeclareFormLater(s goslack.SlashCommand) {
 		defer p.work.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
 		defer cancel()
+		defer p.rescue(ctx, muster.Event{Kind: muster.EventCommand, User: s.UserID, Room: s.ChannelID, ReplyTo: s.ResponseURL})
 		if err := p.openDeclareForm(ctx, s); err != nil {
 			p.log.Error().Err(err).Msg("open the declare form")
 			_ = p.Reply(ctx, muster.Event{Room: s.ChannelID, User: s.UserID, ReplyTo: s.ResponseURL},

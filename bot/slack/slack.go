@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/body"
 	"github.com/muster-bot/muster/internal/pause"
 )
 
@@ -57,6 +59,16 @@ type Config struct {
 	// Call, when set, is told of every Web API call attempt: its method
 	// and result (ok, rate_limited or error).
 	Call func(method, result string)
+	// Bodies bounds the request bodies read at once before their
+	// signature is checked; nil, no bound.
+	Bodies *body.Gate
+	// InlineWait is how long a slash command's acknowledgement waits for
+	// the bot's answer (default InlineWait).
+	InlineWait time.Duration
+	// TeamID, EnterpriseID and AppID, when set, are the workspace,
+	// organisation and app muster is installed in: a signed request from
+	// another is refused.
+	TeamID, EnterpriseID, AppID string
 }
 
 // Platform is the Slack platform. It implements bot.Platform and the
@@ -70,7 +82,8 @@ type Platform struct {
 	botUser string // the bot's own user id, to ignore its own messages
 
 	mu        sync.Mutex
-	connected bool
+	connected bool // the Socket Mode socket is up (always true over HTTP)
+	health    health
 	work      sync.WaitGroup // work still running after an ack
 	inlines   sync.Map       // reply handle → *inline, for commands not yet acknowledged
 	inlineSeq atomic.Int64
@@ -102,6 +115,9 @@ func New(cfg Config, log zerolog.Logger) *Platform {
 	if cfg.AsyncTimeout <= 0 {
 		cfg.AsyncTimeout = 2 * time.Minute
 	}
+	if cfg.InlineWait <= 0 {
+		cfg.InlineWait = InlineWait
+	}
 	if cfg.Observe == nil {
 		cfg.Observe = func(string, int, time.Duration) {}
 	}
@@ -128,33 +144,9 @@ func New(cfg Config, log zerolog.Logger) *Platform {
 	return &Platform{
 		cfg: cfg, api: goslack.New(cfg.BotToken, opts...), log: log.With().Str("platform", Name).Logger(),
 		secret: []byte(cfg.SigningSecret), slots: make(chan struct{}, maxAsync),
+		connected: cfg.AppToken == "", // Socket Mode is connected once its socket is
+		health:    health{down: errNotChecked},
 	}
-}
-
-// Connect checks the bot token with auth.test and learns the bot's user id.
-// A rejected token is fatal: the bot could not say anything.
-func (p *Platform) Connect(ctx context.Context) error {
-	var resp *goslack.AuthTestResponse
-	err := p.call(ctx, "auth.test", func(ctx context.Context) (err error) {
-		resp, err = p.api.AuthTestContext(ctx)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("slack: check SLACK_BOT_TOKEN with auth.test: %w", err)
-	}
-	p.mu.Lock()
-	p.botUser = resp.UserID
-	p.connected = p.cfg.AppToken == "" // Socket Mode is connected once its socket is
-	p.mu.Unlock()
-	p.log.Info().Str("team", resp.Team).Str("bot_user", resp.UserID).Msg("connected to Slack")
-	return nil
-}
-
-// Ready reports whether Slack can reach the bot.
-func (p *Platform) Ready() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.connected
 }
 
 func (p *Platform) setConnected(c bool) {
@@ -199,11 +191,32 @@ func (p *Platform) async(h Handler, ev muster.Event, finished func()) bool {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
 		defer cancel()
+		defer p.rescue(ctx, ev) // before finished: the apology may ride in the acknowledgement
 		if err := h.Handle(ctx, ev); err != nil {
 			p.log.Error().Err(err).Str("kind", string(ev.Kind)).Str("user", ev.User).Str("channel", ev.Room).Msg("handle slack request")
 		}
 	}()
 	return true
+}
+
+// rescue, deferred by the goroutines that handle requests, recovers a
+// panic: one bad request must not end the process and every request in
+// flight with it. The panic is logged with its stack, and the person who
+// asked is told privately that it failed.
+func (p *Platform) rescue(ctx context.Context, ev muster.Event) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p.log.Error().Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Str("kind", string(ev.Kind)).
+		Str("user", ev.User).Str("channel", ev.Room).Msg("handling a slack request panicked")
+	if ev.User == "" || (ev.Kind != muster.EventCommand && ev.Kind != muster.EventAction) {
+		return // a message event: nobody asked for an answer, and Slack retries it
+	}
+	msg := muster.Message{Text: "⚠️ " + muster.ErrorMessage(fmt.Errorf("panic: %v", v))}
+	if err := p.Reply(ctx, ev, msg); err != nil {
+		p.log.Error().Err(err).Str("user", ev.User).Msg("tell the user their request failed")
+	}
 }
 
 // waitSlot waits up to SlotWait for a free worker slot and takes it. The

@@ -11,6 +11,8 @@ import (
 	goslack "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/muster-bot/muster"
 )
 
 // maxSocketWork bounds the events recorded at once from the socket.
@@ -40,12 +42,32 @@ func (p *Platform) RunSocketMode(ctx context.Context, h Handler) error {
 			}
 			return fmt.Errorf("slack socket mode (check SLACK_APP_TOKEN): %w", err)
 		case evt := <-client.Events:
-			if err := p.socketEvent(ctx, client, evt, h, slots); err != nil {
+			if err := p.socketEventSafely(ctx, client, evt, h, slots); err != nil {
 				p.setConnected(false)
 				return err
 			}
 		}
 	}
+}
+
+// socketEventSafely is socketEvent, with a panic recovered and logged:
+// the loop must go on receiving for the requests after it.
+func (p *Platform) socketEventSafely(ctx context.Context, client *socketmode.Client, evt socketmode.Event, h Handler, slots chan struct{}) (err error) {
+	defer p.rescue(ctx, muster.Event{Kind: muster.EventKind(evt.Type)})
+	return p.socketEvent(ctx, client, evt, h, slots)
+}
+
+// ignoredForeign acknowledges, and otherwise ignores, an envelope from
+// another workspace than the one muster is installed in (see foreign),
+// and reports whether it did. The ack keeps Slack from redelivering it.
+func (p *Platform) ignoredForeign(client *socketmode.Client, evt socketmode.Event, from workspace) bool {
+	why := p.foreign(from)
+	if why == "" {
+		return false
+	}
+	from.log(p.log.Info()).Str("type", string(evt.Type)).Str("reason", why).Msg("ignored a slack request from another workspace")
+	p.ack(client, evt.Request, nil)
+	return true
 }
 
 func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event, h Handler, slots chan struct{}) error {
@@ -68,18 +90,28 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 		p.ackUnparsed(client, evt)
 	case socketmode.EventTypeSlashCommand:
 		cmd, _ := evt.Data.(goslack.SlashCommand)
+		if p.ignoredForeign(client, evt, workspace{cmd.TeamID, cmd.EnterpriseID, cmd.APIAppID}) {
+			return nil
+		}
 		p.work.Add(1)
 		go func() { // the answer may ride in the ack, which must not hold up the loop
 			defer p.work.Done()
+			defer p.rescue(ctx, muster.Event{Kind: muster.EventCommand, User: cmd.UserID, Room: cmd.ChannelID, ReplyTo: cmd.ResponseURL})
 			p.ack(client, evt.Request, p.runCommand(cmd, h))
 			acked("command", http.StatusOK)
 		}()
 	case socketmode.EventTypeInteractive:
 		ic, _ := evt.Data.(goslack.InteractionCallback)
+		if p.ignoredForeign(client, evt, workspace{ic.Team.ID, ic.Enterprise.ID, ic.APIAppID}) {
+			return nil
+		}
 		p.ack(client, evt.Request, p.interaction(ic, h))
 		acked("interaction", http.StatusOK)
 	case socketmode.EventTypeEventsAPI:
 		parsed, _ := evt.Data.(slackevents.EventsAPIEvent)
+		if p.ignoredForeign(client, evt, workspace{parsed.TeamID, parsed.EnterpriseID, parsed.APIAppID}) {
+			return nil
+		}
 		ev, ok := p.callback(parsed)
 		if !ok {
 			p.ack(client, evt.Request, nil)
@@ -96,6 +128,7 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 		p.work.Add(1)
 		go func() {
 			defer func() { <-slots; p.work.Done() }()
+			defer p.rescue(ctx, ev) // unacknowledged: Slack redelivers it
 			if err := h.Handle(ctx, ev); err != nil {
 				p.log.Error().Err(err).Str("event_id", ev.ID).Msg("record slack event; Slack will retry")
 				acked("event", http.StatusInternalServerError)

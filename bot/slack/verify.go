@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // MaxSignatureAge is how old (or how far in the future) a signed request
@@ -68,4 +71,35 @@ func sign(secret []byte, ts string, body []byte) []byte {
 	mac.Write([]byte(":"))
 	mac.Write(body)
 	return mac.Sum(nil)
+}
+
+// workspace is where a request says it comes from: its team_id,
+// enterprise_id and api_app_id, each "" when the request has none.
+type workspace struct{ team, enterprise, app string }
+
+func (w workspace) log(e *zerolog.Event) *zerolog.Event {
+	return e.Str("team_id", w.team).Str("enterprise_id", w.enterprise).Str("api_app_id", w.app)
+}
+
+// foreign says why a request from w is not for this installation, "" when
+// it is. A good signature proves the request comes from Slack for this
+// app, not that it comes from the workspace muster serves: an app
+// distributed to several workspaces shares one signing secret. A request
+// without a team (an organisation-wide install) passes on its enterprise.
+func (p *Platform) foreign(w workspace) string {
+	c := p.cfg
+	switch {
+	case c.TeamID != "" && w.team != c.TeamID && !(w.team == "" && c.EnterpriseID != "" && w.enterprise == c.EnterpriseID):
+		return fmt.Sprintf("team_id %q is not slack.team_id", w.team)
+	case c.EnterpriseID != "" && w.enterprise != "" && w.enterprise != c.EnterpriseID:
+		return fmt.Sprintf("enterprise_id %q is not slack.enterprise_id", w.enterprise)
+	case c.AppID != "" && w.app != "" && w.app != c.AppID:
+		return fmt.Sprintf("api_app_id %q is not slack.app_id", w.app)
+	}
+	return ""
+}
+
+// checksWorkspace reports whether any of the installation's ids is set.
+func (p *Platform) checksWorkspace() bool {
+	return p.cfg.TeamID != "" || p.cfg.EnterpriseID != "" || p.cfg.AppID != ""
 }

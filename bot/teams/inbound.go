@@ -13,7 +13,6 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/internal/ack"
-	"github.com/muster-bot/muster/internal/body"
 )
 
 // MaxBody bounds a request from the Bot Connector.
@@ -59,7 +58,7 @@ type account struct {
 func (p *Platform) Handler(h Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/messages", ack.Observed("activity", p.cfg.Observe, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, ok := body.Read(w, r, MaxBody)
+		body, ok := p.cfg.Bodies.Read(w, r, MaxBody)
 		if !ok {
 			return
 		}
@@ -116,6 +115,7 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request, act activity, h
 			defer p.work.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
+			defer p.rescue(ctx, ev)
 			if err := h.Handle(ctx, ev); err != nil {
 				p.log.Error().Err(err).Str("kind", string(ev.Kind)).Msg("handle teams activity")
 			}

@@ -7,7 +7,9 @@ package teams
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/body"
 	"github.com/muster-bot/muster/internal/pause"
 )
 
@@ -67,6 +70,9 @@ type Config struct {
 	// ("connector"), Graph ("graph") or the login endpoint ("token") and
 	// its result: ok, rate_limited or error.
 	Call func(method, result string)
+	// Bodies bounds the request bodies read at once before their token is
+	// checked; nil, no bound.
+	Bodies *body.Gate
 }
 
 // Platform is the Teams platform. It implements bot.Platform and the
@@ -151,6 +157,23 @@ func (p *Platform) Ready() bool { return true }
 
 // Drain waits for the work started after acknowledgements.
 func (p *Platform) Drain() { p.work.Wait() }
+
+// rescue, deferred by the goroutine that handles a command, recovers a
+// panic: one bad command must not end the process and every request in
+// flight with it. The panic is logged with its stack, and the person who
+// asked is answered in the conversation (Teams has no private reply).
+func (p *Platform) rescue(ctx context.Context, ev muster.Event) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p.log.Error().Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Str("kind", string(ev.Kind)).
+		Str("user", ev.User).Msg("handling a teams activity panicked")
+	msg := muster.Message{Text: "⚠️ " + muster.ErrorMessage(fmt.Errorf("panic: %v", v))}
+	if err := p.Reply(ctx, ev, msg); err != nil {
+		p.log.Error().Err(err).Str("user", ev.User).Msg("tell the user their request failed")
+	}
+}
 
 func (p *Platform) service() string {
 	p.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -26,6 +27,7 @@ import (
 	"github.com/muster-bot/muster/bot/teams"
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
+	"github.com/muster-bot/muster/internal/body"
 	"github.com/muster-bot/muster/metrics"
 	"github.com/muster-bot/muster/templates"
 	"github.com/muster-bot/muster/webhooks"
@@ -55,6 +57,12 @@ type Options struct {
 	// Listener, when set, serves HTTP on it instead of http.listen (tests
 	// pass a listener on 127.0.0.1:0).
 	Listener net.Listener
+	// MetricsListener, when set, serves /metrics on it alone instead of
+	// on metrics.listen.
+	MetricsListener net.Listener
+	// Wait sleeps between retries of Slack's calls and of its auth.test;
+	// nil sleeps for real.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // App is the whole program: store, commands, bot, platforms and HTTP.
@@ -71,6 +79,9 @@ type App struct {
 	webhooks *webhooks.Deliverer
 	clock    *console.Clock
 	http     *http.Server
+	// bodies bounds the request bodies read at once before a platform has
+	// checked who sent them, over every endpoint.
+	bodies *body.Gate
 	// registry holds the metrics served at /metrics: muster's own and the
 	// Go runtime's and process's.
 	registry *prometheus.Registry
@@ -83,6 +94,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		opts.Now = time.Now
 	}
 	a := &App{cfg: cfg, opts: opts, log: newLogger(cfg, opts)}
+	a.bodies = body.NewGate(cfg.HTTP.MaxPendingBodies, a.log.With().Str("component", "http").Logger())
 	a.log.Debug().Interface("config", cfg.Redacted()).Msg("configuration loaded")
 	if !opts.Console && !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
 		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID with TEAMS_APP_PASSWORD); run `muster` without a command for the local console")
@@ -140,7 +152,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 			TeamID: cfg.Teams.TeamID, AnnounceChannelID: cfg.Teams.AnnounceChannelID,
 			GraphURL: cfg.Teams.GraphURL, LoginURL: cfg.Teams.LoginURL, OpenIDMetadataURL: cfg.Teams.OpenIDMetadataURL,
 			ServiceURL: cfg.Teams.ServiceURL, AllowUnauthenticated: cfg.Teams.AllowUnauthenticated, Now: opts.Now,
-			Observe: m.Request(teams.Name), Call: m.Call(teams.Name),
+			Observe: m.Request(teams.Name), Call: m.Call(teams.Name), Bodies: a.bodies,
 		}, db, a.log)
 		a.bot.Register(teams.Name, a.teams)
 	}
@@ -158,6 +170,11 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Now:             opts.Now,
 		Observe:         m.Request(slack.Name),
 		Call:            m.Call(slack.Name),
+		Bodies:          a.bodies,
+		Wait:            opts.Wait,
+		TeamID:          cfg.Slack.TeamID,
+		EnterpriseID:    cfg.Slack.EnterpriseID,
+		AppID:           cfg.Slack.AppID,
 	}, a.log)
 	a.bot.Register(slack.Name, a.slack)
 	return a, nil
@@ -187,60 +204,45 @@ func (a *App) Run(ctx context.Context) error {
 // serve runs the HTTP listener (and Slack's socket, in Socket Mode) until
 // ctx is done, then stops taking requests and finishes the work in flight.
 func (a *App) serve(ctx context.Context) error {
-	if a.slack != nil {
-		if err := a.slack.Connect(ctx); err != nil {
-			return err
-		}
-	}
 	if a.teams != nil {
 		if err := a.teams.Connect(ctx); err != nil {
 			return err
 		}
 	}
-	errc := make(chan error, 2)
-	socketCtx, stopSocket := context.WithCancel(ctx)
-	defer stopSocket()
-	socketDone := make(chan struct{})
-	if a.slack != nil && a.cfg.Slack.AppToken != "" {
+	servers, err := a.listen()
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1+len(servers))
+	slackCtx, stopSlack := context.WithCancel(ctx)
+	defer stopSlack()
+	slackDone := a.startSlack(slackCtx, errc)
+	for _, s := range servers {
 		go func() {
-			defer close(socketDone)
-			if err := a.slack.RunSocketMode(socketCtx, a.bot); err != nil {
-				errc <- err
+			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serve http on %s: %w", s.ln.Addr(), err)
 			}
 		}()
-	} else {
-		close(socketDone)
 	}
-	ln := a.opts.Listener
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", a.cfg.HTTP.Listen); err != nil {
-			return fmt.Errorf("listen on %s: %w", a.cfg.HTTP.Listen, err)
-		}
-	}
-	a.http = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := a.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("serve http: %w", err)
-		}
-	}()
-	a.log.Info().Str("addr", ln.Addr().String()).Bool("slack_http", a.slack != nil && a.cfg.Slack.SigningSecret != "").
-		Bool("slack_socket_mode", a.slack != nil && a.cfg.Slack.AppToken != "").Bool("teams", a.teams != nil).Msg("serving")
-	var err error
+	a.log.Info().Str("addr", servers[0].ln.Addr().String()).Bool("slack_http", a.slack != nil && a.cfg.Slack.SigningSecret != "").
+		Bool("slack_socket_mode", a.slack != nil && a.cfg.Slack.AppToken != "").Bool("teams", a.teams != nil).
+		Bool("separate_metrics", len(servers) > 1).Msg("serving")
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
 	}
-	stopSocket()
+	stopSlack()
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if serr := a.http.Shutdown(shutdown); serr != nil {
-		err = errors.Join(err, fmt.Errorf("shut down http: %w", serr))
+	for _, s := range servers {
+		if serr := s.srv.Shutdown(shutdown); serr != nil {
+			err = errors.Join(err, fmt.Errorf("shut down http on %s: %w", s.ln.Addr(), serr))
+		}
 	}
 	// The socket loop must stop starting work before the work is waited
 	// for, and the work must end before the store is closed.
 	select {
-	case <-socketDone:
+	case <-slackDone:
 	case <-shutdown.Done():
 		err = errors.Join(err, errors.New("slack socket mode did not stop in time"))
 	}
@@ -251,6 +253,124 @@ func (a *App) serve(ctx context.Context) error {
 		a.teams.Drain()
 	}
 	return err
+}
+
+// startSlack checks Slack's token, retrying auth.test until it answers
+// (an outage of Slack or of the network at start-up makes muster not
+// ready, not a crash loop), and runs Socket Mode when configured, until
+// ctx is done. The channel returned is closed once both have stopped.
+func (a *App) startSlack(ctx context.Context, errc chan<- error) <-chan struct{} {
+	done := make(chan struct{})
+	if a.slack == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		socketDone := make(chan struct{})
+		go func() {
+			defer close(socketDone)
+			if a.cfg.Slack.AppToken == "" {
+				return
+			}
+			if err := a.slack.RunSocketMode(ctx, a.bot); err != nil {
+				errc <- err
+			}
+		}()
+		a.slack.Authenticate(ctx)
+		<-socketDone
+	}()
+	return done
+}
+
+// listening is an HTTP server and the listener it is to serve.
+type listening struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// listen opens http.listen and, when /metrics has a listener of its own,
+// metrics.listen; tests give listeners on port 0 instead.
+func (a *App) listen() ([]listening, error) {
+	ln, err := listenOn(a.opts.Listener, a.cfg.HTTP.Listen)
+	if err != nil {
+		return nil, err
+	}
+	a.http = a.server(a.routes())
+	servers := []listening{{a.http, ln}}
+	if !a.separateMetrics() {
+		return servers, nil
+	}
+	mln, err := listenOn(a.opts.MetricsListener, a.cfg.Metrics.Listen)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return append(servers, listening{a.server(a.metricsRoutes()), mln}), nil
+}
+
+// listenOn returns ln when a test gave one, else a listener on addr.
+func listenOn(ln net.Listener, addr string) (net.Listener, error) {
+	if ln != nil {
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// server is an HTTP server for the public endpoints. The headers must
+// arrive within the read timeout and an unused keep-alive connection is
+// closed after the idle timeout. There is no server-wide write timeout:
+// each request gets its read and write deadlines from withDeadlines, so
+// that an endpoint that streams (server-sent events) can lift its own.
+func (a *App) server(h http.Handler) *http.Server {
+	t := a.cfg.HTTP
+	return &http.Server{
+		Handler:           withDeadlines(t.ReadTimeout.Duration, t.WriteTimeout.Duration, h),
+		ReadHeaderTimeout: t.ReadTimeout.Duration,
+		IdleTimeout:       t.IdleTimeout.Duration,
+		ErrorLog:          log.New(httpLog{a.log}, "", 0),
+	}
+}
+
+// withDeadlines gives every request read to read its body and write to
+// answer, from when its headers have arrived. A client that sends its body
+// slowly is cut off at the read deadline (the platforms' body gate logs
+// it); one that does not read the answer at the write deadline. The
+// deadlines are on the real clock, which the network keeps.
+func withDeadlines(read, write time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		// The server's own writers support deadlines; an error here would
+		// mean a writer that cannot have them, and the request goes on.
+		_ = rc.SetReadDeadline(now.Add(read))
+		_ = rc.SetWriteDeadline(now.Add(write))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// httpLog writes net/http's own complaints to the log: a panicking
+// handler (recovered by net/http, the connection closed) as an error, the
+// rest (a TLS handshake from a port scanner, a broken connection) as info.
+type httpLog struct{ log zerolog.Logger }
+
+func (l httpLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	e := l.log.Info()
+	if strings.Contains(msg, "panic serving") {
+		e = l.log.Error()
+	}
+	e.Str("component", "http").Msg(msg)
+	return len(p), nil
+}
+
+// separateMetrics reports whether /metrics has a listener of its own.
+func (a *App) separateMetrics() bool {
+	return a.cfg.Metrics.Listen != "" || a.opts.MetricsListener != nil
 }
 
 // Addr is where HTTP is served, once Run has started it (tests listen on
@@ -267,20 +387,20 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	// A store too slow for muster_incidents_open leaves that metric out
-	// of the scrape, logged, rather than failing the whole scrape.
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
-		ErrorLog: promLog{a.log}, ErrorHandling: promhttp.ContinueOnError,
-	}))
+	if !a.separateMetrics() {
+		mux.Handle("GET /metrics", a.metricsHandler())
+	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.db.Ping(r.Context()); err != nil {
 			a.log.Warn().Err(err).Msg("not ready")
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		if a.slack != nil && !a.slack.Ready() {
-			http.Error(w, "slack not connected", http.StatusServiceUnavailable)
-			return
+		if a.slack != nil {
+			if err := a.slack.Health(); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		fmt.Fprintln(w, "ready")
 	})
@@ -300,6 +420,22 @@ func (a *App) routes() http.Handler {
 			Severities: sevs, DefaultSeverity: a.cfg.DefaultSeverity,
 		}, a.bot, a.db, a.log))
 	}
+	return mux
+}
+
+// metricsHandler serves the registry. A store too slow for
+// muster_incidents_open leaves that metric out of the scrape, logged,
+// rather than failing the whole scrape.
+func (a *App) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
+		ErrorLog: promLog{a.log}, ErrorHandling: promhttp.ContinueOnError,
+	})
+}
+
+// metricsRoutes are the routes of metrics.listen: /metrics alone.
+func (a *App) metricsRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metricsHandler())
 	return mux
 }
 
