@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -227,6 +228,25 @@ type harness struct {
 	fp    *fakePlatform
 	db    *store.DB
 	bot   *bot.Bot
+	logs  *syncBuffer // what the bot logged, at info and above
+}
+
+// syncBuffer is a log written from the bot's goroutines and read by tests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // testSeverities is the default ladder with pager groups on SEV1 and SEV2,
@@ -258,6 +278,7 @@ func newHarness(tb testing.TB, opts ...func(*bot.Config)) *harness {
 		cfg:   cfg,
 		clock: &fakeClock{t: t0},
 		fp:    newFakePlatform(),
+		logs:  &syncBuffer{},
 	}
 	h.open()
 	return h
@@ -281,7 +302,7 @@ func (h *harness) open() {
 		Roles:           h.cfg.Roles,
 	}, h.clock.Now)
 	h.db = db
-	h.bot = bot.New(db, cmds, h.cfg, zerolog.Nop(), h.clock.Now)
+	h.bot = bot.New(db, cmds, h.cfg, zerolog.New(h.logs).Level(zerolog.InfoLevel), h.clock.Now)
 	h.bot.Register(platformName, h.fp)
 }
 

@@ -64,6 +64,9 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 		if _, running := b.platforms[inc.Platform]; !running {
 			continue // worked on a platform this process does not serve (the console, say)
 		}
+		if workRoom(inc) == "" {
+			continue // a private incident whose room could not be made: nowhere private to remind
+		}
 		if err := b.pullBack(ctx, inc, now); err != nil {
 			errs = append(errs, err)
 			continue

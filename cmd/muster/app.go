@@ -229,7 +229,9 @@ func (a *App) serve(ctx context.Context) error {
 		Bool("separate_metrics", len(servers) > 1).Msg("serving")
 	select {
 	case err = <-errc:
+		a.log.Error().Err(err).Msg("shutting down after a failure")
 	case <-ctx.Done():
+		a.log.Info().Msg("shutting down: no new requests; finishing the work in flight")
 	}
 	stopSlack()
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -252,6 +254,7 @@ func (a *App) serve(ctx context.Context) error {
 	if a.teams != nil {
 		a.teams.Drain()
 	}
+	a.log.Info().Msg("stopped: work in flight finished")
 	return err
 }
 
