@@ -245,6 +245,33 @@ func TestPostmortemExport(t *testing.T) {
 	}
 }
 
+// TestPrivatePostmortemExport: a private incident's draft is exported
+// without its title in the file name, into a directory only muster's user
+// may read, even one that existed readable to all.
+func TestPrivatePostmortemExport(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.Templates.ExportDir = filepath.Join(dir, "postmortems")
+	if err := os.Mkdir(cfg.Templates.ExportDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runConsole(t, cfg, "/incident declare sev2 private Wyvern token leaked\n/incident resolve Rotated\n", t0)
+	entries, err := os.ReadDir(cfg.Templates.ExportDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "INC-1.md" {
+		t.Errorf("exported %v, want only INC-1.md", entries)
+	}
+	fi, err := os.Stat(cfg.Templates.ExportDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o700 {
+		t.Errorf("export directory mode %o, want 700", perm)
+	}
+}
+
 // TestSimulate: the dry run of the default SEV1 cadence, compared with its
 // golden file (go test ./cmd/muster -run TestSimulate -update).
 func TestSimulate(t *testing.T) {

@@ -102,7 +102,7 @@ func startSlackOutside(t *testing.T) outside {
 	fake.AddChannel("CNOTIFY", "sre", false)
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
 	s := startSlackApp(t, fake, env, "severities:\n  - name: SEV1\n    update_every: 30m\n    notify: [CNOTIFY]\n  - name: SEV2\n  - name: SEV3\n  - name: SEV4\n")
-	s.command("UALICE", "CGENERAL", "declare sev2 private "+secret+" signing key leaked", "declare")
+	s.command("UALICE", "CGENERAL", "declare sev1 private "+secret+" signing key leaked", "declare")
 	var room fakeslack.Channel
 	eventually(t, "the private war room exists", func() (ok bool) {
 		room, ok = fake.ChannelByName("inc-1-" + strings.ToLower(secret) + "-signing-key-leaked")
@@ -160,6 +160,9 @@ func (o *slackOutside) shownOutside(t *testing.T) string {
 		for _, m := range o.s.fake.Messages(ch) {
 			b.WriteString(m.Text + blocksText(m.Blocks) + "\n")
 		}
+	}
+	if n := len(o.s.fake.Messages("CNOTIFY")); n > 0 {
+		b.WriteString("the severity's notify channel was told of the private room\n")
 	}
 	if room, ok := o.s.fake.Channel(o.room); ok && contains(room.Members, "UMALLORY") {
 		b.WriteString("UMALLORY was invited into the private room\n")
