@@ -39,7 +39,8 @@ type outside interface {
 	// a public room, and returns what the outsider was shown.
 	try(t *testing.T, line string) string
 	// shownOutside is everything the platform showed outside the
-	// incident's own room.
+	// incident's own room, and a line starting "LEAK:" for anything else
+	// that let an outsider learn of it.
 	shownOutside(t *testing.T) string
 	// incident is the incident as stored, with its timeline's length.
 	incident(t *testing.T) (*muster.Incident, int)
@@ -82,7 +83,7 @@ func TestPrivateIncidentFromOutside(t *testing.T) {
 					t.Errorf("%q shows the outsider the private incident:\n%s", line, got)
 				}
 			}
-			if shown := o.shownOutside(t); strings.Contains(shown, secret) {
+			if shown := o.shownOutside(t); strings.Contains(shown, secret) || strings.Contains(shown, "LEAK:") {
 				t.Errorf("the private incident showed outside its room:\n%s", shown)
 			}
 		})
@@ -161,11 +162,13 @@ func (o *slackOutside) shownOutside(t *testing.T) string {
 			b.WriteString(m.Text + blocksText(m.Blocks) + "\n")
 		}
 	}
-	if n := len(o.s.fake.Messages("CNOTIFY")); n > 0 {
-		b.WriteString("the severity's notify channel was told of the private room\n")
+	for _, c := range o.s.fake.CallsTo("chat.postMessage") {
+		if c.Params["channel"] == "CNOTIFY" {
+			b.WriteString("LEAK: the severity's notify channel was told of the private room\n")
+		}
 	}
 	if room, ok := o.s.fake.Channel(o.room); ok && contains(room.Members, "UMALLORY") {
-		b.WriteString("UMALLORY was invited into the private room\n")
+		b.WriteString("LEAK: UMALLORY was invited into the private room\n")
 	}
 	return b.String()
 }
