@@ -31,6 +31,9 @@ type Store interface {
 	// the incident's timeline already holds.
 	Append(ctx context.Context, id int, key string, e muster.Entry) (muster.Entry, bool, error)
 	Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error)
+	// The outbox is kept as a setting.
+	Setting(ctx context.Context, key string) (string, error)
+	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
 }
 
 // Config is the part of the configuration the bot reads.
@@ -63,6 +66,8 @@ type Bot struct {
 	// sent is what this process last set as each war room's topic and
 	// header, so that what would not change is not sent again.
 	sent sent
+	// outboxSeq makes the ids of posts queued in one nanosecond unique.
+	outboxSeq atomic.Int64
 }
 
 // New returns a bot. Register the platforms before events arrive.

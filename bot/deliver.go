@@ -38,6 +38,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		room = ev.Room
 	}
 	var failed error
+	queued := false
 	for _, msg := range out.Room {
 		if room == "" {
 			// A private incident without a room of its own: what would
@@ -47,9 +48,9 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 			continue
 		}
 		b.try(inc, "post in the war room", func() error {
-			_, err := p.Post(ctx, room, msg)
+			_, q, err := b.post(ctx, p, inc, room, msg, recordNone, false)
 			if err != nil && failed == nil {
-				failed = err
+				failed, queued = err, q
 			}
 			return err
 		})
@@ -64,7 +65,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		text := ""
 		switch {
 		case failed != nil:
-			text = commands.PostFailed(inc, firstLine(out.Room[0]), b.link(p, inc), muster.ErrorMessage(failed))
+			text = commands.PostFailed(inc, firstLine(out.Room[0]), b.link(p, inc), muster.ErrorMessage(failed), queued)
 		case room != ev.Room && !inc.InRoom(ev):
 			text = fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
 		}
@@ -115,7 +116,7 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 		b.setTopic(ctx, p, inc)
 	}
 	if where := workRoom(inc); where != "" {
-		header, err := p.Post(ctx, where, b.commands.Header(inc))
+		header, _, err := b.post(ctx, p, inc, where, b.commands.Header(inc), recordHeader, false)
 		if err != nil {
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("post war-room header")
 		}
@@ -181,7 +182,7 @@ func (b *Bot) announceDeclared(ctx context.Context, p Platform, inc *muster.Inci
 	if ar == "" {
 		return ""
 	}
-	id, err := p.Post(ctx, ar, b.commands.Announcement(inc, b.link(p, inc)))
+	id, _, err := b.post(ctx, p, inc, ar, b.commands.Announcement(inc, b.link(p, inc)), recordAnnouncement, false)
 	if err != nil {
 		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("announce incident")
 	}
@@ -334,7 +335,7 @@ func (b *Bot) announce(ctx context.Context, p Platform, inc *muster.Incident, ms
 		return
 	}
 	msg.Thread = inc.Announcement
-	b.try(inc, "announce", func() error { _, err := p.Post(ctx, room, msg); return err })
+	b.try(inc, "announce", func() error { _, _, err := b.post(ctx, p, inc, room, msg, recordNone, true); return err })
 }
 
 func (b *Bot) announceRoom(p Platform, inc *muster.Incident) string {

@@ -55,11 +55,13 @@ func escalateAfter(sev muster.Severity) int {
 // before it is sent, so two ticks (or two processes) never send it twice;
 // a send that fails gives the claim back, so the next tick tries again.
 func (b *Bot) Tick(ctx context.Context, now time.Time) error {
+	// What the platforms did not take before goes first, in order.
+	outboxErr := b.SendOutbox(ctx, now)
 	open, err := b.store.Incidents(ctx, true)
 	if err != nil {
-		return fmt.Errorf("reminder tick: list open incidents: %w", err)
+		return errors.Join(outboxErr, fmt.Errorf("reminder tick: list open incidents: %w", err))
 	}
-	var errs []error
+	errs := []error{outboxErr}
 	for _, inc := range open {
 		if _, running := b.platforms[inc.Platform]; !running {
 			continue // worked on a platform this process does not serve (the console, say)

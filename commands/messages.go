@@ -149,7 +149,11 @@ func RoomOpened(inc *muster.Incident, link string) string {
 }
 
 // PostFailed tells the sender that a command's change is saved but the
-// room was not told of it.
-func PostFailed(inc *muster.Incident, what, room, reason string) string {
-	return fmt.Sprintf("⚠️ Saved in %s's timeline, but posting it to %s failed (%s): “%s”. Nothing is lost; tell the room yourself, or try again later.", inc.Ref(), room, reason, what)
+// room was not told of it: not yet (queued, it is posted once the
+// platform takes it), or not at all.
+func PostFailed(inc *muster.Incident, what, room, reason string, queued bool) string {
+	if queued {
+		return fmt.Sprintf("⚠️ Saved in %s's timeline, but posting it to %s failed for now (%s): “%s”. muster keeps trying and posts it once the platform takes it.", inc.Ref(), room, reason, what)
+	}
+	return fmt.Sprintf("⚠️ Saved in %s's timeline, but posting it to %s failed (%s): “%s”. Nothing is lost; tell the room yourself.", inc.Ref(), room, reason, what)
 }

@@ -405,6 +405,13 @@ func (s *Server) Fail(method string, times int, f Failure) {
 	s.failures[method] = append(s.failures[method], &pendingFailure{f: f, remaining: times})
 }
 
+// Heal drops the failures still queued for method: Slack is back.
+func (s *Server) Heal(method string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.failures, method)
+}
+
 func copyChannel(c *Channel) Channel {
 	out := *c
 	out.Members = append([]string(nil), c.Members...)
