@@ -166,16 +166,10 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		if isMerge(k) {
 			continue
 		}
-		if k.Kind != yaml.ScalarNode {
-			d.r.addAt(k.Line, path, "keys must be plain words, found "+kindName(k))
+		key, ok := d.key(k, path, seen)
+		if !ok {
 			continue
 		}
-		key := join(path, k.Value)
-		if first, dup := seen[k.Value]; dup {
-			d.r.addAt(k.Line, key, fmt.Sprintf("given twice (first at line %d)", first))
-			continue
-		}
-		seen[k.Value] = k.Line
 		f, ok := fields[k.Value]
 		if !ok {
 			d.r.addAt(k.Line, key, unknownKey(k.Value, v.Type()))
@@ -202,22 +196,32 @@ func (d *decoder) entries(n *yaml.Node, v reflect.Value, path string) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || isMerge(k) {
-			d.r.addAt(k.Line, path, "keys must be plain words, found "+kindName(k))
+		key, ok := d.key(k, path, seen)
+		if !ok {
 			continue
 		}
-		key := join(path, k.Value)
-		if first, dup := seen[k.Value]; dup {
-			d.r.addAt(k.Line, key, fmt.Sprintf("given twice (first at line %d)", first))
-			continue
-		}
-		seen[k.Value] = k.Line
 		d.r.lines[key] = k.Line
 		e := reflect.New(v.Type().Elem()).Elem()
 		d.value(val, e, key)
 		m.SetMapIndex(reflect.ValueOf(k.Value), e)
 	}
 	v.Set(m)
+}
+
+// key checks a mapping's key k under path: a plain word, given once
+// (seen holds the lines of those before). It returns the key's path.
+func (d *decoder) key(k *yaml.Node, path string, seen map[string]int) (string, bool) {
+	if k.Kind != yaml.ScalarNode || isMerge(k) {
+		d.r.addAt(k.Line, path, "keys must be plain words, found "+kindName(k))
+		return "", false
+	}
+	key := join(path, k.Value)
+	if first, dup := seen[k.Value]; dup {
+		d.r.addAt(k.Line, key, fmt.Sprintf("given twice (first at line %d)", first))
+		return "", false
+	}
+	seen[k.Value] = k.Line
+	return key, true
 }
 
 // merge applies the value of a merge key: a mapping, an alias of one, or

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -239,33 +238,12 @@ func (o *teamsOutside) incident(t *testing.T) (*muster.Incident, int) {
 // press from outside is the event such a press makes, sent from the lobby.
 type consoleOutside struct {
 	app *App
-	out *lockedWriter
+	out *logBuffer // what the console printed
 }
-
-// lockedWriter is the console's output, written and read from several
-// goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func (w *lockedWriter) Len() int { return len(w.String()) }
 
 func startConsoleOutside(t *testing.T) outside {
 	cfg := testConfig(t, t.TempDir())
-	out := &lockedWriter{}
+	out := &logBuffer{}
 	app, err := New(cfg, Options{Console: true, Stdin: strings.NewReader(""), Stdout: out, Stderr: testLog{t},
 		Getenv: func(string) string { return "" }, Now: func() time.Time { return t0 }})
 	if err != nil {
@@ -283,7 +261,7 @@ func (o *consoleOutside) mention() string { return "@mallory" }
 
 func (o *consoleOutside) line(t *testing.T, line string) string {
 	t.Helper()
-	before := o.out.Len()
+	before := len(o.out.String())
 	o.app.console.Line(context.Background(), line, o.app.bot, o.app.bot)
 	return o.out.String()[before:]
 }
@@ -292,7 +270,7 @@ func (o *consoleOutside) try(t *testing.T, line string) string {
 	t.Helper()
 	if rest, ok := strings.CutPrefix(line, "press "); ok {
 		action, value, _ := strings.Cut(rest, "|")
-		before := o.out.Len()
+		before := len(o.out.String())
 		ev := muster.Event{Platform: console.Name, Kind: muster.EventAction, User: "mallory", Room: "lobby", Action: action, Value: value, At: t0}
 		if err := o.app.bot.Handle(context.Background(), ev); err != nil {
 			t.Fatalf("%s: %v", line, err)
