@@ -128,6 +128,9 @@ func openError(path string, err error) error {
 	if _, ok := errors.AsType[*damageError](err); ok {
 		return err
 	}
+	if _, ok := errors.AsType[*logDamageError](err); ok {
+		return err
+	}
 	return fmt.Errorf("open store %s: %w", path, err)
 }
 

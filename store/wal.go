@@ -214,12 +214,24 @@ func (w *wal) checkTear(tx *bolt.Tx) error {
 		}
 	}
 	if lost > 0 {
-		return fmt.Errorf("message log %s is damaged: the record at byte %d is not whole, and %d acknowledged messages after it are not in the store yet; "+
-			"muster will not start and drop them: restore the store and its log from a backup (see README \"Backups\"), "+
-			"or move %s aside to start without those messages", w.f.Name(), w.tornAt, lost, w.f.Name())
+		return &logDamageError{path: w.f.Name(), at: w.tornAt, lost: lost}
 	}
 	w.torn = 1
 	return nil
+}
+
+// logDamageError is the error for a message log whose damage would lose
+// acknowledged messages.
+type logDamageError struct {
+	path string
+	at   int64
+	lost int
+}
+
+func (e *logDamageError) Error() string {
+	return fmt.Sprintf("message log %s is damaged: the record at byte %d is not whole, and %d acknowledged messages after it are not in the store yet; "+
+		"muster will not start and drop them: restore the store and its log from a backup (see README \"Backups\"), "+
+		"or move %s aside to start without those messages", e.path, e.at, e.lost, e.path)
 }
 
 // wholeRecords finds the records in b that are whole (their length fits
