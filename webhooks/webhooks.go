@@ -30,6 +30,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/redact"
 )
 
 // Store is what delivery reads and where it keeps its place; *store.DB
@@ -121,7 +122,7 @@ type queue struct {
 	d     *Deliverer
 	index int    // the URL's place in the config, which names its cursors
 	url   string // where to send
-	shown string // url as logs and errors show it (Redact)
+	shown string // url as logs and errors show it, without its tokens
 	// retry holds, per incident, when to try again after a failure and
 	// how long the last wait was. In memory: a restart retries at once.
 	retry map[int]backoff
@@ -145,7 +146,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) *Del
 		d.every = time.Second
 	}
 	for i, u := range cfg.URLs {
-		d.queues = append(d.queues, &queue{d: d, index: i, url: u, shown: Redact(u), retry: map[int]backoff{}, states: map[int]state{}})
+		d.queues = append(d.queues, &queue{d: d, index: i, url: u, shown: redact.URL(u), retry: map[int]backoff{}, states: map[int]state{}})
 	}
 	return d
 }
@@ -377,23 +378,6 @@ func (q *queue) post(ctx context.Context, ev Event) error {
 		return fmt.Errorf("webhook %s: HTTP %d", q.shown, resp.StatusCode)
 	}
 	return nil
-}
-
-// Redact is how a webhook URL appears in logs and errors: its user
-// information and query, where receivers put their tokens, are hidden.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(a webhook URL that does not parse)"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = "REDACTED", false
-	}
-	u.Fragment, u.RawFragment = "", ""
-	return u.String()
 }
 
 // redactErr replaces the URL net/http puts in its errors (the whole URL,
