@@ -190,7 +190,7 @@ func TestURLsAreRedacted(t *testing.T) {
 		gone.URL + "/in?token=tok-gone&x=1",
 		"http://127.0.0.1:1/%zz?token=tok-bad", // does not parse
 	}
-	var logs bytes.Buffer
+	var logs lockedBuffer // each URL logs from its own goroutine
 	d := webhooks.New(db, webhooks.Config{URLs: urls, Secret: "s3cret"}, func() time.Time { return t0 }, zerolog.New(&logs))
 	d.Step(context.Background())
 	out := logs.String()
@@ -205,6 +205,24 @@ func TestURLsAreRedacted(t *testing.T) {
 	if !strings.Contains(out, "?REDACTED") || !strings.Contains(out, "REDACTED@") {
 		t.Errorf("the log does not show the redacted URLs:\n%s", out)
 	}
+}
+
+// lockedBuffer is a log writer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestPrivateIncidentsAreNeverSent: nothing of a private incident leaves,
