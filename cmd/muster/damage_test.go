@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/store"
 )
 
@@ -205,5 +208,31 @@ func overwrite(t *testing.T, path string, off int64, b []byte, fill byte) {
 	defer f.Close()
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTornLogIsLogged: a message log whose last record a crash cut short
+// starts, and says at warn level how many records it dropped.
+func TestTornLogIsLogged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "muster.db")
+	fillStore(t, path, 20)
+	b, err := os.ReadFile(path + ".wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 0
+	for range 19 { // the last of twenty records
+		off += 8 + int(binary.BigEndian.Uint32(b[off:]))
+	}
+	overwrite(t, path+".wal", int64(off+20), []byte{'#'}, 0)
+	logs := &lockedBuffer{}
+	db, _, err := openStore(context.Background(), config.Store{Path: path}, zerolog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := logs.String()
+	if !strings.Contains(out, `"level":"warn"`) || !strings.Contains(out, `"records":1`) || !strings.Contains(out, path+".wal") {
+		t.Errorf("no warning with the count of dropped records:\n%s", out)
 	}
 }
