@@ -3,6 +3,8 @@ package config
 import (
 	"reflect"
 	"strings"
+
+	"github.com/muster-bot/muster/internal/redact"
 )
 
 // Redaction replaces a secret's value in Redacted copies.
@@ -40,7 +42,12 @@ func (c *Config) Redacted() *Config {
 			}
 		}
 	})
-	return out.Addr().Interface().(*Config)
+	redacted := out.Addr().Interface().(*Config)
+	// Webhook receivers take their tokens in the URL.
+	for i, u := range redacted.Webhooks.URLs {
+		redacted.Webhooks.URLs[i] = redact.URL(u)
+	}
+	return redacted
 }
 
 // eachField calls fn for every exported field of the struct v and of the

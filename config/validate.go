@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/redact"
 )
 
 var (
@@ -418,7 +419,7 @@ func validatePlatforms(c *Config, r *report) {
 func checkURL(r *report, path, s, example string) bool {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.addf(path, "%q is not an http(s) URL (example: %s)", s, example)
+		r.addf(path, "%q is not an http(s) URL (example: %s)", redact.URL(s), example)
 		return false
 	}
 	return true

@@ -51,6 +51,7 @@ type groupCall struct {
 	fn       func(*bolt.Tx) error
 	log      *logAppend // set for a new message the log may take
 	incident int        // the incident fn writes to; 0: any (the whole log is applied first)
+	path     string     // the store's file, for the error a damaged page raises
 	done     chan error
 }
 
@@ -60,7 +61,7 @@ type groupCall struct {
 func (c *groupCall) run(tx *bolt.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("timeline write panicked: %v", p)
+			err = fmt.Errorf("timeline write: %w", panicError(c.path, p))
 		}
 	}()
 	return c.fn(tx)
@@ -80,17 +81,17 @@ func (e errSolo) Error() string { return fmt.Sprintf("grouped write failed: %v",
 // once: when another function of its group fails, the group is rolled
 // back and run again without it, so fn must only touch tx (and set its
 // results afresh).
-func (g *group) commitFor(db *bolt.DB, id int, fn func(*bolt.Tx) error) error {
-	return g.enqueue(db, &groupCall{fn: fn, incident: id, done: make(chan error, 1)})
+func (g *group) commitFor(db *boltFile, id int, fn func(*bolt.Tx) error) error {
+	return g.enqueue(db, &groupCall{fn: fn, incident: id, path: db.path, done: make(chan error, 1)})
 }
 
 // commitMessage is commitFor for a new message, which the log may take
 // instead of fn: then l holds the answer and l.logged is set.
-func (g *group) commitMessage(db *bolt.DB, l *logAppend, fn func(*bolt.Tx) error) error {
-	return g.enqueue(db, &groupCall{fn: fn, log: l, incident: l.id, done: make(chan error, 1)})
+func (g *group) commitMessage(db *boltFile, l *logAppend, fn func(*bolt.Tx) error) error {
+	return g.enqueue(db, &groupCall{fn: fn, log: l, incident: l.id, path: db.path, done: make(chan error, 1)})
 }
 
-func (g *group) enqueue(db *bolt.DB, c *groupCall) error {
+func (g *group) enqueue(db *boltFile, c *groupCall) error {
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
 	lead := !g.running
@@ -108,7 +109,7 @@ func (g *group) enqueue(db *bolt.DB, c *groupCall) error {
 }
 
 // run commits pending groups until there are none.
-func (g *group) run(db *bolt.DB) {
+func (g *group) run(db *boltFile) {
 	for {
 		// Let the writers just woken, and the requests waiting for a CPU,
 		// run first: their next writes then join the coming group instead
@@ -130,7 +131,7 @@ func (g *group) run(db *bolt.DB) {
 
 // step commits the next group and reports whether more are pending. With
 // none pending it ends the run: the next write commits at once.
-func (g *group) step(db *bolt.DB) (more bool) {
+func (g *group) step(db *boltFile) (more bool) {
 	g.mu.Lock()
 	calls := g.pending
 	if len(calls) > maxGroup {
@@ -152,7 +153,7 @@ func (g *group) step(db *bolt.DB) (more bool) {
 
 // commitCalls commits one group: its new messages through the log, the
 // rest (with what the log holds of their incidents) in bbolt.
-func (g *group) commitCalls(db *bolt.DB, calls []*groupCall) {
+func (g *group) commitCalls(db *boltFile, calls []*groupCall) {
 	w := g.wal
 	if w == nil || w.broken {
 		commitGroup(db, calls, w)
@@ -195,7 +196,7 @@ func (g *group) commitCalls(db *bolt.DB, calls []*groupCall) {
 // the transaction back; it is then run alone, to report its own error
 // from a transaction of its own, and the others are committed again
 // without it.
-func commitGroup(db *bolt.DB, calls []*groupCall, w *wal) {
+func commitGroup(db *boltFile, calls []*groupCall, w *wal) {
 	if w != nil && w.count.Load() == 0 {
 		w = nil
 	}

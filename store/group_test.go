@@ -16,11 +16,7 @@ import (
 // the next one; a write that fails gets its own error, and the rest of its
 // group is committed without it.
 func TestGroupCommit(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openGroupDB(t)
 	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +74,7 @@ func TestGroupCommit(t *testing.T) {
 			t.Errorf("write %d got %v, want nil: another write's failure must not fail it", i, err)
 		}
 	}
-	err = db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		for i := range n {
 			got := tx.Bucket([]byte("b")).Get([]byte(fmt.Sprint("k", i)))
 			if (got != nil) != (i != 2) {
@@ -117,14 +113,15 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func openGroupDB(t *testing.T) *bolt.DB {
+func openGroupDB(t *testing.T) *boltFile {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	path := filepath.Join(t.TempDir(), "g.db")
+	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	return &boltFile{DB: db, path: path}
 }
 
 // TestGroupCommitPanic: a write that panics fails alone, with an error;

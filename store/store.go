@@ -60,7 +60,7 @@ const (
 
 // DB is the muster store. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
+	bolt *boltFile
 	// now stamps idempotency keys with their first-seen time; a field so
 	// tests can age keys without waiting a week.
 	now func() time.Time
@@ -78,9 +78,9 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store %s: create directory: %w", path, err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	b, err := openBolt(path)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
 	}
 	db := &DB{bolt: b, now: time.Now}
 	// Pruning at start-up needs no schedule of its own: a key only has to
@@ -97,13 +97,16 @@ func Open(path string) (*DB, error) {
 		return err
 	}); err != nil {
 		_ = b.Close() // the init error is the one worth reporting
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	// The message log: what a crash left in it goes into bbolt before
 	// anything else reads the store.
 	w, err := openWAL(path + walSuffix)
 	if err == nil {
 		err = w.recover()
+	}
+	if err == nil {
+		err = b.View(w.checkTear)
 	}
 	if err == nil && len(w.records) > 0 {
 		if err = b.Update(func(tx *bolt.Tx) error { return w.apply(tx, true, nil) }); err == nil {
@@ -113,11 +116,28 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		w.close()
 		_ = b.Close()
-		return nil, fmt.Errorf("open store %s: message log: %w", path, err)
+		return nil, openError(path, err)
 	}
 	db.group.wal = w
 	return db, nil
 }
+
+// openError wraps an error of Open with the path, unless it names the
+// file already (damage does).
+func openError(path string, err error) error {
+	if _, ok := errors.AsType[*damageError](err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*logDamageError](err); ok {
+		return err
+	}
+	return fmt.Errorf("open store %s: %w", path, err)
+}
+
+// TornLog is how many records at the end of the message log Open dropped
+// as a group a crash cut short while writing it (never acknowledged): the
+// caller logs it, so that a drop is never silent.
+func (db *DB) TornLog() int { return db.group.wal.torn }
 
 // Close waits for running transactions and closes the file.
 func (db *DB) Close() error {

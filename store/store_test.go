@@ -61,16 +61,23 @@ func said(messageID, text string) muster.Entry {
 	return muster.Entry{Kind: muster.EntryMessage, At: t0, Actor: "U2", Text: text, MessageID: messageID}
 }
 
-func TestOpenTwiceTimesOut(t *testing.T) {
+// TestOpenTwice: bbolt's lock is per open file, so a second Open in the
+// same process meets it as a second process would, and says so.
+func TestOpenTwice(t *testing.T) {
 	path := dbPath(t)
 	openDB(t, path)
 	start := time.Now()
-	if db, err := store.Open(path); err == nil {
+	db, err := store.Open(path)
+	if err == nil {
 		_ = db.Close()
 		t.Fatal("a second Open of a locked file succeeded")
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("second Open took %s to fail", d)
+	}
+	want := "store " + path + " is in use by another muster process (bbolt file lock); stop it or use another store.path"
+	if err.Error() != want {
+		t.Errorf("second Open: %q, want %q", err, want)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -31,7 +32,8 @@ import (
 // endian) and the payload: the incident's number (8 bytes, big endian)
 // and the entry, Seq set, as JSON: the very bytes bbolt will store.
 // A torn record at the end (the process died while writing a group, which
-// was therefore not acknowledged) ends the log.
+// was therefore not acknowledged) ends the log; a bad record followed by
+// messages bbolt lacks is damage, and Open refuses the store (checkTear).
 
 // walSuffix names the log after the store file.
 const walSuffix = ".wal"
@@ -66,6 +68,8 @@ type wal struct {
 	count   atomic.Int64   // records waiting, read without the group
 	ids     sync.Map       // incident → struct{} while it has records waiting, read without the group
 	broken  bool           // a write or sync failed: log nothing more
+	tornAt  int64          // where recover found a record not whole; -1: none
+	torn    int            // records dropped at recovery as a crash's torn end
 	// scratch is log's working memory, kept from one group to the next:
 	// made anew, a group's records, their bytes and its maps were the
 	// largest of muster's own allocations for a message event.
@@ -142,27 +146,35 @@ func syncDir(dir string) error {
 }
 
 // recover reads the records a crash left in the log; they wait, for the
-// caller to apply.
+// caller to apply. A record that is not whole (a bad length or checksum)
+// ends what it reads: the caller then decides with checkTear whether
+// that was the torn end of an unacknowledged group or damage.
 func (w *wal) recover() error {
 	// Read record by record: the file is mostly zeros, and reading it
 	// whole would leave megabytes of garbage in a process at rest.
 	r := bufio.NewReader(io.NewSectionReader(w.f, 0, 1<<40))
 	var head [8]byte
-	for off := 0; ; {
+	w.tornAt = -1
+	for off := int64(0); ; {
 		if _, err := io.ReadFull(r, head[:]); err != nil {
 			break // the end of the file
 		}
-		n := int(binary.BigEndian.Uint32(head[:]))
+		n := int64(binary.BigEndian.Uint32(head[:]))
+		if n == 0 {
+			break // zeros: never written
+		}
 		if n < 8 || n > walSize {
-			break // zeros past the last record, or a torn length
+			w.tornAt = off
+			break
 		}
 		p := make([]byte, n)
 		if _, err := io.ReadFull(r, p); err != nil || crc32.Checksum(p, crcTable) != binary.BigEndian.Uint32(head[4:]) {
-			break // torn at the end: that group was never acknowledged
+			w.tornAt = off
+			break
 		}
 		rec := walRecord{Incident: int(binary.BigEndian.Uint64(p)), raw: p[8:]}
 		if err := json.Unmarshal(rec.raw, &rec.Entry); err != nil {
-			return fmt.Errorf("message log record at %d: %w", off, err)
+			return fmt.Errorf("message log %s: record at byte %d: %w", w.f.Name(), off, err)
 		}
 		w.waiting[rec.Incident] = append(w.waiting[rec.Incident], len(w.records))
 		w.ids.Store(rec.Incident, struct{}{})
@@ -171,6 +183,78 @@ func (w *wal) recover() error {
 	}
 	w.count.Store(int64(len(w.records)))
 	return nil
+}
+
+// checkTear decides, reading bbolt in tx, what a record recover could not
+// read means. Past the records of the current groups the file holds those
+// of earlier ones, all in bbolt already (the log starts again from the
+// top of its file only once everything in it is applied). When every whole
+// record found past the bad one is such a leftover, the bad one was the
+// last written: a group torn by a crash, never acknowledged, which may be
+// dropped. A record past it that bbolt lacks was acknowledged, and
+// recovering without it would lose it silently: that is damage, and Open
+// refuses to go on.
+func (w *wal) checkTear(tx *bolt.Tx) error {
+	if w.tornAt < 0 {
+		return nil
+	}
+	st, err := w.f.Stat()
+	if err != nil {
+		return fmt.Errorf("message log %s: %w", w.f.Name(), err)
+	}
+	rest := make([]byte, max(st.Size()-w.tornAt, 0))
+	if _, err := w.f.ReadAt(rest, w.tornAt); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("message log %s: %w", w.f.Name(), err)
+	}
+	lost := 0
+	for _, rec := range wholeRecords(rest[1:]) {
+		tl, err := timeline(tx, rec.Incident)
+		if err != nil || uint64(rec.Entry.Seq) > tl.lastSeq() {
+			lost++
+		}
+	}
+	if lost > 0 {
+		return &logDamageError{path: w.f.Name(), at: w.tornAt, lost: lost}
+	}
+	w.torn = 1
+	return nil
+}
+
+// logDamageError is the error for a message log whose damage would lose
+// acknowledged messages.
+type logDamageError struct {
+	path string
+	at   int64
+	lost int
+}
+
+func (e *logDamageError) Error() string {
+	return fmt.Sprintf("message log %s is damaged: the record at byte %d is not whole, and %d acknowledged messages after it are not in the store yet; "+
+		"muster will not start and drop them: restore the store and its log from a backup (see README \"Backups\"), "+
+		"or move %s aside to start without those messages", e.path, e.at, e.lost, e.path)
+}
+
+// wholeRecords finds the records in b that are whole (their length fits
+// and their checksum matches), looking at every offset: past a bad record
+// its length cannot be trusted to find the next one.
+func wholeRecords(b []byte) []walRecord {
+	var out []walRecord
+	for i := 0; i+8 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[i:]))
+		if n < 9 || n > len(b)-i-8 || b[i+16] != '{' || crc32.Checksum(b[i+8:i+8+n], crcTable) != binary.BigEndian.Uint32(b[i+4:]) {
+			i++
+			continue
+		}
+		p := b[i+8 : i+8+n]
+		rec := walRecord{Incident: int(binary.BigEndian.Uint64(p)), raw: p[8:]}
+		if json.Unmarshal(rec.raw, &rec.Entry) != nil {
+			i++
+			continue
+		}
+		out = append(out, rec)
+		i += 8 + n
+	}
+	return out
 }
 
 // log answers calls, all new messages, from bbolt's state (read in tx) and

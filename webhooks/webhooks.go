@@ -5,6 +5,9 @@
 // far each URL got in each incident is kept in the store. So a restart or
 // an endpoint that is down loses nothing; per incident, changes arrive in
 // order, and a change is retried (with backoff) until it is accepted.
+//
+// Each URL has its own queue and goroutine: a receiver that is down or
+// hangs delays only its own deliveries.
 package webhooks
 
 import (
@@ -14,15 +17,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/redact"
 )
 
 // Store is what delivery reads and where it keeps its place; *store.DB
@@ -47,22 +55,34 @@ func eventName(k muster.EntryKind) (string, bool) {
 
 // Event is the JSON body of a delivery.
 type Event struct {
-	Event    string       `json:"event"` // declared, severity, status, role, update, resolved, reopened
-	At       time.Time    `json:"at"`
-	Actor    string       `json:"actor,omitempty"`
+	Event string    `json:"event"` // declared, severity, status, role, update, resolved, reopened
+	At    time.Time `json:"at"`
+	Actor *User     `json:"actor,omitempty"` // absent for the bot itself
+	// Text is the entry's text, with each mention of a person written
+	// "@name" (or "@id" when the name is unknown); Mentions lists them.
 	Text     string       `json:"text"`
+	Mentions []User       `json:"mentions,omitempty"`
 	Seq      int          `json:"seq"` // position in the incident's timeline: deliveries of one incident come in this order
 	Incident IncidentInfo `json:"incident"`
 }
 
-// IncidentInfo is the incident as it is when the event is delivered.
+// User is a person: the chat platform's user id, and the display name
+// when it is known.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// IncidentInfo is the incident as it was right after the event: a
+// delivery that comes late (a receiver that was down) still tells the
+// state the event left, not the state at delivery.
 type IncidentInfo struct {
 	ID       int    `json:"id"`
 	Ref      string `json:"ref"`
 	Title    string `json:"title"`
 	Severity string `json:"severity"`
 	Status   string `json:"status"`
-	IC       string `json:"ic,omitempty"`
+	IC       *User  `json:"ic,omitempty"`
 }
 
 // SignatureHeader carries "sha256=" + hex(HMAC-SHA256(secret, timestamp +
@@ -72,17 +92,43 @@ const (
 	TimestampHeader = "X-Muster-Timestamp"
 )
 
+// Config is what a Deliverer sends, where, and how.
+type Config struct {
+	URLs   []string
+	Secret string
+	// Client sends the requests; nil is a client with a 10 s timeout.
+	Client *http.Client
+	// Names gives a user id's display name, "" when unknown; nil: none
+	// are known, and users are sent by id alone.
+	Names func(id string) string
+	// Every is how often each URL's queue looks for new events; 0 is 1s.
+	Every time.Duration
+}
+
 // Deliverer sends the events.
 type Deliverer struct {
 	store  Store
-	urls   []string
+	queues []*queue
 	secret []byte
 	client *http.Client
+	names  func(id string) string
+	every  time.Duration
 	now    func() time.Time
 	log    zerolog.Logger
-	// retry holds, per URL and incident, when to try again after a failure
-	// and how long the last wait was. In memory: a restart retries at once.
-	retry map[string]backoff
+}
+
+// queue is one URL's delivery: its goroutine alone touches it.
+type queue struct {
+	d     *Deliverer
+	index int    // the URL's place in the config, which names its cursors
+	url   string // where to send
+	shown string // url as logs and errors show it, without its tokens
+	// retry holds, per incident, when to try again after a failure and
+	// how long the last wait was. In memory: a restart retries at once.
+	retry map[int]backoff
+	// states holds, per incident, its state as of the cursor, so that a
+	// timeline is replayed once per process, not once per delivery.
+	states map[int]state
 }
 
 type backoff struct {
@@ -90,22 +136,36 @@ type backoff struct {
 	wait time.Duration
 }
 
-// New returns a deliverer for urls, signing with secret.
-func New(store Store, urls []string, secret string, client *http.Client, now func() time.Time, log zerolog.Logger) *Deliverer {
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+// New returns a deliverer for cfg.URLs, signing with cfg.Secret.
+func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) *Deliverer {
+	d := &Deliverer{store: store, secret: []byte(cfg.Secret), client: cfg.Client, names: cfg.Names, every: cfg.Every, now: now, log: log}
+	if d.client == nil {
+		d.client = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Deliverer{store: store, urls: urls, secret: []byte(secret), client: client, now: now, log: log, retry: map[string]backoff{}}
+	if d.every <= 0 {
+		d.every = time.Second
+	}
+	for i, u := range cfg.URLs {
+		d.queues = append(d.queues, &queue{d: d, index: i, url: u, shown: redact.URL(u), retry: map[int]backoff{}, states: map[int]state{}})
+	}
+	return d
 }
 
-// Run delivers every second until ctx is done.
+// Run delivers to every URL, each on its own goroutine, until ctx is done.
+// The store writes carry ctx, and with it the leader's fence.
 func (d *Deliverer) Run(ctx context.Context) {
-	t := time.NewTicker(time.Second)
+	var wg sync.WaitGroup
+	for _, q := range d.queues {
+		wg.Go(func() { q.run(ctx) })
+	}
+	wg.Wait()
+}
+
+func (q *queue) run(ctx context.Context) {
+	t := time.NewTicker(q.d.every)
 	defer t.Stop()
 	for {
-		if err := d.Step(ctx); err != nil && ctx.Err() == nil {
-			d.log.Warn().Err(err).Msg("webhook delivery")
-		}
+		q.step(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -114,85 +174,220 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// Step delivers what is pending now, for every URL and incident. Private
-// incidents are never sent out.
-func (d *Deliverer) Step(ctx context.Context) error {
-	incidents, err := d.store.Incidents(ctx, false)
-	if err != nil {
-		return fmt.Errorf("webhooks: list incidents: %w", err)
+// Step delivers what is pending now, to every URL at once, and returns
+// when each is done.
+func (d *Deliverer) Step(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, q := range d.queues {
+		wg.Go(func() { q.step(ctx) })
 	}
-	for i, url := range d.urls {
-		for _, inc := range incidents {
-			if inc.Private {
-				continue
-			}
-			if err := d.deliver(ctx, i, url, inc); err != nil {
-				d.log.Warn().Err(err).Str("incident", inc.Ref()).Int("webhook", i).Msg("webhook delivery failed; will retry")
-			}
-		}
-	}
-	return nil
+	wg.Wait()
 }
 
-func (d *Deliverer) deliver(ctx context.Context, i int, url string, inc *muster.Incident) error {
-	key := fmt.Sprintf("webhook.%d.%d", i, inc.ID)
-	if b, ok := d.retry[key]; ok && d.now().Before(b.at) {
+// step delivers what is pending for the queue's URL, incident by
+// incident. Private incidents are never sent out.
+func (q *queue) step(ctx context.Context) {
+	log := q.d.log.With().Int("webhook", q.index).Str("url", q.shown).Logger()
+	incidents, err := q.d.store.Incidents(ctx, false)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn().Err(err).Msg("webhook delivery: list incidents")
+		}
+		return
+	}
+	for _, inc := range incidents {
+		if inc.Private {
+			continue
+		}
+		if err := q.deliver(ctx, inc); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Str("incident", inc.Ref()).Msg("webhook delivery failed; will retry")
+		}
+	}
+}
+
+func (q *queue) deliver(ctx context.Context, inc *muster.Incident) error {
+	key := fmt.Sprintf("webhook.%d.%d", q.index, inc.ID)
+	now := q.d.now()
+	if b, ok := q.retry[inc.ID]; ok && now.Before(b.at) {
 		return nil
 	}
-	raw, err := d.store.Setting(ctx, key)
+	raw, err := q.d.store.Setting(ctx, key)
 	if err != nil {
 		return err
 	}
 	cursor, _ := strconv.Atoi(raw)
-	entries, err := d.store.EntriesAfter(ctx, inc.ID, cursor, 100)
+	entries, err := q.d.store.EntriesAfter(ctx, inc.ID, cursor, 100)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	st, err := q.stateAt(ctx, inc, cursor)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
+		next := st
+		next.apply(e, inc)
 		if name, ok := eventName(e.Kind); ok {
-			if err := d.post(ctx, url, Event{Event: name, At: e.At, Actor: e.Actor, Text: e.Text, Seq: e.Seq, Incident: info(inc)}); err != nil {
-				b := d.retry[key]
+			if err := q.post(ctx, q.d.event(name, e, inc, next)); err != nil {
+				b := q.retry[inc.ID]
 				b.wait = min(max(2*b.wait, time.Second), 5*time.Minute)
-				b.at = d.now().Add(b.wait)
-				d.retry[key] = b
+				b.at = now.Add(b.wait)
+				q.retry[inc.ID] = b
 				return err
 			}
 		}
-		if err := d.store.SetSetting(ctx, key, strconv.Itoa(e.Seq)); err != nil {
+		if err := q.d.store.SetSetting(ctx, key, strconv.Itoa(e.Seq)); err != nil {
 			return err
 		}
+		st = next
+		q.states[inc.ID] = st
 	}
-	delete(d.retry, key)
+	delete(q.retry, inc.ID)
 	return nil
 }
 
-func info(inc *muster.Incident) IncidentInfo {
-	return IncidentInfo{ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Severity: inc.Severity, Status: string(inc.Status), IC: inc.Roles[muster.RoleIC]}
+// stateAt is the incident's state right after entry seq: kept from the
+// last delivery, or replayed from the start of the timeline.
+func (q *queue) stateAt(ctx context.Context, inc *muster.Incident, seq int) (state, error) {
+	if st, ok := q.states[inc.ID]; ok && st.seq == seq {
+		return st, nil
+	}
+	var st state
+	for after := 0; after < seq; {
+		entries, err := q.d.store.EntriesAfter(ctx, inc.ID, after, min(seq-after, 1000))
+		if err != nil {
+			return state{}, fmt.Errorf("replay the timeline of %s: %w", inc.Ref(), err)
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			if e.Seq <= seq {
+				st.apply(e, inc)
+			}
+		}
+		after = entries[len(entries)-1].Seq
+	}
+	st.seq = seq
+	q.states[inc.ID] = st
+	return st, nil
 }
 
-func (d *Deliverer) post(ctx context.Context, url string, ev Event) error {
+// state is what an incident's events tell of it as of one entry.
+type state struct {
+	seq      int
+	severity string
+	status   muster.Status
+	ic       string
+	// severities and roles count the severity and role entries so far:
+	// the incident's SeverityLog and RoleLog hold one change per such
+	// entry, in the same order, so the count finds the entry's change.
+	severities, roles int
+}
+
+// apply moves st past entry e of incident inc.
+func (st *state) apply(e muster.Entry, inc *muster.Incident) {
+	st.seq = e.Seq
+	switch e.Kind {
+	case muster.EntryDeclared:
+		st.severity, st.status, st.ic = inc.Severity, muster.StatusInvestigating, ""
+		if len(inc.SeverityLog) > 0 {
+			st.severity = inc.SeverityLog[0].From
+		}
+	case muster.EntrySeverity:
+		if st.severities < len(inc.SeverityLog) {
+			st.severity = inc.SeverityLog[st.severities].To
+		}
+		st.severities++
+	case muster.EntryRole, muster.EntryHandoff:
+		if st.roles < len(inc.RoleLog) {
+			if c := inc.RoleLog[st.roles]; c.Role == muster.RoleIC {
+				st.ic = c.User
+			}
+		}
+		st.roles++
+	case muster.EntryStatus:
+		// The entry says "Status changed from X to Y" and nothing else
+		// records Y.
+		if i := strings.LastIndex(e.Text, " to "); i >= 0 {
+			if s, err := muster.ParseStatus(e.Text[i+len(" to "):]); err == nil {
+				st.status = s
+			}
+		}
+	case muster.EntryResolved:
+		st.status = muster.StatusResolved
+	case muster.EntryReopened:
+		st.status = muster.StatusInvestigating
+	}
+}
+
+// event is the body sent for entry e, with the incident as st describes
+// it and people by id and name rather than in chat markup.
+func (d *Deliverer) event(name string, e muster.Entry, inc *muster.Incident, st state) Event {
+	ev := Event{
+		Event: name, At: e.At, Actor: d.user(e.Actor), Seq: e.Seq,
+		Incident: IncidentInfo{ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Severity: st.severity, Status: string(st.status), IC: d.user(st.ic)},
+	}
+	seen := map[string]bool{}
+	ev.Text = muster.ReplaceMentions(e.Text, func(id string) string {
+		u := d.user(id)
+		if !seen[id] {
+			seen[id] = true
+			ev.Mentions = append(ev.Mentions, *u)
+		}
+		if u.Name != "" {
+			return "@" + u.Name
+		}
+		return "@" + id
+	})
+	return ev
+}
+
+// user is the person with id, named when the name is known; nil for "".
+func (d *Deliverer) user(id string) *User {
+	if id == "" {
+		return nil
+	}
+	u := &User{ID: id}
+	if d.names != nil {
+		u.Name = strings.Join(strings.Fields(d.names(id)), " ")
+	}
+	return u
+}
+
+func (q *queue) post(ctx context.Context, ev Event) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
-	ts := strconv.FormatInt(d.now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	ts := strconv.FormatInt(q.d.now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", url, err)
+		return fmt.Errorf("webhook %s: %w", q.shown, redactErr(err, q.shown))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(TimestampHeader, ts)
-	req.Header.Set(SignatureHeader, Sign(d.secret, ts, body))
-	resp, err := d.client.Do(req)
+	req.Header.Set(SignatureHeader, Sign(q.d.secret, ts, body))
+	resp, err := q.d.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", url, err)
+		return fmt.Errorf("webhook %s: %w", q.shown, redactErr(err, q.shown))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook %s: HTTP %d", url, resp.StatusCode)
+		return fmt.Errorf("webhook %s: HTTP %d", q.shown, resp.StatusCode)
 	}
 	return nil
+}
+
+// redactErr replaces the URL net/http puts in its errors (the whole URL,
+// tokens included) with shown.
+func redactErr(err error, shown string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: shown, Err: ue.Err}
+	}
+	return err
 }
 
 // Sign is the signature receivers check: "sha256=" + hex of the

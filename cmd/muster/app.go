@@ -111,7 +111,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	a.clock = console.NewClock(opts.Now)
 	now := a.clock.Now
 	if urls := cfg.Webhooks.URLs; len(urls) > 0 {
-		a.webhooks = webhooks.New(db, urls, cfg.Webhooks.Secret, nil, now, a.log.With().Str("component", "webhooks").Logger())
+		a.webhooks = webhooks.New(db, webhooks.Config{URLs: urls, Secret: cfg.Webhooks.Secret}, now, a.log.With().Str("component", "webhooks").Logger())
 	}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

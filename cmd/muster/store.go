@@ -57,6 +57,12 @@ func openStore(ctx context.Context, cfg config.Store, log zerolog.Logger) (stora
 		if err != nil {
 			return nil, nil, err
 		}
+		if n := db.TornLog(); n > 0 {
+			// Never acknowledged, so nothing a user was told is lost; said
+			// all the same, since a drop must never be silent.
+			log.Warn().Str("path", cfg.Path+".wal").Int("records", n).
+				Msg("the message log ended in a record a crash cut short while writing it (never acknowledged); dropped it")
+		}
 		return db, leader.Always, nil
 	}
 	e := cfg.Etcd
