@@ -137,7 +137,7 @@ func TestPayloadIsTheStateAsOfTheEvent(t *testing.T) {
 	defer srv.Close()
 	names := map[string]string{"UALICE": "Alice Ng", "UBOB": "Bob Roy"} // Carol's name is not known
 	d := webhooks.New(db, webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client(),
-		Names: func(id string) string { return names[id] }}, func() time.Time { return t0 }, zerolog.Nop())
+		Names: func(_ context.Context, id string) string { return names[id] }}, func() time.Time { return t0 }, zerolog.Nop())
 	d.Step(context.Background())
 
 	type row struct{ event, severity, status, ic, actor, text string }

@@ -100,7 +100,7 @@ type Config struct {
 	Client *http.Client
 	// Names gives a user id's display name, "" when unknown; nil: none
 	// are known, and users are sent by id alone.
-	Names func(id string) string
+	Names func(ctx context.Context, id string) string
 	// Every is how often each URL's queue looks for new events; 0 is 1s.
 	Every time.Duration
 }
@@ -111,7 +111,7 @@ type Deliverer struct {
 	queues []*queue
 	secret []byte
 	client *http.Client
-	names  func(id string) string
+	names  func(ctx context.Context, id string) string
 	every  time.Duration
 	now    func() time.Time
 	log    zerolog.Logger
@@ -228,7 +228,7 @@ func (q *queue) deliver(ctx context.Context, inc *muster.Incident) error {
 		next := st
 		next.apply(e, inc)
 		if name, ok := eventName(e.Kind); ok {
-			if err := q.post(ctx, q.d.event(name, e, inc, next)); err != nil {
+			if err := q.post(ctx, q.d.event(ctx, name, e, inc, next)); err != nil {
 				b := q.retry[inc.ID]
 				b.wait = min(max(2*b.wait, time.Second), 5*time.Minute)
 				b.at = now.Add(b.wait)
@@ -323,14 +323,14 @@ func (st *state) apply(e muster.Entry, inc *muster.Incident) {
 
 // event is the body sent for entry e, with the incident as st describes
 // it and people by id and name rather than in chat markup.
-func (d *Deliverer) event(name string, e muster.Entry, inc *muster.Incident, st state) Event {
+func (d *Deliverer) event(ctx context.Context, name string, e muster.Entry, inc *muster.Incident, st state) Event {
 	ev := Event{
-		Event: name, At: e.At, Actor: d.user(e.Actor), Seq: e.Seq,
-		Incident: IncidentInfo{ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Severity: st.severity, Status: string(st.status), IC: d.user(st.ic)},
+		Event: name, At: e.At, Actor: d.user(ctx, e.Actor), Seq: e.Seq,
+		Incident: IncidentInfo{ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Severity: st.severity, Status: string(st.status), IC: d.user(ctx, st.ic)},
 	}
 	seen := map[string]bool{}
 	ev.Text = muster.ReplaceMentions(e.Text, func(id string) string {
-		u := d.user(id)
+		u := d.user(ctx, id)
 		if !seen[id] {
 			seen[id] = true
 			ev.Mentions = append(ev.Mentions, *u)
@@ -344,13 +344,13 @@ func (d *Deliverer) event(name string, e muster.Entry, inc *muster.Incident, st 
 }
 
 // user is the person with id, named when the name is known; nil for "".
-func (d *Deliverer) user(id string) *User {
+func (d *Deliverer) user(ctx context.Context, id string) *User {
 	if id == "" {
 		return nil
 	}
 	u := &User{ID: id}
 	if d.names != nil {
-		u.Name = strings.Join(strings.Fields(d.names(id)), " ")
+		u.Name = strings.Join(strings.Fields(d.names(ctx, id)), " ")
 	}
 	return u
 }

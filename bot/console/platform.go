@@ -148,3 +148,6 @@ func (c *Console) keysFor(room string, buttons []muster.Button) []keyed {
 	}
 	return out
 }
+
+// DisplayName: console users are named by what was typed after `:as`.
+func (c *Console) DisplayName(ctx context.Context, id string) string { return id }

@@ -88,6 +88,7 @@ type Platform struct {
 	inlines   sync.Map       // reply handle → *inline, for commands not yet acknowledged
 	inlineSeq atomic.Int64
 	acks      ackCache // encoded acknowledgements of answers that repeat
+	names     sync.Map // user id → display name, as users.info gave it
 	// slots bounds that work: when Slack sends faster than the bot can
 	// post, acknowledgements wait for a free slot instead of piling up
 	// goroutines without end.
@@ -443,6 +444,36 @@ func (p *Platform) LookupUser(ctx context.Context, ref string) (string, error) {
 		return "", muster.Errorf(muster.EINVALID, "%s's account is deactivated; pick someone else.", muster.Mention(ref))
 	}
 	return u.ID, nil
+}
+
+// DisplayName is how a person is called in the workspace (display name,
+// else real name), for readers outside Slack such as webhook receivers;
+// "" when Slack does not say. Names are kept once learned: people rename
+// themselves rarely, and a stale name is harmless where an id is useless.
+func (p *Platform) DisplayName(ctx context.Context, id string) string {
+	if !looksLikeUserID(id) {
+		return ""
+	}
+	if v, ok := p.names.Load(id); ok {
+		return v.(string)
+	}
+	var u *goslack.User
+	err := p.call(ctx, "users.info", func(ctx context.Context) (err error) {
+		u, err = p.api.GetUserInfoContext(ctx, id)
+		return err
+	})
+	if err != nil {
+		return ""
+	}
+	name := u.Profile.DisplayName
+	if name == "" {
+		name = u.RealName
+	}
+	if name == "" {
+		name = u.Name
+	}
+	p.names.Store(id, name)
+	return name
 }
 
 func looksLikeUserID(s string) bool {

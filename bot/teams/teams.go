@@ -201,6 +201,11 @@ func (p *Platform) learn(ctx context.Context, serviceURL string, names map[strin
 	}
 }
 
+// DisplayName is the name Teams gave with the person's activities or
+// mentions, for readers outside Teams such as webhook receivers; "" when
+// none came yet.
+func (p *Platform) DisplayName(ctx context.Context, id string) string { return p.name(id) }
+
 func (p *Platform) name(id string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

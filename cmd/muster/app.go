@@ -111,7 +111,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	a.clock = console.NewClock(opts.Now)
 	now := a.clock.Now
 	if urls := cfg.Webhooks.URLs; len(urls) > 0 {
-		a.webhooks = webhooks.New(db, webhooks.Config{URLs: urls, Secret: cfg.Webhooks.Secret}, now, a.log.With().Str("component", "webhooks").Logger())
+		a.webhooks = webhooks.New(db, webhooks.Config{URLs: urls, Secret: cfg.Webhooks.Secret, Names: a.displayName}, now, a.log.With().Str("component", "webhooks").Logger())
 	}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -610,4 +610,20 @@ func osUser(getenv func(string) string) string {
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	return ok && isatty.IsTerminal(file.Fd())
+}
+
+// displayName asks the platforms in turn what a user id is called (the
+// ids of one platform mean nothing to another), for webhook receivers.
+func (a *App) displayName(ctx context.Context, id string) string {
+	name := ""
+	if a.slack != nil {
+		name = a.slack.DisplayName(ctx, id)
+	}
+	if name == "" && a.teams != nil {
+		name = a.teams.DisplayName(ctx, id)
+	}
+	if name == "" && a.console != nil {
+		name = a.console.DisplayName(ctx, id)
+	}
+	return name
 }

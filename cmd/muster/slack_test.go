@@ -545,7 +545,8 @@ func TestSlackActionReminderDM(t *testing.T) {
 	}
 }
 
-// TestWebhooksOut: a configured URL receives the signed state changes.
+// TestWebhooksOut: a configured URL receives the signed state changes,
+// naming people as the workspace calls them.
 func TestWebhooksOut(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
@@ -558,7 +559,11 @@ func TestWebhooksOut(t *testing.T) {
 		var ev webhooks.Event
 		json.Unmarshal(body, &ev)
 		mu.Lock()
-		got = append(got, ev.Incident.Ref+" "+ev.Event)
+		who := ""
+		if ev.Actor != nil {
+			who = " by " + ev.Actor.Name
+		}
+		got = append(got, ev.Incident.Ref+" "+ev.Event+who)
 		mu.Unlock()
 	}))
 	defer recv.Close()
@@ -569,6 +574,6 @@ func TestWebhooksOut(t *testing.T) {
 	eventually(t, "the declaration reaches the webhook", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(got) > 0 && got[0] == "INC-1 declared"
+		return len(got) > 0 && got[0] == "INC-1 declared by alice" // the name, not a Slack id
 	})
 }
