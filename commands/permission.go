@@ -113,6 +113,10 @@ func CheckPermissions(perms muster.Permissions, roles muster.Roles) map[string]s
 	return problems
 }
 
+// IncidentVerbs lists the commands that act on one incident, by their
+// names: what permissions and the private-incident rule apply to.
+func (c *Commands) IncidentVerbs() []string { return c.registry.incidentCommands() }
+
 func (reg *registry) incidentCommands() []string {
 	var names []string
 	for _, cmd := range reg.commands {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/muster-bot/muster/bot/console"
 	"github.com/muster-bot/muster/bot/slack/fakeslack"
 	"github.com/muster-bot/muster/bot/teams/faketeams"
+	"github.com/muster-bot/muster/commands"
 )
 
 // secret is a word of the private incident's title: it must show nowhere
@@ -52,6 +54,14 @@ type outside interface {
 // nobody, and nothing about it shows outside its room — on Slack, Teams
 // and the console.
 func TestPrivateIncidentFromOutside(t *testing.T) {
+	// Every command that acts on an incident is tried: a new one must be
+	// added to outsiderTries.
+	cmds := commands.New(nil, nil, commands.Config{Roles: muster.DefaultRoles()}, time.Now)
+	for _, verb := range cmds.IncidentVerbs() {
+		if !slices.ContainsFunc(outsiderTries, func(try string) bool { return strings.HasPrefix(try, verb+" ") }) {
+			t.Errorf("outsiderTries does not try %q", verb)
+		}
+	}
 	for name, start := range map[string]func(t *testing.T) outside{
 		"slack":   startSlackOutside,
 		"teams":   startTeamsOutside,
