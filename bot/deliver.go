@@ -77,6 +77,15 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		b.refreshHeader(ctx, p, inc)
 	}
 	if len(out.Invite) > 0 && !out.Declared && inc.Room != "" {
+		if inc.Private { // the invited become members, also outside the room
+			b.try(inc, "record the invited", func() error {
+				_, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+					i.Invite(out.Invite...)
+					return nil, nil
+				})
+				return err
+			})
+		}
 		b.invite(ctx, p, inc, out.Invite)
 	}
 	for _, msg := range out.Announce {
