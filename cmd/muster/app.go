@@ -421,7 +421,7 @@ func (a *App) routes() http.Handler {
 		mux.Handle("/hooks/alertmanager", alertmanager.Handler(alertmanager.Config{
 			Token: am.Token, Platform: am.Platform, Room: am.Room, SeverityLabel: am.SeverityLabel,
 			Severities: sevs, DefaultSeverity: a.cfg.DefaultSeverity,
-		}, a.bot, a.db, a.log))
+		}, a.bot, a.log))
 	}
 	return mux
 }

@@ -32,7 +32,6 @@ type storage interface {
 	commands.Store
 	metrics.Store
 	webhooks.Store
-	bot.Settings
 	Ping(ctx context.Context) error
 	PruneKeys(ctx context.Context) (int, error)
 	Close() error
