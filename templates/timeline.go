@@ -99,8 +99,10 @@ func writeRow(b *strings.Builder, e muster.Entry, n *namer) row {
 	return r
 }
 
-// writeStamp writes t in UTC as 2006-01-02 15:04:05; by hand, because
-// time.Format was a tenth of the rendering time of a long timeline.
+// writeStamp writes t in UTC as 2006-01-02 15:04:05. It is written by
+// hand because every row of a timeline has one and the layout never
+// changes, so time.Format's reading of a layout would be repeated for
+// nothing; a year outside 0–9999 goes to time.Format.
 func writeStamp(b *strings.Builder, t time.Time) {
 	t = t.UTC()
 	year, month, day := t.Date()
