@@ -63,9 +63,14 @@ func Mention(user string) string {
 
 var mentionRE = regexp.MustCompile(`<@([^>|]+)(?:\|[^>]*)?>`)
 
-// ReplaceMentions rewrites every <@ID> in text with f(ID). Renderers use it
-// to produce their platform's mention syntax.
+// ReplaceMentions rewrites every <@ID> and <@ID|label> in text with f(ID).
+// Renderers use it to produce their platform's mention syntax, and the
+// postmortem draft to show names. It is the one mention parser: a second
+// one would have to be kept equal to it.
 func ReplaceMentions(text string, f func(id string) string) string {
+	if !strings.Contains(text, "<@") {
+		return text // most text mentions nobody
+	}
 	return mentionRE.ReplaceAllStringFunc(text, func(m string) string {
 		return f(mentionRE.FindStringSubmatch(m)[1])
 	})

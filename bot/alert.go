@@ -9,6 +9,7 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/commands"
+	"github.com/muster-bot/muster/internal/pause"
 )
 
 // Alert is a notification from alerting (Alertmanager) about one group of
@@ -22,14 +23,6 @@ type Alert struct {
 	Key      string   // idempotency key of this notification (Alertmanager repeats them)
 	Platform string   // where a new incident is declared…
 	Room     string   // …and from which channel
-}
-
-// Settings keeps small values in the store; both stores satisfy it.
-type Settings interface {
-	Setting(ctx context.Context, key string) (string, error)
-	SetSetting(ctx context.Context, key, value string) error
-	// SwapSetting sets key to value only if it holds old ("" for none).
-	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
 }
 
 const (
@@ -50,12 +43,12 @@ const (
 // records later notifications of the group in that incident's timeline and
 // room, and, when the group resolves, says so and suggests resolving: it
 // never resolves by itself, people do.
-func (b *Bot) Alert(ctx context.Context, settings Settings, a Alert) error {
+func (b *Bot) Alert(ctx context.Context, a Alert) error {
 	p, ok := b.platforms[a.Platform]
 	if !ok {
 		return fmt.Errorf("alert for unregistered platform %q", a.Platform)
 	}
-	inc, err := b.alertIncident(ctx, settings, p, a)
+	inc, err := b.alertIncident(ctx, p, a)
 	l := b.log.Info().Str("group", a.GroupKey).Bool("firing", a.Firing).Int("alerts", len(a.Lines))
 	if inc != nil {
 		l = l.Str("incident", inc.Ref())
@@ -88,23 +81,22 @@ func (b *Bot) Alert(ctx context.Context, settings Settings, a Alert) error {
 // swap of the group's setting, so that copies of one notification that
 // arrive together (each Alertmanager of a cluster sends its own, to any
 // muster replica) declare one incident: the others wait for it. It
-// returns nil, nil for a resolved group with no open incident.
-func (b *Bot) alertIncident(ctx context.Context, settings Settings, p Platform, a Alert) (*muster.Incident, error) {
+// returns nil, nil for a resolved group with no open incident. Claims
+// carry the time of b.now, and the waits go by it too.
+func (b *Bot) alertIncident(ctx context.Context, p Platform, a Alert) (*muster.Incident, error) {
 	key := "alertmanager.group." + a.GroupKey
-	give := time.Now().Add(claimWait)
+	give := b.now().Add(claimWait)
 	for {
-		v, err := settings.Setting(ctx, key)
+		v, err := b.store.Setting(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("read the incident of an alert group: %w", err)
 		}
-		if claimed, at := parseClaim(v); claimed && time.Since(at) < claimStale {
-			if time.Now().After(give) {
+		if claimed, at := parseClaim(v); claimed && b.now().Sub(at) < claimStale {
+			if b.now().After(give) {
 				return nil, fmt.Errorf("alert group %s: its incident is still being declared after %s", a.GroupKey, claimWait)
 			}
-			select {
-			case <-ctx.Done():
-				return nil, fmt.Errorf("wait for the incident of an alert group: %w", ctx.Err())
-			case <-time.After(claimPoll):
+			if err := b.claimPause(ctx); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -112,17 +104,15 @@ func (b *Bot) alertIncident(ctx context.Context, settings Settings, p Platform, 
 		if err != nil || inc != nil || !a.Firing {
 			return inc, err
 		}
-		claim := fmt.Sprintf("%s%d", claimPrefix, time.Now().UnixNano())
-		won, err := settings.SwapSetting(ctx, key, v, claim)
+		claim := fmt.Sprintf("%s%d", claimPrefix, b.now().UnixNano())
+		won, err := b.store.SwapSetting(ctx, key, v, claim)
 		if err != nil {
 			return nil, fmt.Errorf("claim the declaration of an alert group: %w", err)
 		}
 		if !won {
 			// Another copy claimed it first: wait a moment for its incident.
-			select {
-			case <-ctx.Done():
-				return nil, fmt.Errorf("wait for the incident of an alert group: %w", ctx.Err())
-			case <-time.After(claimPoll):
+			if err := b.claimPause(ctx); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -131,7 +121,7 @@ func (b *Bot) alertIncident(ctx context.Context, settings Settings, p Platform, 
 		// goes stale nor outlives a request cut short. context.WithoutCancel:
 		// once declared, the incident must be remembered.
 		remember := func(inc *muster.Incident) error {
-			ok, err := settings.SwapSetting(context.WithoutCancel(ctx), key, claim, strconv.Itoa(inc.ID))
+			ok, err := b.store.SwapSetting(context.WithoutCancel(ctx), key, claim, strconv.Itoa(inc.ID))
 			if err == nil && !ok {
 				b.log.Warn().Str("group", a.GroupKey).Str("incident", inc.Ref()).Msg("alert group claim was taken over while declaring; the group may have two incidents")
 			}
@@ -141,11 +131,24 @@ func (b *Bot) alertIncident(ctx context.Context, settings Settings, p Platform, 
 		if err != nil {
 			// Nothing was declared: give the claim back, so the next
 			// notification declares.
-			_, _ = settings.SwapSetting(context.WithoutCancel(ctx), key, claim, v)
+			_, _ = b.store.SwapSetting(context.WithoutCancel(ctx), key, claim, v)
 			return nil, err
 		}
 		return inc, nil
 	}
+}
+
+// claimPause waits claimPoll before a notification looks again at a group
+// another copy of it is declaring.
+func (b *Bot) claimPause(ctx context.Context) error {
+	wait := b.cfg.Wait
+	if wait == nil {
+		wait = pause.For
+	}
+	if err := wait(ctx, claimPoll); err != nil {
+		return fmt.Errorf("wait for the incident of an alert group: %w", err)
+	}
+	return nil
 }
 
 // parseClaim reads a claim on an alert group's declaration and its time.

@@ -50,6 +50,9 @@ type Config struct {
 	// Observer is told what happened to incidents, for metrics; nil
 	// tells nobody.
 	Observer Observer
+	// Wait pauses while another copy of an alert declares its incident;
+	// nil waits on a timer. Tests pass one that moves their fake clock.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // Bot connects platforms to the commands and the store.

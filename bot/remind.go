@@ -54,7 +54,17 @@ func escalateAfter(sev muster.Severity) int {
 // Tick sends every reminder due at now. Each is claimed in the store
 // before it is sent, so two ticks (or two processes) never send it twice;
 // a send that fails gives the claim back, so the next tick tries again.
+// Tick claims through the bot's store; the leader's ticks (StartReminders)
+// claim through the store fenced by its lead.
 func (b *Bot) Tick(ctx context.Context, now time.Time) error {
+	return b.tick(ctx, b.store, now)
+}
+
+// tick is Tick with the reminders claimed (and the reminder times pulled
+// back) through claims. What must land once a reminder was posted,
+// confirming it or giving a failed one back, goes through the bot's own
+// store: the post happened, whoever leads now.
+func (b *Bot) tick(ctx context.Context, claims Store, now time.Time) error {
 	// What the platforms did not take before goes first, in order.
 	outboxErr := b.SendOutbox(ctx, now)
 	open, err := b.store.Incidents(ctx, true)
@@ -69,12 +79,12 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 		if workRoom(inc) == "" {
 			continue // a private incident whose room could not be made: nowhere private to remind
 		}
-		if err := b.pullBack(ctx, inc, now); err != nil {
+		if err := b.pullBack(ctx, claims, inc, now); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		for _, nag := range b.owed(inc, now) {
-			if err := b.nag(ctx, inc.ID, nag, now); err != nil {
+			if err := b.nag(ctx, claims, inc.ID, nag, now); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -86,12 +96,12 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 // left in the future (see muster.Incident.NextUpdateDue), so that the next
 // reminder is one cadence from the first tick that noticed, not from a
 // time the clock has yet to reach. inc is updated to what was stored.
-func (b *Bot) pullBack(ctx context.Context, inc *muster.Incident, now time.Time) error {
+func (b *Bot) pullBack(ctx context.Context, claims Store, inc *muster.Incident, now time.Time) error {
 	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 	if probe := inc.Reminder; !probe.PullBack(sev.UpdateEvery, now) {
 		return nil
 	}
-	stored, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+	stored, _, err := claims.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
 		i.Reminder.PullBack(sev.UpdateEvery, now)
 		return nil, nil
 	})
@@ -114,13 +124,14 @@ func (b *Bot) owed(inc *muster.Incident, now time.Time) []Nag {
 	return nags
 }
 
-// nag claims a reminder, posts it, then confirms it together with its
-// timeline entry. A failed post gives the claim back; a crash leaves it
-// pending, and the next process posts it again.
-func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
+// nag claims a reminder through claims, posts it, then confirms it
+// together with its timeline entry through the bot's store. A failed post
+// gives the claim back; a crash leaves it pending, and the next process
+// posts it again.
+func (b *Bot) nag(ctx context.Context, claims Store, id int, nag Nag, now time.Time) error {
 	var before muster.ReminderState
 	var entry muster.Entry
-	inc, _, err := b.store.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
+	inc, _, err := claims.Update(ctx, id, func(inc *muster.Incident) ([]muster.Entry, error) {
 		if !containsNag(b.owed(inc, now), nag) {
 			return nil, errAlreadySent
 		}
@@ -145,7 +156,7 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	if err := b.sendNag(ctx, inc, nag, before, now); err != nil {
 		// Give back only what the claim took, and only if it still holds:
 		// an update or a snooze that came meanwhile must stand.
-		if _, _, uerr := b.store.Update(fence.Without(context.WithoutCancel(ctx)), id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		if _, _, uerr := b.store.Update(context.WithoutCancel(ctx), id, func(inc *muster.Incident) ([]muster.Entry, error) {
 			r := &inc.Reminder
 			if !ours(r) {
 				return nil, nil
@@ -165,9 +176,9 @@ func (b *Bot) nag(ctx context.Context, id int, nag Nag, now time.Time) error {
 	b.cfg.Observer.ReminderSent(inc, string(nag))
 	// Confirmed with its timeline entry in one transaction: the timeline
 	// records the reminders that reached people. The context may be
-	// cancelled by a shutdown, or its fence lost with the lead; the post
-	// happened, so this must still land.
-	confirmed, _, err := b.store.Update(fence.Without(context.WithoutCancel(ctx)), id, func(inc *muster.Incident) ([]muster.Entry, error) {
+	// cancelled by a shutdown, and the lead lost; the post happened, so
+	// this must still land: through the bot's store, not claims.
+	confirmed, _, err := b.store.Update(context.WithoutCancel(ctx), id, func(inc *muster.Incident) ([]muster.Entry, error) {
 		if ours(&inc.Reminder) {
 			inc.Reminder.Pending, inc.Reminder.PendingAt = "", time.Time{}
 		}
@@ -261,19 +272,22 @@ func containsNag(nags []Nag, nag Nag) bool {
 	return false
 }
 
-// StartReminders ticks every interval until the returned stop is called.
+// StartReminders ticks every interval until the returned stop is called,
+// claiming the reminders through claims: the store as the leader may
+// write it (fenced by its lead, with etcd), so that a replica that lost
+// the lead without noticing yet claims nothing the new leader owns.
 // cron only ticks; Due decides, so tests call Tick with the time they want.
 // The first tick runs at once, which sends what came due while the bot was
 // down, and what a process (or the previous leader) claimed and died
 // posting.
-func (b *Bot) StartReminders(ctx context.Context, every time.Duration) (stop func(), err error) {
+func (b *Bot) StartReminders(ctx context.Context, claims Store, every time.Duration) (stop func(), err error) {
 	b.started.Store(b.now().UnixNano())
 	c := cron.New()
 	tick := func() {
 		// A tick cut short because the reminders are stopping (a
 		// shutdown, or another replica taking the lead) is no error: what
 		// it did not send stays owed.
-		if err := b.Tick(ctx, b.now()); err != nil && ctx.Err() == nil && !errors.Is(err, fence.ErrLost) {
+		if err := b.tick(ctx, claims, b.now()); err != nil && ctx.Err() == nil && !errors.Is(err, fence.ErrLost) {
 			b.log.Error().Err(err).Msg("reminder tick")
 		}
 	}

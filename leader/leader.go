@@ -46,10 +46,13 @@ func New(client *clientv3.Client, key string, ttl time.Duration, id string, log 
 const retryPause = time.Second
 
 // Run campaigns until ctx ends. Whenever this replica leads it calls lead
-// with a context that ends when the lead is lost (or ctx ends), waits for
+// with a context that ends when the lead is lost (or ctx ends) and with
+// the term's fence, the election key that proves the lead; it waits for
 // lead to return, gives up the lead so that another replica takes over at
-// once, and campaigns again.
-func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) {
+// once, and campaigns again. lead's jobs write through a store fenced by
+// it (etcd.DB.Fenced): once another replica leads, the etcd store refuses
+// their writes, even before this one notices that its lease ran out.
+func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, t fence.Token)) {
 	for ctx.Err() == nil {
 		if err := e.term(ctx, lead); err != nil && ctx.Err() == nil {
 			e.log.Warn().Err(err).Msg("leader election")
@@ -62,7 +65,7 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) {
 }
 
 // term is one campaign and, if it is won, one term as leader.
-func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) error {
+func (e *Elector) term(ctx context.Context, lead func(ctx context.Context, t fence.Token)) error {
 	ttl := int(math.Ceil(e.ttl.Seconds()))
 	// The session keeps its lease alive until its context ends: one of its
 	// own, ended with the term, so that a lease this replica no longer uses
@@ -95,10 +98,7 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 	default:
 	}
 	e.log.Info().Str("replica", e.id).Msg("leading: running reminders and scheduled jobs")
-	// The jobs' writes carry the election key as a fence: once another
-	// replica leads, the etcd store refuses them, even before this one
-	// notices that its lease ran out.
-	leadCtx, cancel := context.WithCancel(fence.With(ctx, fence.Token{Key: election.Key(), Rev: election.Rev()}))
+	leadCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lost := make(chan struct{})
 	go func() {
@@ -110,15 +110,9 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 		case <-leadCtx.Done():
 		}
 	}()
-	lead(leadCtx)
+	lead(leadCtx, fence.Token{Key: election.Key(), Rev: election.Rev()})
 	cancel()
 	<-lost
 	e.log.Info().Str("replica", e.id).Msg("no longer leading")
 	return nil
-}
-
-// Always runs lead once with ctx: the elector of a replica that is alone,
-// as with the bbolt store, which one process holds.
-func Always(ctx context.Context, lead func(ctx context.Context)) {
-	lead(ctx)
 }

@@ -2,6 +2,7 @@ package leader_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/muster-bot/muster/internal/etcdtest"
+	"github.com/muster-bot/muster/internal/fence"
 	"github.com/muster-bot/muster/leader"
 )
 
@@ -23,6 +25,7 @@ type replica struct {
 	done    chan struct{}
 	leading atomic.Bool
 	terms   atomic.Int32
+	fences  chan fence.Token // each term's fence
 }
 
 func startReplica(t *testing.T, c *etcdtest.Cluster, key, name string, ttl time.Duration, both *atomic.Int32) *replica {
@@ -32,11 +35,12 @@ func startReplica(t *testing.T, c *etcdtest.Cluster, key, name string, ttl time.
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{name: name, client: cli, cancel: cancel, done: make(chan struct{})}
+	r := &replica{name: name, client: cli, cancel: cancel, done: make(chan struct{}), fences: make(chan fence.Token, 8)}
 	e := leader.New(cli, key, ttl, name, zerolog.Nop())
 	go func() {
 		defer close(r.done)
-		e.Run(ctx, func(ctx context.Context) {
+		e.Run(ctx, func(ctx context.Context, f fence.Token) {
+			r.fences <- f
 			r.terms.Add(1)
 			r.leading.Store(true)
 			both.Add(1)
@@ -52,6 +56,20 @@ func startReplica(t *testing.T, c *etcdtest.Cluster, key, name string, ttl time.
 func (r *replica) stop() {
 	r.cancel()
 	<-r.done
+}
+
+// checkFence: the fence r's term was handed is its election key under
+// prefix, with the revision etcd created it at.
+func checkFence(t *testing.T, r *replica, prefix string) {
+	t.Helper()
+	f := <-r.fences
+	resp, err := r.client.Get(context.Background(), f.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(f.Key, prefix) || len(resp.Kvs) != 1 || resp.Kvs[0].CreateRevision != f.Rev || string(resp.Kvs[0].Value) != r.name {
+		t.Errorf("%s leads with fence %+v, which is not its election key under %s", r.name, f, prefix)
+	}
 }
 
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) time.Duration {
@@ -95,6 +113,7 @@ func TestOneLeaderAndFailover(t *testing.T) {
 
 	a := startReplica(t, c, key, "a", ttl, &leaders)
 	waitFor(t, 5*time.Second, "a leads", a.leading.Load)
+	checkFence(t, a, key)
 	b := startReplica(t, c, key, "b", ttl, &leaders)
 	time.Sleep(300 * time.Millisecond)
 	if b.leading.Load() {
@@ -104,6 +123,7 @@ func TestOneLeaderAndFailover(t *testing.T) {
 	// A clean stop gives the lead away at once.
 	a.stop()
 	took := waitFor(t, time.Second, "b leads after a stopped", b.leading.Load)
+	checkFence(t, b, key)
 	t.Logf("b took over %s after a stopped cleanly", took.Round(time.Millisecond))
 
 	// A third replica queues behind b; b dies without a word.
@@ -125,17 +145,5 @@ func TestOneLeaderAndFailover(t *testing.T) {
 	}
 	if a.terms.Load() != 1 || b.terms.Load() != 1 || d.terms.Load() != 1 {
 		t.Errorf("terms: a %d, b %d, d %d; want one each", a.terms.Load(), b.terms.Load(), d.terms.Load())
-	}
-}
-
-// TestAlwaysLeads: the single-process elector runs lead with the given
-// context.
-func TestAlwaysLeads(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	ran := false
-	leader.Always(ctx, func(got context.Context) { ran = got.Err() != nil })
-	if !ran {
-		t.Fatal("Always did not run lead with its context")
 	}
 }

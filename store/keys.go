@@ -82,7 +82,7 @@ func pruneKeys(tx *bolt.Tx, cutoff time.Time) (int, error) {
 	keys, times := tx.Bucket([]byte(bucketKeys)), tx.Bucket([]byte(bucketKeyTimes))
 	var stale [][]byte
 	c := times.Cursor()
-	for k, _ := c.First(); k != nil && len(k) >= 8; k, _ = c.Next() {
+	for k, _ := c.First(); len(k) >= 8; k, _ = c.Next() {
 		if int64(binary.BigEndian.Uint64(k[:8])) >= cutoff.UnixNano() {
 			break
 		}

@@ -46,6 +46,11 @@ type Data struct {
 	Severities muster.Severities
 }
 
+// funcs are the functions a postmortem template may call besides the
+// built-in ones: duration spells a time.Duration the way muster's messages
+// do ("1h58m"), for the view's muster.Cadence.
+var funcs = template.FuncMap{"duration": muster.FormatDuration}
+
 // New loads the embedded postmortem template or, when dir is not empty,
 // the file postmortem.md.tmpl in dir, which overrides it. A missing or
 // broken override is an error naming its path. The template is also run
@@ -66,7 +71,7 @@ func New(dir string) (*Postmortem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load postmortem template %s: %w", path, err)
 	}
-	tmpl, err := template.New(PostmortemFile).Option("missingkey=error").Parse(string(src))
+	tmpl, err := template.New(PostmortemFile).Option("missingkey=error").Funcs(funcs).Parse(string(src))
 	if err != nil {
 		return nil, fmt.Errorf("parse postmortem template %s: %w", path, err)
 	}

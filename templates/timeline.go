@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -46,33 +45,23 @@ func kindLabel(k muster.EntryKind) string {
 	return string(k)
 }
 
-// timeline writes the timeline table and the key-events table, each in
-// one buffer. With thousands of entries, a template action per cell was
-// the larger part of rendering; the rows' cells stay available to a
-// template, as slices of the table. It also picks the status updates.
+// timeline writes the timeline table and the key-events table of entries
+// (in time order), each in one buffer, so that the template does not run
+// an action per cell of a long timeline; the rows' cells stay available
+// to a template, as slices of the table. It also picks the status updates.
 func (v *view) timeline(entries []muster.Entry, n *namer) {
-	// Entries come in append order, which is time order unless a platform
-	// delivered a message late; sort only then, keeping append order for
-	// entries of the same time.
-	order := make([]int, len(entries))
 	size := 0
-	for i, e := range entries {
-		order[i] = i
+	for _, e := range entries {
 		size += 96 + len(e.Text) + len(e.Text)/4
 		for _, ed := range e.Edits {
 			size += 16 + len(ed.Previous) + len(ed.Previous)/4
 		}
 	}
-	byTime := func(i, j int) int { return entries[i].At.Compare(entries[j].At) }
-	if !slices.IsSortedFunc(order, byTime) {
-		slices.SortStableFunc(order, byTime)
-	}
 
 	var tb, kb strings.Builder // timeline, key events
 	tb.Grow(size)
 	v.Timeline = make([]row, len(entries))
-	for k, i := range order {
-		e := entries[i]
+	for k, e := range entries {
 		r := writeRow(&tb, e, n)
 		v.Timeline[k] = r
 		if e.Key {
@@ -110,8 +99,10 @@ func writeRow(b *strings.Builder, e muster.Entry, n *namer) row {
 	return r
 }
 
-// writeStamp writes t in UTC as 2006-01-02 15:04:05; by hand, because
-// time.Format was a tenth of the rendering time of a long timeline.
+// writeStamp writes t in UTC as 2006-01-02 15:04:05. It is written by
+// hand because every row of a timeline has one and the layout never
+// changes, so time.Format's reading of a layout would be repeated for
+// nothing; a year outside 0–9999 goes to time.Format.
 func writeStamp(b *strings.Builder, t time.Time) {
 	t = t.UTC()
 	year, month, day := t.Date()

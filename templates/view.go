@@ -9,8 +9,11 @@ import (
 
 // view is what postmortem.md.tmpl is executed with. Every value is
 // computed here and already formatted, with mentions rewritten and table
-// cells escaped, so that the template holds layout only. An override
-// template sees the same fields; they are its whole vocabulary.
+// cells escaped, so that the template holds layout only. The one
+// exception is Cadence, the domain's own muster.Cadence rather than a copy
+// of it in strings; the template spells its Longest with duration. An
+// override template sees the same fields and functions; they are its
+// whole vocabulary.
 type view struct {
 	Ref       string // INC-42
 	Title     string
@@ -47,8 +50,8 @@ type view struct {
 	KeyEvents      []row
 	KeyEventsTable string
 
-	Updates []update // status updates posted
-	Cadence cadence
+	Updates []update       // status updates posted
+	Cadence muster.Cadence // shown with {{duration .Longest}} for its longest silence
 
 	Actions []action
 }
@@ -116,9 +119,10 @@ func newView(d Data) *view {
 		roles = muster.DefaultRoles()
 	}
 	v.roles(inc, roles, n)
-	v.timeline(d.Timeline, n)
+	timeline := inTimeOrder(d.Timeline)
+	v.timeline(timeline, n)
 	v.participants(inc, d.Timeline, n)
-	v.Cadence = measureCadence(inc, d.Timeline, d.Severities, d.Now)
+	v.Cadence = muster.MeasureCadence(inc, timeline, d.Severities, d.Now)
 	for _, a := range inc.Actions {
 		v.Actions = append(v.Actions, newAction(a, n))
 	}
@@ -217,4 +221,16 @@ func newAction(a muster.ActionItem, n *namer) action {
 		}
 	}
 	return r
+}
+
+// inTimeOrder returns entries sorted by time, keeping append order for
+// entries of the same time (a platform may deliver a message late).
+func inTimeOrder(entries []muster.Entry) []muster.Entry {
+	byTime := func(a, b muster.Entry) int { return a.At.Compare(b.At) }
+	if slices.IsSortedFunc(entries, byTime) {
+		return entries
+	}
+	sorted := slices.Clone(entries)
+	slices.SortStableFunc(sorted, byTime)
+	return sorted
 }

@@ -84,10 +84,10 @@ func TestHungReceiverDelaysNoOther(t *testing.T) {
 
 	// The hung URL comes first, and the client waits for ever: only
 	// delivering each URL on its own lets the second be served.
-	d := webhooks.New(db, webhooks.Config{URLs: []string{stuck.URL, live.URL}, Secret: "s3cret", Client: &http.Client{}}, func() time.Time { return t0 }, zerolog.Nop())
+	d := webhooks.New(webhooks.Config{URLs: []string{stuck.URL, live.URL}, Secret: "s3cret", Client: &http.Client{}}, func() time.Time { return t0 }, zerolog.Nop())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); d.Run(ctx) }()
+	go func() { defer close(done); d.Run(ctx, db) }()
 	defer func() { cancel(); <-done }()
 	select {
 	case <-hung:
@@ -136,9 +136,9 @@ func TestPayloadIsTheStateAsOfTheEvent(t *testing.T) {
 	}))
 	defer srv.Close()
 	names := map[string]string{"UALICE": "Alice Ng", "UBOB": "Bob Roy"} // Carol's name is not known
-	d := webhooks.New(db, webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client(),
+	d := webhooks.New(webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client(),
 		Names: func(_ context.Context, id string) string { return names[id] }}, func() time.Time { return t0 }, zerolog.Nop())
-	d.Step(context.Background())
+	d.Step(context.Background(), db)
 
 	type row struct{ event, severity, status, ic, actor, text string }
 	want := []row{
@@ -191,8 +191,8 @@ func TestURLsAreRedacted(t *testing.T) {
 		"http://127.0.0.1:1/%zz?token=tok-bad", // does not parse
 	}
 	var logs lockedBuffer // each URL logs from its own goroutine
-	d := webhooks.New(db, webhooks.Config{URLs: urls, Secret: "s3cret"}, func() time.Time { return t0 }, zerolog.New(&logs))
-	d.Step(context.Background())
+	d := webhooks.New(webhooks.Config{URLs: urls, Secret: "s3cret"}, func() time.Time { return t0 }, zerolog.New(&logs))
+	d.Step(context.Background(), db)
 	out := logs.String()
 	if strings.Count(out, "webhook delivery failed") != 3 {
 		t.Fatalf("want three failures logged, got:\n%s", out)
@@ -243,9 +243,9 @@ func TestPrivateIncidentsAreNeverSent(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	d := webhooks.New(db, webhooks.Config{URLs: []string{srv.URL, srv.URL + "/second"}, Secret: "s3cret", Client: srv.Client()}, func() time.Time { return t0 }, zerolog.Nop())
-	d.Step(context.Background())
-	d.Step(context.Background())
+	d := webhooks.New(webhooks.Config{URLs: []string{srv.URL, srv.URL + "/second"}, Secret: "s3cret", Client: srv.Client()}, func() time.Time { return t0 }, zerolog.Nop())
+	d.Step(context.Background(), db)
+	d.Step(context.Background(), db)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(refs) != 2 || refs[0] != public.Ref() || refs[1] != public.Ref() {

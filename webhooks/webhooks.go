@@ -34,7 +34,8 @@ import (
 )
 
 // Store is what delivery reads and where it keeps its place; *store.DB
-// satisfies it.
+// satisfies it, and so does the etcd store's view fenced by the lead
+// (etcd.DB.Fenced), through which the leader runs delivery.
 type Store interface {
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
 	EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error)
@@ -107,7 +108,6 @@ type Config struct {
 
 // Deliverer sends the events.
 type Deliverer struct {
-	store  Store
 	queues []*queue
 	secret []byte
 	client *http.Client
@@ -137,8 +137,8 @@ type backoff struct {
 }
 
 // New returns a deliverer for cfg.URLs, signing with cfg.Secret.
-func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) *Deliverer {
-	d := &Deliverer{store: store, secret: []byte(cfg.Secret), client: cfg.Client, names: cfg.Names, every: cfg.Every, now: now, log: log}
+func New(cfg Config, now func() time.Time, log zerolog.Logger) *Deliverer {
+	d := &Deliverer{secret: []byte(cfg.Secret), client: cfg.Client, names: cfg.Names, every: cfg.Every, now: now, log: log}
 	if d.client == nil {
 		d.client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -151,21 +151,23 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) *Del
 	return d
 }
 
-// Run delivers to every URL, each on its own goroutine, until ctx is done.
-// The store writes carry ctx, and with it the leader's fence.
-func (d *Deliverer) Run(ctx context.Context) {
+// Run delivers the events db holds to every URL, each on its own
+// goroutine, until ctx is done. It keeps its place in db: the leader
+// passes its fenced store, so that a replica that lost the lead moves no
+// cursor.
+func (d *Deliverer) Run(ctx context.Context, db Store) {
 	var wg sync.WaitGroup
 	for _, q := range d.queues {
-		wg.Go(func() { q.run(ctx) })
+		wg.Go(func() { q.run(ctx, db) })
 	}
 	wg.Wait()
 }
 
-func (q *queue) run(ctx context.Context) {
+func (q *queue) run(ctx context.Context, db Store) {
 	t := time.NewTicker(q.d.every)
 	defer t.Stop()
 	for {
-		q.step(ctx)
+		q.step(ctx, db)
 		select {
 		case <-ctx.Done():
 			return
@@ -174,21 +176,21 @@ func (q *queue) run(ctx context.Context) {
 	}
 }
 
-// Step delivers what is pending now, to every URL at once, and returns
-// when each is done.
-func (d *Deliverer) Step(ctx context.Context) {
+// Step delivers what is pending in db now, to every URL at once, and
+// returns when each is done.
+func (d *Deliverer) Step(ctx context.Context, db Store) {
 	var wg sync.WaitGroup
 	for _, q := range d.queues {
-		wg.Go(func() { q.step(ctx) })
+		wg.Go(func() { q.step(ctx, db) })
 	}
 	wg.Wait()
 }
 
 // step delivers what is pending for the queue's URL, incident by
 // incident. Private incidents are never sent out.
-func (q *queue) step(ctx context.Context) {
+func (q *queue) step(ctx context.Context, db Store) {
 	log := q.d.log.With().Int("webhook", q.index).Str("url", q.shown).Logger()
-	incidents, err := q.d.store.Incidents(ctx, false)
+	incidents, err := db.Incidents(ctx, false)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Warn().Err(err).Msg("webhook delivery: list incidents")
@@ -199,28 +201,28 @@ func (q *queue) step(ctx context.Context) {
 		if inc.Private {
 			continue
 		}
-		if err := q.deliver(ctx, inc); err != nil && ctx.Err() == nil {
+		if err := q.deliver(ctx, db, inc); err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Str("incident", inc.Ref()).Msg("webhook delivery failed; will retry")
 		}
 	}
 }
 
-func (q *queue) deliver(ctx context.Context, inc *muster.Incident) error {
+func (q *queue) deliver(ctx context.Context, db Store, inc *muster.Incident) error {
 	key := fmt.Sprintf("webhook.%d.%d", q.index, inc.ID)
 	now := q.d.now()
 	if b, ok := q.retry[inc.ID]; ok && now.Before(b.at) {
 		return nil
 	}
-	raw, err := q.d.store.Setting(ctx, key)
+	raw, err := db.Setting(ctx, key)
 	if err != nil {
 		return err
 	}
 	cursor, _ := strconv.Atoi(raw)
-	entries, err := q.d.store.EntriesAfter(ctx, inc.ID, cursor, 100)
+	entries, err := db.EntriesAfter(ctx, inc.ID, cursor, 100)
 	if err != nil || len(entries) == 0 {
 		return err
 	}
-	st, err := q.stateAt(ctx, inc, cursor)
+	st, err := q.stateAt(ctx, db, inc, cursor)
 	if err != nil {
 		return err
 	}
@@ -236,7 +238,7 @@ func (q *queue) deliver(ctx context.Context, inc *muster.Incident) error {
 				return err
 			}
 		}
-		if err := q.d.store.SetSetting(ctx, key, strconv.Itoa(e.Seq)); err != nil {
+		if err := db.SetSetting(ctx, key, strconv.Itoa(e.Seq)); err != nil {
 			return err
 		}
 		st = next
@@ -248,13 +250,13 @@ func (q *queue) deliver(ctx context.Context, inc *muster.Incident) error {
 
 // stateAt is the incident's state right after entry seq: kept from the
 // last delivery, or replayed from the start of the timeline.
-func (q *queue) stateAt(ctx context.Context, inc *muster.Incident, seq int) (state, error) {
+func (q *queue) stateAt(ctx context.Context, db Store, inc *muster.Incident, seq int) (state, error) {
 	if st, ok := q.states[inc.ID]; ok && st.seq == seq {
 		return st, nil
 	}
 	var st state
 	for after := 0; after < seq; {
-		entries, err := q.d.store.EntriesAfter(ctx, inc.ID, after, min(seq-after, 1000))
+		entries, err := db.EntriesAfter(ctx, inc.ID, after, min(seq-after, 1000))
 		if err != nil {
 			return state{}, fmt.Errorf("replay the timeline of %s: %w", inc.Ref(), err)
 		}

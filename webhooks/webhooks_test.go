@@ -89,13 +89,13 @@ func TestDeliverySurvivesOutagesAndRestarts(t *testing.T) {
 	rec := &receiver{t: t, failures: 2}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
-	d := webhooks.New(db, webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client()}, clock, zerolog.Nop())
-	d.Step(ctx) // refused
-	d.Step(ctx) // waiting out the backoff: nothing sent
+	d := webhooks.New(webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client()}, clock, zerolog.Nop())
+	d.Step(ctx, db) // refused
+	d.Step(ctx, db) // waiting out the backoff: nothing sent
 	now = now.Add(2 * time.Second)
-	d.Step(ctx) // refused again
+	d.Step(ctx, db) // refused again
 	now = now.Add(5 * time.Second)
-	d.Step(ctx) // accepted, in order
+	d.Step(ctx, db) // accepted, in order
 	want := []string{"INC-1 declared", "INC-1 role", "INC-1 update"}
 	if got := rec.events(); !equal(got, want) {
 		t.Fatalf("after the outage: %v, want %v (the private incident never, the message never)", got, want)
@@ -109,9 +109,9 @@ func TestDeliverySurvivesOutagesAndRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	d = webhooks.New(db, webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client()}, clock, zerolog.Nop())
-	d.Step(ctx)
-	d.Step(ctx)
+	d = webhooks.New(webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client()}, clock, zerolog.Nop())
+	d.Step(ctx, db)
+	d.Step(ctx, db)
 	want = append(want, "INC-1 resolved")
 	if got := rec.events(); !equal(got, want) {
 		t.Errorf("after a restart: %v, want %v", got, want)

@@ -27,7 +27,7 @@ const MaxBody = 1 << 20
 
 // Alerter is the bot; *bot.Bot satisfies it.
 type Alerter interface {
-	Alert(ctx context.Context, settings bot.Settings, a bot.Alert) error
+	Alert(ctx context.Context, a bot.Alert) error
 }
 
 // Config configures the receiver.
@@ -62,7 +62,7 @@ type Payload struct {
 }
 
 // Handler serves POST /hooks/alertmanager.
-func Handler(cfg Config, b Alerter, settings bot.Settings, log zerolog.Logger) http.Handler {
+func Handler(cfg Config, b Alerter, log zerolog.Logger) http.Handler {
 	if cfg.SeverityLabel == "" {
 		cfg.SeverityLabel = "severity"
 	}
@@ -88,7 +88,7 @@ func Handler(cfg Config, b Alerter, settings bot.Settings, log zerolog.Logger) h
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if err := b.Alert(r.Context(), settings, a); err != nil {
+		if err := b.Alert(r.Context(), a); err != nil {
 			log.Error().Err(err).Str("group", p.GroupKey).Msg("handle alertmanager notification")
 			http.Error(w, "could not record the notification", http.StatusInternalServerError)
 			return

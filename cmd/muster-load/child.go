@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,28 +148,17 @@ func startFloor(ctx context.Context, secret string) (*child, error) {
 	return c, nil
 }
 
-// buildMuster builds the muster binary into dir, with the go command of
-// the toolchain that built this program.
+// buildMuster builds the muster binary into dir with the go command on
+// PATH, which picks the toolchain go.mod asks for.
 func buildMuster(ctx context.Context, dir string) (string, error) {
-	goTool := "go"
-	if root := runtime.GOROOT(); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			goTool = p
-		}
-	}
 	bin := filepath.Join(dir, "muster")
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "github.com/muster-bot/muster/cmd/muster")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/muster-bot/muster/cmd/muster")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build github.com/muster-bot/muster/cmd/muster (run muster-load inside the module, or give -bin): %v\n%s", err, out)
 	}
 	return bin, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // startMuster runs `muster serve` with the store configured by storeYAML

@@ -111,7 +111,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	a.clock = console.NewClock(opts.Now)
 	now := a.clock.Now
 	if urls := cfg.Webhooks.URLs; len(urls) > 0 {
-		a.webhooks = webhooks.New(db, webhooks.Config{URLs: urls, Secret: cfg.Webhooks.Secret, Names: a.displayName}, now, a.log.With().Str("component", "webhooks").Logger())
+		a.webhooks = webhooks.New(webhooks.Config{URLs: urls, Secret: cfg.Webhooks.Secret, Names: a.displayName}, now, a.log.With().Str("component", "webhooks").Logger())
 	}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -421,7 +421,7 @@ func (a *App) routes() http.Handler {
 		mux.Handle("/hooks/alertmanager", alertmanager.Handler(alertmanager.Config{
 			Token: am.Token, Platform: am.Platform, Room: am.Room, SeverityLabel: am.SeverityLabel,
 			Severities: sevs, DefaultSeverity: a.cfg.DefaultSeverity,
-		}, a.bot, a.db, a.log))
+		}, a.bot, a.log))
 	}
 	return mux
 }
@@ -443,8 +443,9 @@ func (a *App) metricsRoutes() http.Handler {
 }
 
 // lead runs the jobs only one replica may run (reminders, action-item
-// reminders, webhook delivery, key pruning) whenever this one leads, and
-// returns a stop that ends them and waits for them. With one process
+// reminders, webhook delivery, key pruning) whenever this one leads, with
+// the store elect hands them, and returns a stop that ends them and waits
+// for them. With one process
 // (bbolt) it leads from the start: the first reminder tick runs before
 // lead returns, so what came due while the bot was down goes out first.
 func (a *App) lead(ctx context.Context) (stop func(), err error) {
@@ -454,8 +455,8 @@ func (a *App) lead(ctx context.Context) (stop func(), err error) {
 	go func() {
 		defer close(done)
 		first := true
-		a.elect(ctx, func(ctx context.Context) {
-			stopJobs, err := a.startJobs(ctx)
+		a.elect(ctx, func(ctx context.Context, jobs storage) {
+			stopJobs, err := a.startJobs(ctx, jobs)
 			if first {
 				started <- err
 				first = false
@@ -484,8 +485,9 @@ func (a *App) lead(ctx context.Context) (stop func(), err error) {
 	return stop, nil
 }
 
-// startJobs starts the leader's jobs and returns what stops them.
-func (a *App) startJobs(ctx context.Context) (stop func(), err error) {
+// startJobs starts the leader's jobs, writing through jobs, and returns
+// what stops them. The action-item reminders only read and post.
+func (a *App) startJobs(ctx context.Context, jobs storage) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var stops []func()
 	stop = func() {
@@ -494,7 +496,7 @@ func (a *App) startJobs(ctx context.Context) (stop func(), err error) {
 			s()
 		}
 	}
-	stopReminders, err := a.bot.StartReminders(ctx, a.cfg.Reminders.Tick.Duration)
+	stopReminders, err := a.bot.StartReminders(ctx, jobs, a.cfg.Reminders.Tick.Duration)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -508,23 +510,23 @@ func (a *App) startJobs(ctx context.Context) (stop func(), err error) {
 		}
 		stops = append(stops, stopActions)
 	}
-	for _, job := range []func(context.Context){a.pruneKeys, a.deliverWebhooks} {
+	for _, job := range []func(context.Context, storage){a.pruneKeys, a.deliverWebhooks} {
 		done := make(chan struct{})
-		go func() { defer close(done); job(ctx) }()
+		go func() { defer close(done); job(ctx, jobs) }()
 		stops = append(stops, func() { <-done })
 	}
 	return stop, nil
 }
 
-func (a *App) deliverWebhooks(ctx context.Context) {
+func (a *App) deliverWebhooks(ctx context.Context, jobs storage) {
 	if a.webhooks != nil {
-		a.webhooks.Run(ctx)
+		a.webhooks.Run(ctx, jobs)
 	}
 }
 
 // pruneKeys forgets old idempotency keys every six hours while the bot
 // runs; Slack retries within an hour, the keys are kept a week.
-func (a *App) pruneKeys(ctx context.Context) {
+func (a *App) pruneKeys(ctx context.Context, jobs storage) {
 	t := time.NewTicker(6 * time.Hour)
 	defer t.Stop()
 	for {
@@ -532,7 +534,7 @@ func (a *App) pruneKeys(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := a.db.PruneKeys(ctx); err != nil {
+			if n, err := jobs.PruneKeys(ctx); err != nil {
 				a.log.Warn().Err(err).Msg("prune idempotency keys")
 			} else {
 				a.log.Debug().Int("keys", n).Msg("pruned idempotency keys")

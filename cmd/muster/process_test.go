@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,15 +34,10 @@ import (
 // procSecret signs the requests sent to a child process.
 const procSecret = "process-test-signing-secret"
 
-// goTool is the go command of the toolchain running the tests.
+// goTool is the go command of the toolchain running the tests: go test
+// puts that toolchain's bin directory first on PATH.
 func goTool(t testing.TB) string {
 	t.Helper()
-	if root := runtime.GOROOT(); root != "" {
-		p := filepath.Join(root, "bin", "go")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
 	p, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("no go command to build the binary with: %v", err)

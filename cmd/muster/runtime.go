@@ -10,14 +10,13 @@ import (
 
 // GC settings of the muster process, used unless GOGC or GOMEMLIMIT is set.
 //
-// muster's live heap is small (a few MiB at rest, tens under load) and
-// every request allocates, so with Go's default (GOGC=100) it collects
-// several times a second under load, each cycle scanning every
-// goroutine's stack. Letting the heap grow to five times the live data
-// cut the collector's share of the CPU enough to lift `muster-load`'s
-// rate by about a quarter, for some 20 MiB more RSS under load; at rest
-// the heap, and RSS, stay as they were. The soft limit keeps a runaway
-// from taking the machine: near it the collector works harder again.
+// muster's live heap is small and every request allocates, so with Go's
+// default (GOGC=100) it collects often under load, each cycle scanning
+// every goroutine's stack. Letting the heap grow to five times the live
+// data trades memory under load for fewer cycles; at rest the
+// live data is small, and so is five times it. The soft limit keeps a
+// runaway from taking the machine: near it the collector works harder
+// again. docs/PERFORMANCE.md has the measurements behind the numbers.
 const (
 	gcPercent   = 400
 	memoryLimit = 512 << 20

@@ -17,6 +17,7 @@ import (
 	"github.com/muster-bot/muster/bot"
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
+	"github.com/muster-bot/muster/internal/fence"
 	"github.com/muster-bot/muster/leader"
 	"github.com/muster-bot/muster/metrics"
 	"github.com/muster-bot/muster/store"
@@ -32,7 +33,6 @@ type storage interface {
 	commands.Store
 	metrics.Store
 	webhooks.Store
-	bot.Settings
 	Ping(ctx context.Context) error
 	PruneKeys(ctx context.Context) (int, error)
 	Close() error
@@ -45,12 +45,15 @@ var (
 )
 
 // elect runs lead while this process leads the replicas sharing its
-// store: reminders and scheduled jobs run in one of them only.
-type elect func(ctx context.Context, lead func(ctx context.Context))
+// store (reminders and scheduled jobs run in one of them only), with the
+// store those jobs write through.
+type elect func(ctx context.Context, lead func(ctx context.Context, jobs storage))
 
 // openStore opens the configured store and says how this process learns
-// that it leads: always with bbolt, whose file one process holds; by etcd
-// election with etcd.
+// that it leads: always with bbolt, whose file one process holds, and its
+// jobs write through the store itself; by etcd election with etcd, and its
+// jobs write through the store fenced by the term's election key, so that
+// a replica that lost the lead without noticing yet writes nothing.
 func openStore(ctx context.Context, cfg config.Store, log zerolog.Logger) (storage, elect, error) {
 	if cfg.Backend != "etcd" {
 		db, err := store.Open(cfg.Path)
@@ -63,7 +66,8 @@ func openStore(ctx context.Context, cfg config.Store, log zerolog.Logger) (stora
 			log.Warn().Str("path", cfg.Path+".wal").Int("records", n).
 				Msg("the message log ended in a record a crash cut short while writing it (never acknowledged); dropped it")
 		}
-		return db, leader.Always, nil
+		alone := func(ctx context.Context, lead func(context.Context, storage)) { lead(ctx, db) }
+		return db, alone, nil
 	}
 	e := cfg.Etcd
 	tlsConfig, err := etcdTLS(e.TLS, e.Endpoints)
@@ -85,7 +89,10 @@ func openStore(ctx context.Context, cfg config.Store, log zerolog.Logger) (stora
 		return nil, nil, err
 	}
 	elector := leader.New(db.Client(), e.Prefix+"leader/", e.LeaderTTL.Duration, replicaID(), log.With().Str("component", "leader").Logger())
-	return db, elector.Run, nil
+	elected := func(ctx context.Context, lead func(context.Context, storage)) {
+		elector.Run(ctx, func(ctx context.Context, t fence.Token) { lead(ctx, db.Fenced(t)) })
+	}
+	return db, elected, nil
 }
 
 // replicaID names this process to the other replicas: in Kubernetes the

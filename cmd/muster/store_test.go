@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"os"
@@ -231,5 +232,24 @@ func TestEtcdOverTLS(t *testing.T) {
 				t.Errorf("open failed with %q, want the reason %q", err, tc.why)
 			}
 		})
+	}
+}
+
+// TestBboltLeadsAtOnce: with bbolt, whose file one process holds, the
+// process leads from the start: lead runs at once, with the given context,
+// and its jobs write through the store itself (there is no one to fence
+// out).
+func TestBboltLeadsAtOnce(t *testing.T) {
+	db, elect, err := openStore(context.Background(), config.Store{Path: filepath.Join(t.TempDir(), "muster.db")}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	elect(ctx, func(got context.Context, jobs storage) { ran = got.Err() != nil && jobs == db })
+	if !ran {
+		t.Fatal("the bbolt elector did not run lead with its context and the store")
 	}
 }

@@ -95,8 +95,17 @@ type Config struct {
 }
 
 // DB is the etcd store. It is safe for concurrent use, by any number of
-// processes sharing the prefix.
+// processes sharing the prefix. A DB made by Fenced shares the connection
+// of the one it was made from, and fences its writes (see Fenced).
 type DB struct {
+	*conn
+	// fence, when its Key is set, guards every write: see Fenced.
+	fence fence.Token
+}
+
+// conn is what every view of one store shares: the connection, the
+// per-incident locks and the lease of new idempotency keys.
+type conn struct {
 	client *clientv3.Client
 	kv     clientv3.KV // the client's KV, within the prefix
 	prefix string
@@ -110,6 +119,17 @@ type DB struct {
 	leaseMu  sync.Mutex
 	lease    clientv3.LeaseID
 	leasedAt time.Time
+}
+
+// Fenced returns a view of db whose writes are applied only while the
+// leader's election key t.Key (a full key, under db's prefix) still
+// exists with creation revision t.Rev. Once another replica leads, they
+// fail with fence.ErrLost and change nothing. The leader's jobs write
+// through it; a write that must land even after the lead is lost
+// (confirming a reminder already posted) goes through db itself. Reads
+// are db's. Closing either closes the shared connection.
+func (db *DB) Fenced(t fence.Token) *DB {
+	return &DB{conn: db.conn, fence: t}
 }
 
 // Open connects to the cluster and checks the stored schema, writing it on
@@ -135,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open etcd store at %v: %w", cfg.Endpoints, err)
 	}
-	db := &DB{client: client, kv: namespace.NewKV(client.KV, cfg.Prefix), prefix: cfg.Prefix, now: time.Now}
+	db := &DB{conn: &conn{client: client, kv: namespace.NewKV(client.KV, cfg.Prefix), prefix: cfg.Prefix, now: time.Now}}
 	timeout := cfg.DialTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -213,7 +233,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // lease to its full TTL when its own leader changes (unless the cluster
 // checkpoints leases), so with week-long leases a cluster that changes
 // leader weekly would keep every key for ever; this scan, which the
-// leading replica runs every few hours, bounds them.
+// leading replica runs every few hours through its Fenced view, bounds
+// them. On a fenced view the deletes fail with fence.ErrLost once the
+// lead is lost.
 func (db *DB) PruneKeys(ctx context.Context) (int, error) {
 	wrap := func(err error) error { return fmt.Errorf("prune idempotency keys: %w", err) }
 	if err := ctx.Err(); err != nil {
@@ -232,12 +254,19 @@ func (db *DB) PruneKeys(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, wrap(err)
 	}
+	fenceCmps, _, err := db.fenceCmp()
+	if err != nil {
+		return 0, wrap(err)
+	}
 	for chunk := range slices.Chunk(stale, maxOps) {
 		cctx, cancel := context.WithTimeout(ctx, opTimeout)
-		_, err := db.kv.Txn(cctx).Then(chunk...).Commit()
+		resp, err := db.kv.Txn(cctx).If(fenceCmps...).Then(chunk...).Commit()
 		cancel()
 		if err != nil {
 			return 0, wrap(err)
+		}
+		if !resp.Succeeded { // only the fence is compared
+			return 0, wrap(fence.ErrLost)
 		}
 	}
 	return len(stale), nil
@@ -331,15 +360,27 @@ func retry(ctx context.Context, attempt func(ctx context.Context, serializable b
 	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
 }
 
-// fenceLost reports whether the fence key no longer has the creation
-// revision the fence names.
+// fenceCmp is the compare that holds while db's fence does: none for an
+// unfenced view. key is the fence's key within the prefix.
+func (db *DB) fenceCmp() (cmps []clientv3.Cmp, key string, err error) {
+	if db.fence.Key == "" {
+		return nil, "", nil
+	}
+	rel, under := strings.CutPrefix(db.fence.Key, db.prefix)
+	if !under {
+		return nil, "", fmt.Errorf("fence key %s is not under the store's prefix %s", db.fence.Key, db.prefix)
+	}
+	return []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(rel), "=", db.fence.Rev)}, rel, nil
+}
+
+// fenceLost reports whether the fence key (within the prefix) no longer
+// has the creation revision db's fence names.
 func (db *DB) fenceLost(ctx context.Context, key string) (bool, error) {
-	t, _ := fence.From(ctx)
 	resp, err := db.kv.Get(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("check the leader's fence: %w", err)
 	}
-	return len(resp.Kvs) == 0 || resp.Kvs[0].CreateRevision != t.Rev, nil
+	return len(resp.Kvs) == 0 || resp.Kvs[0].CreateRevision != db.fence.Rev, nil
 }
 
 // transient reports whether err is a failure of the cluster to answer
@@ -364,23 +405,18 @@ func transient(err error) bool {
 // reports errUnapplied, so the caller reads afresh and tries again. A
 // write is therefore applied once, never twice and never lost.
 //
-// A write made with a fenced context (package fence: the leader's
-// election key) is applied only while the fence holds; when it no longer
-// does, commit returns fence.ErrLost.
+// On a fenced view (see Fenced) the write is applied only while the
+// fence holds; when it no longer does, commit returns fence.ErrLost.
 func (db *DB) commit(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) error {
-	fenceKey, fenced := "", false
-	if t, ok := fence.From(ctx); ok {
-		rel, under := strings.CutPrefix(t.Key, db.prefix)
-		if !under {
-			return fmt.Errorf("fence key %s is not under the store's prefix %s", t.Key, db.prefix)
-		}
-		fenceKey, fenced = rel, true
-		cmps = append(slices.Clip(cmps), clientv3.Compare(clientv3.CreateRevision(rel), "=", t.Rev))
+	fenceCmps, fenceKey, err := db.fenceCmp()
+	if err != nil {
+		return err
 	}
+	cmps = append(slices.Clip(cmps), fenceCmps...)
 	resp, err := db.kv.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err == nil {
 		if !resp.Succeeded {
-			if fenced {
+			if fenceKey != "" {
 				if lost, err := db.fenceLost(ctx, fenceKey); err != nil || lost {
 					return errors.Join(fence.ErrLost, err)
 				}

@@ -202,9 +202,9 @@ func TestPruneKeysForgetsOldKeys(t *testing.T) {
 	}
 }
 
-// TestFencedWrites: writes made with the leader's fence land while its
-// election key stands and are refused once it is gone; unfenced writes
-// are not affected.
+// TestFencedWrites: writes through a view fenced by the leader's
+// election key land while that key stands and are refused once it is
+// gone; writes through the store itself are not affected.
 func TestFencedWrites(t *testing.T) {
 	c := etcdtest.Start(t, 1)
 	prefix := c.Prefix(t)
@@ -216,8 +216,8 @@ func TestFencedWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fenced := fence.With(ctx, fence.Token{Key: key, Rev: put.Header.Revision})
-	bump := func(ctx context.Context) error {
+	fenced := db.Fenced(fence.Token{Key: key, Rev: put.Header.Revision})
+	bump := func(db *etcd.DB) error {
 		_, _, err := db.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) { i.Reminder.Missed++; return nil, nil })
 		return err
 	}
@@ -230,13 +230,25 @@ func TestFencedWrites(t *testing.T) {
 	if err := bump(fenced); !errors.Is(err, fence.ErrLost) {
 		t.Errorf("fenced Update after the lead was lost: %v, want fence.ErrLost", err)
 	}
-	if _, _, err := db.Append(fenced, inc.ID, "", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "late"}); !errors.Is(err, fence.ErrLost) {
+	if _, _, err := fenced.Append(ctx, inc.ID, "", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "late"}); !errors.Is(err, fence.ErrLost) {
 		t.Errorf("fenced Append after the lead was lost: %v, want fence.ErrLost", err)
 	}
-	if err := db.SetSetting(fenced, "webhooks.cursor", "9"); !errors.Is(err, fence.ErrLost) {
+	if err := fenced.SetSetting(ctx, "webhooks.cursor", "9"); !errors.Is(err, fence.ErrLost) {
 		t.Errorf("fenced SetSetting after the lead was lost: %v, want fence.ErrLost", err)
 	}
-	if err := bump(fence.Without(fenced)); err != nil {
+	// A week-old idempotency key, which pruning would delete.
+	etcd.SetNow(db, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) })
+	if _, _, err := db.Append(ctx, inc.ID, "slack:EvOld", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	etcd.SetNow(db, time.Now)
+	if n, err := fenced.PruneKeys(ctx); !errors.Is(err, fence.ErrLost) {
+		t.Errorf("fenced PruneKeys after the lead was lost: %d, %v; want fence.ErrLost", n, err)
+	}
+	if _, appended, err := db.Append(ctx, inc.ID, "slack:EvOld", muster.Entry{Kind: muster.EntryNote, At: t0, Text: "old again"}); err != nil || appended {
+		t.Errorf("the refused prune forgot the old key: appended %v, %v", appended, err)
+	}
+	if err := bump(db); err != nil {
 		t.Errorf("unfenced write: %v", err)
 	}
 	got, err := db.Incident(ctx, inc.ID)
