@@ -10,6 +10,7 @@ import (
 	goslack "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/internal/ack"
 )
 
@@ -20,7 +21,7 @@ const MaxBody = 1 << 20
 // Handler returns the HTTP endpoints Slack calls: /slack/commands,
 // /slack/interactions and /slack/events. Every request's signature is
 // checked against the raw body before anything else is read from it.
-func (p *Platform) Handler(h Handler) http.Handler {
+func (p *Platform) Handler(h muster.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /slack/commands", ack.Observed("command", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveCommand(w, r, body, h)
@@ -64,7 +65,7 @@ func (p *Platform) refused(w http.ResponseWriter, r *http.Request, from workspac
 	return true
 }
 
-func (p *Platform) serveCommand(w http.ResponseWriter, r *http.Request, body []byte, h Handler) {
+func (p *Platform) serveCommand(w http.ResponseWriter, r *http.Request, body []byte, h muster.Handler) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("command") == "" {
 		http.Error(w, "not a slash command", http.StatusBadRequest)
@@ -75,14 +76,10 @@ func (p *Platform) serveCommand(w http.ResponseWriter, r *http.Request, body []b
 	}
 	resp := p.runCommand(slashFromForm(form), h)
 	if resp == nil {
-		w.WriteHeader(http.StatusOK) // the answer, if any, follows through the response_url
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if raw, ok := resp.(json.RawMessage); ok {
-		w.Write(raw) // encoded already (see ackCache)
-		return
-	}
 	json.NewEncoder(w).Encode(resp)
 }
 
@@ -95,7 +92,7 @@ func slashFromForm(f url.Values) goslack.SlashCommand {
 	}
 }
 
-func (p *Platform) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte, h Handler) {
+func (p *Platform) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte, h muster.Handler) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
 		http.Error(w, "no payload", http.StatusBadRequest)
@@ -118,31 +115,26 @@ func (p *Platform) serveInteraction(w http.ResponseWriter, r *http.Request, body
 	json.NewEncoder(w).Encode(resp)
 }
 
-func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byte, h Handler) {
-	outer, err := decodeEnvelope(body)
-	if err != nil {
-		http.Error(w, "body is not JSON", http.StatusBadRequest)
+func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byte, h muster.Handler) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		http.Error(w, "body is not JSON, or not an Events API request", http.StatusBadRequest)
 		return
 	}
-	if outer.Type == slackevents.URLVerification {
+	if env.Type == slackevents.URLVerification {
 		// Sent when the Request URL is set up, and carries no workspace.
 		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, outer.Challenge)
+		io.WriteString(w, env.Challenge)
 		return
 	}
-	if p.checksWorkspace() && p.refused(w, r, eventWorkspace(body)) {
+	if p.refused(w, r, workspace{env.TeamID, env.EnterpriseID, env.APIAppID}) {
 		return
 	}
-	switch outer.Type {
-	case slackevents.CallbackEvent:
-	default:
+	if env.Type != slackevents.CallbackEvent {
 		w.WriteHeader(http.StatusOK) // app_rate_limited and anything new: nothing to record
 		return
 	}
-	ev, ok := p.plainMessage(outer)
-	if !ok {
-		ev, ok = p.translateEvent(body)
-	}
+	ev, ok := p.translateEvent(body)
 	if !ok {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -156,20 +148,6 @@ func (p *Platform) serveEvent(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// eventWorkspace reads where an Events API request comes from. It is read
-// apart from the envelope, whose fast path stays what every deployment
-// needs, and only when a workspace is configured; a body without the
-// fields gives an empty workspace, which a configured team refuses.
-func eventWorkspace(body []byte) workspace {
-	var ids struct {
-		TeamID       string `json:"team_id"`
-		EnterpriseID string `json:"enterprise_id"`
-		APIAppID     string `json:"api_app_id"`
-	}
-	_ = json.Unmarshal(body, &ids) // the body decoded as an envelope already
-	return workspace{ids.TeamID, ids.EnterpriseID, ids.APIAppID}
 }
 
 // commandText strips the parts of a slash command that are not ours.

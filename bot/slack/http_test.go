@@ -22,8 +22,9 @@ import (
 
 const testSecret = "s"
 
-// replier is a Handler that answers each command privately through the
-// platform, as the bot does, after its own function has run.
+// replier is a Handler that answers each command privately with what its
+// function says: a slash command's reply is returned, as the bot does,
+// and a click's goes through the platform.
 type replier struct {
 	p  *Platform
 	fn func(ev muster.Event) string
@@ -42,6 +43,13 @@ func (r *replier) Handle(ctx context.Context, ev muster.Event) error {
 	return r.p.Reply(ctx, ev, muster.Message{Text: r.fn(ev)})
 }
 
+func (r *replier) Command(ctx context.Context, ev muster.Event) (*muster.Message, func(context.Context), error) {
+	r.mu.Lock()
+	r.handled = append(r.handled, ev)
+	r.mu.Unlock()
+	return &muster.Message{Text: r.fn(ev)}, func(context.Context) {}, nil
+}
+
 func (r *replier) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -49,7 +57,7 @@ func (r *replier) count() int {
 }
 
 // slackServer serves p's endpoints on a loopback port.
-func slackServer(t *testing.T, p *Platform, h Handler) string {
+func slackServer(t *testing.T, p *Platform, h muster.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(p.Handler(h))
 	t.Cleanup(func() { srv.Close(); p.Drain() })
@@ -150,15 +158,16 @@ func TestPanickingCommandIsAnswered(t *testing.T) {
 }
 
 // blocked is a Handler whose commands finish, and answer, only once the
-// test releases them: a slow store.
+// test releases them: a slow store. The embedded Handler stands for the
+// methods a slash command does not call.
 type blocked struct {
-	p       *Platform
+	muster.Handler
 	release chan struct{}
 }
 
-func (b *blocked) Handle(ctx context.Context, ev muster.Event) error {
+func (b *blocked) Command(ctx context.Context, ev muster.Event) (*muster.Message, func(context.Context), error) {
 	<-b.release
-	return b.p.Reply(ctx, ev, muster.Message{Text: "🚨 INC-1 declared"})
+	return &muster.Message{Text: "🚨 INC-1 declared"}, func(context.Context) {}, nil
 }
 
 // TestSlowCommandAckSaysWorkingOnIt: when the answer is not ready within
@@ -166,7 +175,7 @@ func (b *blocked) Handle(ctx context.Context, ev muster.Event) error {
 // nothing; the answer follows through the response_url once it is done.
 func TestSlowCommandAckSaysWorkingOnIt(t *testing.T) {
 	p, fake := newHTTPPlatform(t, Config{InlineWait: 20 * time.Millisecond})
-	h := &blocked{p: p, release: make(chan struct{})}
+	h := &blocked{release: make(chan struct{})}
 	base := slackServer(t, p, h)
 
 	code, ack := signedPost(t, base+"/slack/commands", "application/x-www-form-urlencoded", commandForm("T0001", "declare sev1 Down", fake.ResponseURL("slow")))

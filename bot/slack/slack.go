@@ -12,7 +12,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -26,11 +25,6 @@ import (
 
 // Name is the platform name Slack events carry.
 const Name = "slack"
-
-// Handler processes events; *bot.Bot satisfies it.
-type Handler interface {
-	Handle(ctx context.Context, ev muster.Event) error
-}
 
 // Config configures the Slack platform.
 type Config struct {
@@ -85,10 +79,7 @@ type Platform struct {
 	connected bool // the Socket Mode socket is up (always true over HTTP)
 	health    health
 	work      sync.WaitGroup // work still running after an ack
-	inlines   sync.Map       // reply handle → *inline, for commands not yet acknowledged
-	inlineSeq atomic.Int64
-	acks      ackCache // encoded acknowledgements of answers that repeat
-	names     sync.Map // user id → display name, as users.info gave it
+	names     sync.Map       // user id → display name, as users.info gave it
 	// slots bounds that work: when Slack sends faster than the bot can
 	// post, acknowledgements wait for a free slot instead of piling up
 	// goroutines without end.
@@ -133,12 +124,7 @@ func New(cfg Config, log zerolog.Logger) *Platform {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = maxAsync, maxAsync
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
-	client := *cfg.HTTPClient // a copy, so the caller's client keeps its transport
-	if client.Transport == nil {
-		client.Transport = http.DefaultTransport
-	}
-	client.Transport = dropEcho{next: client.Transport}
-	opts := []goslack.Option{goslack.OptionAPIURL(cfg.APIURL), goslack.OptionHTTPClient(&client)}
+	opts := []goslack.Option{goslack.OptionAPIURL(cfg.APIURL), goslack.OptionHTTPClient(cfg.HTTPClient)}
 	if cfg.AppToken != "" {
 		opts = append(opts, goslack.OptionAppLevelToken(cfg.AppToken))
 	}
@@ -167,44 +153,46 @@ func (p *Platform) isBot(user string) bool {
 func (p *Platform) Drain() { p.work.Wait() }
 
 // async runs the slow part of a request (creating channels, inviting,
-// posting) after Slack got its acknowledgement within three seconds; then
-// calls finished, when given.
-func (p *Platform) async(h Handler, ev muster.Event, finished func()) bool {
-	// Slack gives up on an acknowledgement after three seconds, and a
-	// person who sees a timeout types the command again: better to say at
-	// once that the bot is overloaded than to ack late.
+// posting) after Slack got its acknowledgement within three seconds. It
+// returns false, having run nothing, when every worker stayed busy for
+// SlotWait: Slack gives up on an acknowledgement after three seconds, and
+// a person who sees a timeout types the command again, so better to say
+// at once that the bot is overloaded than to ack late.
+func (p *Platform) async(ev muster.Event, work func(ctx context.Context)) bool {
+	wait := time.NewTimer(SlotWait)
+	defer wait.Stop()
 	select {
 	case p.slots <- struct{}{}:
-	default:
-		if !p.waitSlot() {
-			p.log.Error().Str("kind", string(ev.Kind)).Str("user", ev.User).Msg("overloaded: every worker is busy; request refused")
-			if finished != nil {
-				finished()
-			}
-			return false
-		}
+	case <-wait.C:
+		p.log.Error().Str("kind", string(ev.Kind)).Str("user", ev.User).Msg("overloaded: every worker is busy; request refused")
+		return false
 	}
 	p.work.Add(1)
 	go func() {
 		defer func() { <-p.slots; p.work.Done() }()
-		if finished != nil {
-			defer finished()
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
 		defer cancel()
-		defer p.rescue(ctx, ev) // before finished: the apology may ride in the acknowledgement
+		work(ctx)
+	}()
+	return true
+}
+
+// handleLater hands ev to the bot after the acknowledgement: a click or a
+// submitted form, whose answers go through the response_url.
+func (p *Platform) handleLater(h muster.Handler, ev muster.Event) bool {
+	return p.async(ev, func(ctx context.Context) {
+		defer p.rescue(ctx, ev, p.tell)
 		if err := h.Handle(ctx, ev); err != nil {
 			p.log.Error().Err(err).Str("kind", string(ev.Kind)).Str("user", ev.User).Str("channel", ev.Room).Msg("handle slack request")
 		}
-	}()
-	return true
+	})
 }
 
 // rescue, deferred by the goroutines that handle requests, recovers a
 // panic: one bad request must not end the process and every request in
 // flight with it. The panic is logged with its stack, and the person who
-// asked is told privately that it failed.
-func (p *Platform) rescue(ctx context.Context, ev muster.Event) {
+// asked is told, through tell, that it failed.
+func (p *Platform) rescue(ctx context.Context, ev muster.Event, tell func(context.Context, muster.Event, muster.Message)) {
 	v := recover()
 	if v == nil {
 		return
@@ -214,22 +202,13 @@ func (p *Platform) rescue(ctx context.Context, ev muster.Event) {
 	if ev.User == "" || (ev.Kind != muster.EventCommand && ev.Kind != muster.EventAction) {
 		return // a message event: nobody asked for an answer, and Slack retries it
 	}
-	msg := muster.Message{Text: "⚠️ " + muster.ErrorMessage(fmt.Errorf("panic: %v", v))}
-	if err := p.Reply(ctx, ev, msg); err != nil {
-		p.log.Error().Err(err).Str("user", ev.User).Msg("tell the user their request failed")
-	}
+	tell(ctx, ev, muster.Message{Text: "⚠️ " + muster.ErrorMessage(fmt.Errorf("panic: %v", v))})
 }
 
-// waitSlot waits up to SlotWait for a free worker slot and takes it. The
-// caller tried a free one first: a timer per request costs.
-func (p *Platform) waitSlot() bool {
-	t := time.NewTimer(SlotWait)
-	defer t.Stop()
-	select {
-	case p.slots <- struct{}{}:
-		return true
-	case <-t.C:
-		return false
+// tell is Reply for an answer nobody waits on: a failure is logged.
+func (p *Platform) tell(ctx context.Context, ev muster.Event, msg muster.Message) {
+	if err := p.Reply(ctx, ev, msg); err != nil {
+		p.log.Error().Err(err).Str("user", ev.User).Msg("answer privately")
 	}
 }
 
@@ -277,34 +256,23 @@ func (p *Platform) Update(ctx context.Context, room, id string, msg muster.Messa
 	})
 }
 
-// Reply answers the sender of ev alone: in the acknowledgement of its
-// slash command when that is still open (see InlineWait), else through the
-// response_url of a slash command or a click when there is one (it works in any channel,
-// even one the bot is not in), else as an ephemeral message, else, when
-// the bot cannot post in that channel, as a direct message.
+// Reply answers the sender of ev alone (a slash command's first answer
+// rides in its acknowledgement instead: see runCommand): through the
+// response_url of a slash command or a click when there is one (it works
+// in any channel, even one the bot is not in), else as an ephemeral
+// message, else, when the bot cannot post in that channel, as a direct
+// message.
 func (p *Platform) Reply(ctx context.Context, ev muster.Event, msg muster.Message) error {
-	if p.replyInline(ev, msg) {
-		return nil
-	}
-	return p.replyLater(ctx, ev, msg)
-}
-
-// replyLater is Reply once the acknowledgement has gone: a function of its
-// own, so that the answers carried by the acknowledgement (most of them)
-// do not pay for this one's large stack frame.
-func (p *Platform) replyLater(ctx context.Context, ev muster.Event, msg muster.Message) error {
-	fallback, blocks := render(msg)
 	if ev.ReplyTo != "" {
 		err := p.call(ctx, "response_url", func(ctx context.Context) error {
-			return goslack.PostWebhookCustomHTTPContext(ctx, ev.ReplyTo, p.cfg.HTTPClient, &goslack.WebhookMessage{
-				Text: fallback, Blocks: &goslack.Blocks{BlockSet: blocks}, ResponseType: goslack.ResponseTypeEphemeral,
-			})
+			return goslack.PostWebhookCustomHTTPContext(ctx, ev.ReplyTo, p.cfg.HTTPClient, ephemeral(msg))
 		})
 		if err == nil {
 			return nil
 		}
 		p.log.Warn().Err(err).Msg("reply through response_url failed; trying an ephemeral message")
 	}
+	fallback, blocks := render(msg)
 	err := p.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
 		_, err := p.api.PostEphemeralContext(ctx, ev.Room, ev.User, goslack.MsgOptionText(fallback, false), goslack.MsgOptionBlocks(blocks...))
 		return err

@@ -98,8 +98,3 @@ func (p *Platform) foreign(w workspace) string {
 	}
 	return ""
 }
-
-// checksWorkspace reports whether any of the installation's ids is set.
-func (p *Platform) checksWorkspace() bool {
-	return p.cfg.TeamID != "" || p.cfg.EnterpriseID != "" || p.cfg.AppID != ""
-}
