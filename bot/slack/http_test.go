@@ -246,3 +246,49 @@ func TestForeignWorkspaceRefused(t *testing.T) {
 		t.Errorf("url_verification: HTTP %d %q", code, body)
 	}
 }
+
+// delivering is a Handler whose commands reply with their text (none for
+// "quiet") and then post "delivered: <text>" in the channel.
+type delivering struct {
+	muster.Handler
+	p *Platform
+}
+
+func (d delivering) Command(ctx context.Context, ev muster.Event) (*muster.Message, func(context.Context), error) {
+	deliver := func(ctx context.Context) { d.p.Post(ctx, ev.Room, muster.Message{Text: "delivered: " + ev.Text}) }
+	if ev.Text == "quiet" {
+		return nil, deliver, nil
+	}
+	return &muster.Message{Text: "reply: " + ev.Text}, deliver, nil
+}
+
+// TestCommandReplyInAckThenDelivered: a slash command's reply is the body
+// of its acknowledgement and goes nowhere else; a command without one is
+// acknowledged empty; the deliveries run either way.
+func TestCommandReplyInAckThenDelivered(t *testing.T) {
+	p, fake := newHTTPPlatform(t, Config{})
+	base := slackServer(t, p, delivering{p: p})
+	form := "application/x-www-form-urlencoded"
+
+	code, ack := signedPost(t, base+"/slack/commands", form, commandForm("T0001", "show", fake.ResponseURL("show")))
+	if code != http.StatusOK || !strings.Contains(ack, "reply: show") || !strings.Contains(ack, `"response_type":"ephemeral"`) {
+		t.Errorf("acknowledgement: HTTP %d %s, want the private reply", code, ack)
+	}
+	code, ack = signedPost(t, base+"/slack/commands", form, commandForm("T0001", "quiet", fake.ResponseURL("quiet")))
+	if code != http.StatusOK || ack != "" {
+		t.Errorf("acknowledgement of a command with no reply: HTTP %d %q, want an empty 200", code, ack)
+	}
+	p.Drain()
+	for _, text := range []string{"delivered: show", "delivered: quiet"} {
+		found := false
+		for _, m := range fake.Messages("CGENERAL") {
+			found = found || m.Text == text
+		}
+		if !found {
+			t.Errorf("%q was not posted", text)
+		}
+	}
+	if n := len(fake.Responses()); n != 0 {
+		t.Errorf("%d answers went through the response_url too, want none", n)
+	}
+}
