@@ -136,3 +136,19 @@ func tsTime(ts string) time.Time {
 	}
 	return time.Unix(s, us*1000).UTC()
 }
+
+// unescaper undoes the three entities Slack puts in the text it sends, so
+// the timeline and the commands hold what people typed ("a < b & c"), and
+// render escapes it once on the way out. Mentions (<@U…>) are not
+// entities and stay as they are.
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+func unescape(s string) string { return unescaper.Replace(s) }
+
+// isBot reports whether user is the bot itself, whose posts are recorded
+// as structured entries already.
+func (p *Platform) isBot(user string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return user != "" && user == p.botUser
+}

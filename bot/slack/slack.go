@@ -142,12 +142,6 @@ func (p *Platform) setConnected(c bool) {
 	p.mu.Unlock()
 }
 
-func (p *Platform) isBot(user string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return user != "" && user == p.botUser
-}
-
 // Drain waits for the work started after acknowledgements to finish, so
 // a shutdown does not cut a declaration in half.
 func (p *Platform) Drain() { p.work.Wait() }

@@ -203,11 +203,3 @@ func breakAt(s string, end int) int {
 	}
 	return end
 }
-
-// unescaper undoes the three entities Slack puts in the text it sends, so
-// the timeline and the commands hold what people typed ("a < b & c"), and
-// render escapes it once on the way out. Mentions (<@U…>) are not
-// entities and stay as they are.
-var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-
-func unescape(s string) string { return unescaper.Replace(s) }
