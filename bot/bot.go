@@ -220,8 +220,8 @@ func (b *Bot) Command(ctx context.Context, ev muster.Event) (reply *muster.Messa
 		if err == nil {
 			b.logDone(req, before, out)
 			b.observe(before, out)
-			reply := b.settle(ctx, p, ev, out)
-			reply, deliver := b.answer(p, ev, out.Incident, reply, func(ctx context.Context) { b.deliver(ctx, p, ev, req, out) })
+			msg := b.settle(ctx, p, ev, out) // may change out.Incident: read it after
+			reply, deliver = b.answer(p, ev, out.Incident, msg, func(ctx context.Context) { b.deliver(ctx, p, ev, req, out) })
 			return reply, deliver, nil
 		}
 	}

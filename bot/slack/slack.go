@@ -173,8 +173,10 @@ func (p *Platform) async(ev muster.Event, work func(ctx context.Context)) bool {
 
 // handleLater hands ev to the bot after the acknowledgement: a click or a
 // submitted form, whose answers go through the response_url.
-func (p *Platform) handleLater(h muster.Handler, ev muster.Event) bool {
-	return p.async(ev, func(ctx context.Context) {
+// An overloaded bot drops it (logged by async): Slack shows the person
+// that the click did nothing, and they click again.
+func (p *Platform) handleLater(h muster.Handler, ev muster.Event) {
+	p.async(ev, func(ctx context.Context) {
 		defer p.rescue(ctx, ev, p.tell)
 		if err := h.Handle(ctx, ev); err != nil {
 			p.log.Error().Err(err).Str("kind", string(ev.Kind)).Str("user", ev.User).Str("channel", ev.Room).Msg("handle slack request")
