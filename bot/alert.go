@@ -201,6 +201,7 @@ func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert, remembe
 	}
 	b.observe(nil, out)
 	req := &commands.Request{Event: ev, Call: commands.Call{Verb: "declare"}, Incident: out.Incident}
+	b.settle(ctx, p, ev, out) // opens the war room; the reply is for nobody
 	b.deliver(ctx, p, ev, req, out)
 	return out.Incident, nil
 }

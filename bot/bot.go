@@ -190,12 +190,30 @@ func dedupKey(ev muster.Event) string {
 	return ev.Platform + ":" + string(ev.Kind) + ":" + ev.Room + ":" + ev.MessageID
 }
 
-// command runs a command or a button press and delivers its outcome.
-// User mistakes are answered privately; they are not errors of the bot.
+// command runs a command or a button press, answers its sender, and
+// delivers the rest.
 func (b *Bot) command(ctx context.Context, ev muster.Event) error {
+	reply, deliver, err := b.Command(ctx, ev)
+	if reply != nil {
+		if rerr := b.platforms[ev.Platform].Reply(ctx, ev, *reply); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("reply to %s: %w", ev.User, rerr))
+		}
+	}
+	deliver(ctx)
+	return err
+}
+
+// Command runs a command or a button press (see muster.Handler). It
+// returns once the change is durable, and for a declaration once its war
+// room is open, so that the reply can say where it is. User mistakes and
+// refusals are the reply, not errors of the bot.
+func (b *Bot) Command(ctx context.Context, ev muster.Event) (reply *muster.Message, deliver func(context.Context), err error) {
+	if ev.At.IsZero() {
+		ev.At = b.now()
+	}
 	p, ok := b.platforms[ev.Platform]
 	if !ok {
-		return fmt.Errorf("command from unregistered platform %q", ev.Platform)
+		return nil, nothing, fmt.Errorf("command from unregistered platform %q", ev.Platform)
 	}
 	req, err := b.request(ctx, ev)
 	if err == nil {
@@ -205,8 +223,9 @@ func (b *Bot) command(ctx context.Context, ev muster.Event) error {
 		if err == nil {
 			b.logDone(req, before, out)
 			b.observe(before, out)
-			b.deliver(ctx, p, ev, req, out)
-			return nil
+			msg := b.settle(ctx, p, ev, out) // may change out.Incident: read it after
+			reply, deliver = b.answer(p, ev, out.Incident, msg, func(ctx context.Context) { b.deliver(ctx, p, ev, req, out) })
+			return reply, deliver, nil
 		}
 	}
 	if muster.ErrorCode(err) == muster.EINTERNAL {
@@ -225,20 +244,38 @@ func (b *Bot) command(ctx context.Context, ev muster.Event) error {
 		l.Msg("command refused")
 	}
 	if ev.User == "" { // raised by alerting, not a person: nobody to answer
-		return err
+		return nil, nothing, err
 	}
 	var about *muster.Incident
 	if req != nil {
 		about = req.Incident
 	}
-	if perr := b.reply(ctx, p, ev, about, muster.Message{Text: "⚠️ " + muster.ErrorMessage(err)}); perr != nil {
-		return errors.Join(err, fmt.Errorf("reply to %s: %w", ev.User, perr))
-	}
+	reply, deliver = b.answer(p, ev, about, &muster.Message{Text: "⚠️ " + muster.ErrorMessage(err)}, nothing)
 	if muster.ErrorCode(err) == muster.EINTERNAL {
-		return err
+		return reply, deliver, err
 	}
-	return nil
+	return reply, deliver, nil
 }
+
+// answer returns the reply a platform may show its sender as it is, and
+// the deliveries to run after it. A reply that must go elsewhere (see
+// reply) is sent first thing by deliver instead; one to nobody (an event
+// raised by alerting) is dropped.
+func (b *Bot) answer(p Platform, ev muster.Event, about *muster.Incident, msg *muster.Message, rest func(context.Context)) (*muster.Message, func(context.Context)) {
+	if msg == nil || ev.User == "" {
+		return nil, rest
+	}
+	if !publicReply(p, ev, about) {
+		return msg, rest
+	}
+	return nil, func(ctx context.Context) {
+		b.try(about, "reply privately", func() error { return b.reply(ctx, p, ev, about, *msg) })
+		rest(ctx)
+	}
+}
+
+// nothing is the delivery of a command with nothing to post.
+func nothing(context.Context) {}
 
 // logDone tells operators what a command did, at info level: who ran
 // which command on which incident, and the milestones reached. A private

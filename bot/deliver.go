@@ -16,20 +16,30 @@ import (
 	"github.com/muster-bot/muster/commands"
 )
 
-// deliver says what a command decided to say. The change itself is
-// already durable; a delivery step that fails is logged and, where people
-// would otherwise not notice, reported in the room, and the rest goes on.
+// settle does what a command's private reply depends on, and returns the
+// reply: a new incident's war room is opened first, so that the declarer
+// is told where it is (or why there is none).
+func (b *Bot) settle(ctx context.Context, p Platform, ev muster.Event, out *commands.Outcome) *muster.Message {
+	if !out.Declared {
+		return out.Reply
+	}
+	var told string
+	out.Incident, told = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
+	if told == "" {
+		return out.Reply
+	}
+	return &muster.Message{Text: told}
+}
+
+// deliver says what a command decided to say, after its reply. The change
+// itself is already durable; a delivery step that fails is logged and,
+// where people would otherwise not notice, reported in the room, and the
+// rest goes on.
 func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *commands.Request, out *commands.Outcome) {
 	for _, err := range out.Warnings {
 		b.log.Error().Err(err).Str("command", req.Call.Verb).Msg("command finished with a problem")
 	}
-	if out.Declared {
-		out.Incident = b.openWarRoom(ctx, p, ev, out.Incident, out.Invite)
-	}
 	inc := out.Incident
-	if out.Reply != nil && ev.User != "" {
-		b.try(inc, "reply privately", func() error { return b.reply(ctx, p, ev, inc, *out.Reply) })
-	}
 	if inc == nil {
 		return
 	}
@@ -99,7 +109,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 // it has none. (Anyone else is only ever told that there is no such
 // incident, which may be said anywhere.)
 func (b *Bot) reply(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, msg muster.Message) error {
-	if pr, ok := p.(PublicReplier); ok && pr.RepliesArePublic() && inc != nil && inc.Private && !inc.InRoom(ev) && inc.Member(ev.User) {
+	if publicReply(p, ev, inc) {
 		if inc.Room == "" {
 			b.log.Info().Str("incident", inc.Ref()).Msg("answer about a private incident withheld: the platform has no private replies and the incident no room")
 			return nil
@@ -109,14 +119,22 @@ func (b *Bot) reply(ctx context.Context, p Platform, ev muster.Event, inc *muste
 	return p.Reply(ctx, ev, msg)
 }
 
+// publicReply reports whether an answer to ev about inc would be seen by
+// the whole room it was asked in, and may not be: see reply.
+func publicReply(p Platform, ev muster.Event, inc *muster.Incident) bool {
+	pr, ok := p.(PublicReplier)
+	return ok && pr.RepliesArePublic() && inc != nil && inc.Private && !inc.InRoom(ev) && inc.Member(ev.User)
+}
+
 // openWarRoom opens the room of a new incident in named steps: make the
-// room, record it, bring people in, post the header, announce, and tell
-// the declarer where to go.
-func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, notify []string) *muster.Incident {
+// room, record it, bring people in, post the header, announce; and
+// returns what to tell the declarer: where to go, or why there is no
+// room ("" when the declarer is in it).
+func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, notify []string) (_ *muster.Incident, told string) {
 	room, name, err := b.roomFor(ctx, p, ev, inc)
 	if err != nil {
 		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("create war room")
-		b.tellDeclarer(ctx, p, ev, inc, commands.RoomFailed(inc, muster.ErrorMessage(err)))
+		told = commands.RoomFailed(inc, muster.ErrorMessage(err))
 	}
 	people := slices.Concat([]string{inc.Declarer}, notify, b.cfg.Responders)
 	inc = b.recordRoom(ctx, ev, inc, room, name, people)
@@ -132,9 +150,9 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 		inc = b.recordMessages(ctx, inc, header, b.announceDeclared(ctx, p, inc))
 	}
 	if inc.Room != "" && !inc.InRoom(ev) {
-		b.tellDeclarer(ctx, p, ev, inc, commands.RoomOpened(inc, b.link(p, inc)))
+		told = commands.RoomOpened(inc, b.link(p, inc))
 	}
-	return inc
+	return inc, told
 }
 
 // roomFor finds the room a new incident is worked in: a new war room, or
@@ -214,15 +232,6 @@ func (b *Bot) recordMessages(ctx context.Context, inc *muster.Incident, header, 
 		return inc
 	}
 	return updated
-}
-
-// tellDeclarer answers the person who declared; an incident raised by
-// alerting has nobody to answer (the log is the report).
-func (b *Bot) tellDeclarer(ctx context.Context, p Platform, ev muster.Event, inc *muster.Incident, text string) {
-	if ev.User == "" {
-		return
-	}
-	b.try(inc, "tell the declarer", func() error { return b.reply(ctx, p, ev, inc, muster.Message{Text: text}) })
 }
 
 // createRoom tries the war-room name, then the name with -2, -3, … while

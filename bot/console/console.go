@@ -25,11 +25,6 @@ const (
 	announcements = "announcements"
 )
 
-// Handler processes events; *bot.Bot satisfies it.
-type Handler interface {
-	Handle(ctx context.Context, ev muster.Event) error
-}
-
 // Ticker runs the reminders at a given time; *bot.Bot satisfies it.
 type Ticker interface {
 	Tick(ctx context.Context, now time.Time) error
@@ -78,7 +73,7 @@ func New(out io.Writer, user string, interactive bool, clock *Clock, incidents I
 // Run reads lines from in until it ends, `:quit`, or ctx is done. Lines
 // are read on their own goroutine so that Ctrl-C or SIGTERM ends the
 // console at once, even while it waits for input.
-func (c *Console) Run(ctx context.Context, in io.Reader, h Handler, t Ticker) error {
+func (c *Console) Run(ctx context.Context, in io.Reader, h muster.Handler, t Ticker) error {
 	c.say("muster console — you are %s in the %s. `/incident help` lists the commands, `:help` the console controls.", c.user, lobby)
 	lines := make(chan string)
 	readErr := make(chan error, 1)
@@ -118,7 +113,7 @@ func (c *Console) Run(ctx context.Context, in io.Reader, h Handler, t Ticker) er
 }
 
 // Line handles one line of input and reports whether it was `:quit`.
-func (c *Console) Line(ctx context.Context, line string, h Handler, t Ticker) (quit bool) {
+func (c *Console) Line(ctx context.Context, line string, h muster.Handler, t Ticker) (quit bool) {
 	line = strings.TrimSpace(line)
 	if !c.interactive && line != "" {
 		c.mu.Lock()
@@ -144,7 +139,7 @@ func (c *Console) Line(ctx context.Context, line string, h Handler, t Ticker) (q
 	return false
 }
 
-func (c *Console) handle(ctx context.Context, h Handler, ev muster.Event) {
+func (c *Console) handle(ctx context.Context, h muster.Handler, ev muster.Event) {
 	c.mu.Lock()
 	ev.Platform, ev.User, ev.Room, ev.At = Name, c.user, c.room, c.clock.Now()
 	c.mu.Unlock()
@@ -153,7 +148,7 @@ func (c *Console) handle(ctx context.Context, h Handler, ev muster.Event) {
 	}
 }
 
-func (c *Console) control(ctx context.Context, line string, h Handler, t Ticker) bool {
+func (c *Console) control(ctx context.Context, line string, h muster.Handler, t Ticker) bool {
 	word, arg, _ := strings.Cut(strings.TrimPrefix(line, ":"), " ")
 	arg = strings.TrimSpace(arg)
 	switch word {
@@ -251,7 +246,7 @@ func (c *Console) enter(room string) {
 	c.say("You are in %s.", c.roomLabel(room))
 }
 
-func (c *Console) press(ctx context.Context, key string, h Handler) {
+func (c *Console) press(ctx context.Context, key string, h muster.Handler) {
 	c.mu.Lock()
 	buttons := c.buttons[c.room]
 	c.mu.Unlock()

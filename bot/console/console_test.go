@@ -21,8 +21,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var t0 = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 
-// recorder is a Handler and Ticker that keeps what the console sent.
+// recorder is a Handler and Ticker that keeps what the console sent. The
+// embedded Handler stands for the methods the console does not call.
 type recorder struct {
+	muster.Handler
 	mu     sync.Mutex
 	events []muster.Event
 	ticks  []time.Time

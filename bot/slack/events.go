@@ -12,35 +12,24 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// envelope is the part of an Events API request read on every request:
-// enough to answer url_verification and to record a plain message, by far
-// the most common event, without slack-go parsing the body a second time.
+// envelope is the outside of an Events API request: what it is, the
+// challenge of a url_verification, and where it comes from. The inner
+// event's common fields are typed too, so that a malformed event (an
+// array, a number for a text) is refused as a bad request, not ignored.
 type envelope struct {
-	Type      string `json:"type"`
-	Challenge string `json:"challenge"`
-	EventID   string `json:"event_id"`
-	Event     struct {
-		Type     string `json:"type"`
-		Subtype  string `json:"subtype"`
-		User     string `json:"user"`
-		BotID    string `json:"bot_id"`
-		Channel  string `json:"channel"`
-		Text     string `json:"text"`
-		TS       string `json:"ts"`
-		ThreadTS string `json:"thread_ts"`
+	Type         string `json:"type"`
+	Challenge    string `json:"challenge"`
+	TeamID       string `json:"team_id"`
+	EnterpriseID string `json:"enterprise_id"`
+	APIAppID     string `json:"api_app_id"`
+	Event        *struct {
+		Type    string `json:"type"`
+		Subtype string `json:"subtype"`
+		User    string `json:"user"`
+		Channel string `json:"channel"`
+		Text    string `json:"text"`
+		TS      string `json:"ts"`
 	} `json:"event"`
-}
-
-// plainMessage translates a new human message from the envelope alone;
-// ok is false for anything else, which goes through slack-go's parser.
-func (p *Platform) plainMessage(env envelope) (muster.Event, bool) {
-	e := env.Event
-	if env.Type != slackevents.CallbackEvent || e.Type != "message" || e.Subtype != "" {
-		return muster.Event{}, false
-	}
-	ev, ok := p.message(&slackevents.MessageEvent{User: e.User, BotID: e.BotID, Channel: e.Channel, Text: e.Text, TimeStamp: e.TS, ThreadTimeStamp: e.ThreadTS})
-	ev.ID, ev.Platform = env.EventID, Name
-	return ev, ok
 }
 
 // keyReactions flag a message as a key event.
@@ -146,4 +135,20 @@ func tsTime(ts string) time.Time {
 		us, _ = strconv.ParseInt(frac, 10, 64)
 	}
 	return time.Unix(s, us*1000).UTC()
+}
+
+// unescaper undoes the three entities Slack puts in the text it sends, so
+// the timeline and the commands hold what people typed ("a < b & c"), and
+// render escapes it once on the way out. Mentions (<@U…>) are not
+// entities and stay as they are.
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+func unescape(s string) string { return unescaper.Replace(s) }
+
+// isBot reports whether user is the bot itself, whose posts are recorded
+// as structured entries already.
+func (p *Platform) isBot(user string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return user != "" && user == p.botUser
 }

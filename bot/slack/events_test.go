@@ -83,35 +83,6 @@ func TestTranslateEvents(t *testing.T) {
 	}
 }
 
-// TestPlainMessageFastPath: the fast path for plain messages agrees with
-// slack-go's parser on every sample it accepts.
-func TestPlainMessageFastPath(t *testing.T) {
-	p := New(Config{APIURL: "http://127.0.0.1:1/"}, zerolog.Nop())
-	p.botUser = "UBOT"
-	sample, err := os.ReadFile("testdata/payloads/slack-event-callback-message-channels.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bodies := [][]byte{
-		sample,
-		rawEnvelope(t, "E1", map[string]any{"type": "message", "user": "U1", "channel": "C1", "text": "reply", "ts": "2.000002", "thread_ts": "1.000001"}),
-		rawEnvelope(t, "E2", map[string]any{"type": "message", "user": "UBOT", "channel": "C1", "text": "own", "ts": "3.1"}),
-		rawEnvelope(t, "E3", map[string]any{"type": "message", "bot_id": "B9", "channel": "C1", "text": "bot", "ts": "4.1"}),
-		wrapInner(t, "slack-event-message-changed.json", "E4"),
-	}
-	for i, body := range bodies {
-		var env envelope
-		if err := json.Unmarshal(body, &env); err != nil {
-			t.Fatal(err)
-		}
-		fast, fastOK := p.plainMessage(env)
-		slow, slowOK := p.translateEvent(body)
-		if fastOK && (!slowOK || fast != slow) {
-			t.Errorf("body %d: fast path %+v (%v), parser %+v (%v)", i, fast, fastOK, slow, slowOK)
-		}
-	}
-}
-
 func TestInboundTextIsUnescaped(t *testing.T) {
 	p := New(Config{APIURL: "http://127.0.0.1:1/"}, zerolog.Nop())
 	ev, ok := p.translateEvent(rawEnvelope(t, "E1", map[string]any{"type": "message", "user": "U1", "channel": "C1", "text": "p99 &lt; 2s &amp;&amp; errors &gt; 1% cc <@U2>", "ts": "1.1"}))

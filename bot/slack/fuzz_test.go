@@ -28,10 +28,6 @@ func FuzzSlackPayloads(f *testing.F) {
 	p := New(Config{APIURL: "http://127.0.0.1:1/"}, zerolog.Nop())
 	p.botUser = "UBOT"
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var env envelope
-		if json.Unmarshal(body, &env) == nil {
-			p.plainMessage(env)
-		}
 		p.translateEvent(body)
 		if form, err := url.ParseQuery(string(body)); err == nil {
 			_ = slashFromForm(form)

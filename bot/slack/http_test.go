@@ -22,8 +22,9 @@ import (
 
 const testSecret = "s"
 
-// replier is a Handler that answers each command privately through the
-// platform, as the bot does, after its own function has run.
+// replier is a Handler that answers each command privately with what its
+// function says: a slash command's reply is returned, as the bot does,
+// and a click's goes through the platform.
 type replier struct {
 	p  *Platform
 	fn func(ev muster.Event) string
@@ -42,6 +43,13 @@ func (r *replier) Handle(ctx context.Context, ev muster.Event) error {
 	return r.p.Reply(ctx, ev, muster.Message{Text: r.fn(ev)})
 }
 
+func (r *replier) Command(ctx context.Context, ev muster.Event) (*muster.Message, func(context.Context), error) {
+	r.mu.Lock()
+	r.handled = append(r.handled, ev)
+	r.mu.Unlock()
+	return &muster.Message{Text: r.fn(ev)}, func(context.Context) {}, nil
+}
+
 func (r *replier) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -49,7 +57,7 @@ func (r *replier) count() int {
 }
 
 // slackServer serves p's endpoints on a loopback port.
-func slackServer(t *testing.T, p *Platform, h Handler) string {
+func slackServer(t *testing.T, p *Platform, h muster.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(p.Handler(h))
 	t.Cleanup(func() { srv.Close(); p.Drain() })
@@ -150,15 +158,16 @@ func TestPanickingCommandIsAnswered(t *testing.T) {
 }
 
 // blocked is a Handler whose commands finish, and answer, only once the
-// test releases them: a slow store.
+// test releases them: a slow store. The embedded Handler stands for the
+// methods a slash command does not call.
 type blocked struct {
-	p       *Platform
+	muster.Handler
 	release chan struct{}
 }
 
-func (b *blocked) Handle(ctx context.Context, ev muster.Event) error {
+func (b *blocked) Command(ctx context.Context, ev muster.Event) (*muster.Message, func(context.Context), error) {
 	<-b.release
-	return b.p.Reply(ctx, ev, muster.Message{Text: "🚨 INC-1 declared"})
+	return &muster.Message{Text: "🚨 INC-1 declared"}, func(context.Context) {}, nil
 }
 
 // TestSlowCommandAckSaysWorkingOnIt: when the answer is not ready within
@@ -166,7 +175,7 @@ func (b *blocked) Handle(ctx context.Context, ev muster.Event) error {
 // nothing; the answer follows through the response_url once it is done.
 func TestSlowCommandAckSaysWorkingOnIt(t *testing.T) {
 	p, fake := newHTTPPlatform(t, Config{InlineWait: 20 * time.Millisecond})
-	h := &blocked{p: p, release: make(chan struct{})}
+	h := &blocked{release: make(chan struct{})}
 	base := slackServer(t, p, h)
 
 	code, ack := signedPost(t, base+"/slack/commands", "application/x-www-form-urlencoded", commandForm("T0001", "declare sev1 Down", fake.ResponseURL("slow")))
@@ -235,5 +244,51 @@ func TestForeignWorkspaceRefused(t *testing.T) {
 	}
 	if code, body := signedPost(t, base+"/slack/events", "application/json", []byte(`{"type":"url_verification","challenge":"c"}`)); code != http.StatusOK || body != "c" {
 		t.Errorf("url_verification: HTTP %d %q", code, body)
+	}
+}
+
+// delivering is a Handler whose commands reply with their text (none for
+// "quiet") and then post "delivered: <text>" in the channel.
+type delivering struct {
+	muster.Handler
+	p *Platform
+}
+
+func (d delivering) Command(ctx context.Context, ev muster.Event) (*muster.Message, func(context.Context), error) {
+	deliver := func(ctx context.Context) { d.p.Post(ctx, ev.Room, muster.Message{Text: "delivered: " + ev.Text}) }
+	if ev.Text == "quiet" {
+		return nil, deliver, nil
+	}
+	return &muster.Message{Text: "reply: " + ev.Text}, deliver, nil
+}
+
+// TestCommandReplyInAckThenDelivered: a slash command's reply is the body
+// of its acknowledgement and goes nowhere else; a command without one is
+// acknowledged empty; the deliveries run either way.
+func TestCommandReplyInAckThenDelivered(t *testing.T) {
+	p, fake := newHTTPPlatform(t, Config{})
+	base := slackServer(t, p, delivering{p: p})
+	form := "application/x-www-form-urlencoded"
+
+	code, ack := signedPost(t, base+"/slack/commands", form, commandForm("T0001", "show", fake.ResponseURL("show")))
+	if code != http.StatusOK || !strings.Contains(ack, "reply: show") || !strings.Contains(ack, `"response_type":"ephemeral"`) {
+		t.Errorf("acknowledgement: HTTP %d %s, want the private reply", code, ack)
+	}
+	code, ack = signedPost(t, base+"/slack/commands", form, commandForm("T0001", "quiet", fake.ResponseURL("quiet")))
+	if code != http.StatusOK || ack != "" {
+		t.Errorf("acknowledgement of a command with no reply: HTTP %d %q, want an empty 200", code, ack)
+	}
+	p.Drain()
+	for _, text := range []string{"delivered: show", "delivered: quiet"} {
+		found := false
+		for _, m := range fake.Messages("CGENERAL") {
+			found = found || m.Text == text
+		}
+		if !found {
+			t.Errorf("%q was not posted", text)
+		}
+	}
+	if n := len(fake.Responses()); n != 0 {
+		t.Errorf("%d answers went through the response_url too, want none", n)
 	}
 }

@@ -27,18 +27,18 @@ func (p *Platform) openDeclareFormLater(s goslack.SlashCommand) {
 		defer p.work.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AsyncTimeout)
 		defer cancel()
-		defer p.rescue(ctx, muster.Event{Kind: muster.EventCommand, User: s.UserID, Room: s.ChannelID, ReplyTo: s.ResponseURL})
+		ev := muster.Event{Kind: muster.EventCommand, User: s.UserID, Room: s.ChannelID, ReplyTo: s.ResponseURL}
+		defer p.rescue(ctx, ev, p.tell)
 		if err := p.openDeclareForm(ctx, s); err != nil {
 			p.log.Error().Err(err).Msg("open the declare form")
-			_ = p.Reply(ctx, muster.Event{Room: s.ChannelID, User: s.UserID, ReplyTo: s.ResponseURL},
-				muster.Message{Text: "⚠️ The declare form could not be opened. Type it instead: `/incident declare [sevN] <title>`."})
+			p.tell(ctx, ev, muster.Message{Text: "⚠️ The declare form could not be opened. Type it instead: `/incident declare [sevN] <title>`."})
 		}
 	}()
 }
 
 // interaction handles clicks and the declare form. It returns the body of
 // the acknowledgement, nil for an empty one.
-func (p *Platform) interaction(ic goslack.InteractionCallback, h Handler) any {
+func (p *Platform) interaction(ic goslack.InteractionCallback, h muster.Handler) any {
 	switch ic.Type {
 	case goslack.InteractionTypeBlockActions:
 		room := ic.Channel.ID
@@ -50,10 +50,10 @@ func (p *Platform) interaction(ic goslack.InteractionCallback, h Handler) any {
 			if a.SelectedOption.Value != "" {
 				value = a.SelectedOption.Value
 			}
-			p.async(h, muster.Event{
+			p.handleLater(h, muster.Event{
 				Platform: Name, Kind: muster.EventAction, User: ic.User.ID, UserName: ic.User.Name,
 				Room: room, Action: actionOf(a.ActionID), Value: value, ReplyTo: ic.ResponseURL, At: p.cfg.Now(),
-			}, nil)
+			})
 		}
 	case goslack.InteractionTypeViewSubmission:
 		if ic.View.CallbackID != declareCallback {
@@ -63,10 +63,10 @@ func (p *Platform) interaction(ic goslack.InteractionCallback, h Handler) any {
 		if len(problems) > 0 {
 			return goslack.NewErrorsViewSubmissionResponse(problems)
 		}
-		p.async(h, muster.Event{
+		p.handleLater(h, muster.Event{
 			Platform: Name, Kind: muster.EventCommand, User: ic.User.ID, UserName: ic.User.Name,
 			Room: ic.View.PrivateMetadata, Text: "declare", Declare: d, At: p.cfg.Now(),
-		}, nil)
+		})
 	}
 	return nil
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// recorder records the events it is given.
+// recorder records the events it is given. The embedded Handler stands
+// for the methods a form submission does not call.
 type recorder struct {
+	muster.Handler
 	mu     sync.Mutex
 	events []muster.Event
 }

@@ -590,17 +590,3 @@ func checkEscaped(t testing.TB, what, s string) {
 		s = s[1:]
 	}
 }
-
-// FuzzEscapeShortcut checks the shortcut escape takes: when maySequence
-// says no control sequence can start in s, the expression finds none, so
-// escaping with the replacer alone gives the same text.
-func FuzzEscapeShortcut(f *testing.F) {
-	for _, s := range []string{"", "plain", "<text>", "a < b && c > d", "<@U1>", "x<#C1|room>", "<!here>", "<https://x.example|x>", "<<@U1>", "< @U1>", "<http", "<htt>"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if sequenceRE.MatchString(s) && !maySequence(s) {
-			t.Fatalf("maySequence(%q) = false, but it holds %q", s, sequenceRE.FindString(s))
-		}
-	})
-}

@@ -23,7 +23,7 @@ const maxSocketWork = 64
 // only once their entry is durable, and envelopes slack-go cannot parse
 // too, or Slack would redeliver them forever. slack-go reconnects by
 // itself; a rejected app token ends the run with an error.
-func (p *Platform) RunSocketMode(ctx context.Context, h Handler) error {
+func (p *Platform) RunSocketMode(ctx context.Context, h muster.Handler) error {
 	client := socketmode.New(p.api)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -52,8 +52,8 @@ func (p *Platform) RunSocketMode(ctx context.Context, h Handler) error {
 
 // socketEventSafely is socketEvent, with a panic recovered and logged:
 // the loop must go on receiving for the requests after it.
-func (p *Platform) socketEventSafely(ctx context.Context, client *socketmode.Client, evt socketmode.Event, h Handler, slots chan struct{}) (err error) {
-	defer p.rescue(ctx, muster.Event{Kind: muster.EventKind(evt.Type)})
+func (p *Platform) socketEventSafely(ctx context.Context, client *socketmode.Client, evt socketmode.Event, h muster.Handler, slots chan struct{}) (err error) {
+	defer p.rescue(ctx, muster.Event{Kind: muster.EventKind(evt.Type)}, p.tell)
 	return p.socketEvent(ctx, client, evt, h, slots)
 }
 
@@ -70,7 +70,7 @@ func (p *Platform) ignoredForeign(client *socketmode.Client, evt socketmode.Even
 	return true
 }
 
-func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event, h Handler, slots chan struct{}) error {
+func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event, h muster.Handler, slots chan struct{}) error {
 	start := time.Now() // the real clock, for the Observe hook; cfg.Now is moved by tests
 	acked := func(kind string, code int) { p.cfg.Observe(kind, code, time.Since(start)) }
 	switch evt.Type {
@@ -96,7 +96,7 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 		p.work.Add(1)
 		go func() { // the answer may ride in the ack, which must not hold up the loop
 			defer p.work.Done()
-			defer p.rescue(ctx, muster.Event{Kind: muster.EventCommand, User: cmd.UserID, Room: cmd.ChannelID, ReplyTo: cmd.ResponseURL})
+			defer p.rescue(ctx, muster.Event{Kind: muster.EventCommand, User: cmd.UserID, Room: cmd.ChannelID, ReplyTo: cmd.ResponseURL}, p.tell)
 			p.ack(client, evt.Request, p.runCommand(cmd, h))
 			acked("command", http.StatusOK)
 		}()
@@ -128,7 +128,7 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 		p.work.Add(1)
 		go func() {
 			defer func() { <-slots; p.work.Done() }()
-			defer p.rescue(ctx, ev) // unacknowledged: Slack redelivers it
+			defer p.rescue(ctx, ev, p.tell) // unacknowledged: Slack redelivers it
 			if err := h.Handle(ctx, ev); err != nil {
 				p.log.Error().Err(err).Str("event_id", ev.ID).Msg("record slack event; Slack will retry")
 				acked("event", http.StatusInternalServerError)

@@ -12,23 +12,6 @@ import (
 // them (the special mentions, which escape defuses first).
 var sequenceRE = regexp.MustCompile(`<(?:@[A-Za-z0-9._-]+|#[A-Z0-9]+|!here|!channel|!subteam\^[A-Z0-9]+|https?://[^\s<>|]+)(?:\|[^<>\n]*)?>`)
 
-// maySequence reports whether s has a '<' that could open a control
-// sequence of sequenceRE: one followed by @, #, ! or http.
-func maySequence(s string) bool {
-	for i := strings.IndexByte(s, '<'); i >= 0; {
-		rest := s[i+1:]
-		if rest != "" && (rest[0] == '@' || rest[0] == '#' || rest[0] == '!' || strings.HasPrefix(rest, "http")) {
-			return true
-		}
-		j := strings.IndexByte(rest, '<')
-		if j < 0 {
-			return false
-		}
-		i += 1 + j
-	}
-	return false
-}
-
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // specialRE matches Slack's special mentions, which notify a whole channel
@@ -54,36 +37,14 @@ const joiner = "\u2060"
 // them itself (role holders, reminders), and one person named in a note
 // is no broadcast.
 func defuse(s string) string {
-	if strings.Contains(s, "<!") {
-		s = specialRE.ReplaceAllStringFunc(s, func(seq string) string {
-			target, label, _ := strings.Cut(seq[2:len(seq)-1], "|")
-			if label = strings.TrimLeft(strings.TrimSpace(label), "@"); label == "" {
-				label = strings.TrimPrefix(target, "subteam^")
-			}
-			return "@" + joiner + label
-		})
-	}
-	if mayBroadcast(s) {
-		s = broadcastRE.ReplaceAllString(s, "@"+joiner+"$1")
-	}
-	return s
-}
-
-// mayBroadcast reports whether s has an @ that could start a word of
-// broadcastRE, so that text with only user mentions (<@U…>) skips it.
-func mayBroadcast(s string) bool {
-	for i := strings.IndexByte(s, '@'); i >= 0 && i+1 < len(s); {
-		switch s[i+1] | 0x20 { // lowercase for letters
-		case 'h', 'c', 'g', 'e':
-			return true
+	s = specialRE.ReplaceAllStringFunc(s, func(seq string) string {
+		target, label, _ := strings.Cut(seq[2:len(seq)-1], "|")
+		if label = strings.TrimLeft(strings.TrimSpace(label), "@"); label == "" {
+			label = strings.TrimPrefix(target, "subteam^")
 		}
-		j := strings.IndexByte(s[i+1:], '@')
-		if j < 0 {
-			return false
-		}
-		i += 1 + j
-	}
-	return false
+		return "@" + joiner + label
+	})
+	return broadcastRE.ReplaceAllString(s, "@"+joiner+"$1")
 }
 
 // escape makes user text safe for mrkdwn: special mentions are defused,
@@ -94,14 +55,6 @@ func escape(s string) string {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	s = defuse(s)
-	// Most text (and all of help, with its `<text>` placeholders) holds no
-	// control sequence: it is answered without running the expression.
-	if !strings.ContainsAny(s, "&<>") {
-		return s
-	}
-	if !maySequence(s) {
-		return escaper.Replace(s)
-	}
 	var b strings.Builder
 	last := 0
 	for _, loc := range sequenceRE.FindAllStringIndex(s, -1) {
@@ -125,10 +78,7 @@ func plain(s string, limit int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	s = defuse(s)
-	if maySequence(s) {
-		s = plainSequences(s)
-	}
+	s = plainSequences(defuse(s))
 	s = strings.Join(strings.Fields(s), " ")
 	if fits(s, limit) {
 		return s
@@ -253,11 +203,3 @@ func breakAt(s string, end int) int {
 	}
 	return end
 }
-
-// unescaper undoes the three entities Slack puts in the text it sends, so
-// the timeline and the commands hold what people typed ("a < b & c"), and
-// render escapes it once on the way out. Mentions (<@U…>) are not
-// entities and stay as they are.
-var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-
-func unescape(s string) string { return unescaper.Replace(s) }

@@ -55,7 +55,7 @@ type account struct {
 // Handler returns POST /api/messages. The request's JWT is checked before
 // anything in it is believed; a bad one gets 401 and a log line without
 // the token.
-func (p *Platform) Handler(h Handler) http.Handler {
+func (p *Platform) Handler(h muster.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/messages", ack.Observed("activity", p.cfg.Observe, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := p.cfg.Bodies.Read(w, r, MaxBody)
@@ -84,7 +84,7 @@ func (p *Platform) Handler(h Handler) http.Handler {
 	return mux
 }
 
-func (p *Platform) serve(w http.ResponseWriter, r *http.Request, act activity, h Handler) {
+func (p *Platform) serve(w http.ResponseWriter, r *http.Request, act activity, h muster.Handler) {
 	// A valid token proves the Bot Framework sent the activity, not that
 	// it comes from Teams in our organisation: Web Chat, Direct Line and
 	// other tenants get valid tokens too, and their user ids are not ours.

@@ -14,7 +14,9 @@ import (
 	"github.com/muster-bot/muster/bot/teams/faketeams"
 )
 
-type panicking struct{}
+// panicking panics on every event; the embedded Handler stands for the
+// methods Teams does not call.
+type panicking struct{ muster.Handler }
 
 func (panicking) Handle(ctx context.Context, ev muster.Event) error { panic("a bug in a command") }
 

@@ -36,11 +36,6 @@ const (
 // kept, so proactive messages (reminders) reach it after a restart.
 const settingServiceURL = "teams.service_url"
 
-// Handler processes events; *bot.Bot satisfies it.
-type Handler interface {
-	Handle(ctx context.Context, ev muster.Event) error
-}
-
 // Settings keeps small values across restarts; *store.DB satisfies it.
 type Settings interface {
 	Setting(ctx context.Context, key string) (string, error)

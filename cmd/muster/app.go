@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot"
 	"github.com/muster-bot/muster/bot/alertmanager"
 	"github.com/muster-bot/muster/bot/console"
@@ -34,6 +35,7 @@ import (
 )
 
 var (
+	_ muster.Handler  = (*bot.Bot)(nil) // every platform hands its events to the bot
 	_ bot.Platform    = (*console.Console)(nil)
 	_ bot.RoomCreator = (*console.Console)(nil)
 	_ bot.Observer    = (*metrics.Metrics)(nil)
