@@ -13,12 +13,14 @@ import (
 
 // Appends that arrive together share one transaction and its fsync:
 // bbolt's DB.Batch gathers them and commits them batchDelay after the
-// first, or at once when batchSize have joined. The delay is about one
-// commit's fsync, so that the appends arriving while a batch commits form
-// the next one, ready when the writer lock is free, rather than many
-// small batches queuing, each for an fsync of its own; and a lone message
-// waits no longer than that for its acknowledgement. batchSize bounds the
-// pages of one commit and what one failing append makes the others redo.
+// first, or at once when batchSize have joined. Every caller waits for
+// that commit (a message is acknowledged once it is on disk), so the
+// delay is as short as Go's timers reliably wake: the appends that arrive
+// while a batch commits gather in the next one anyway, which waits for
+// bbolt's writer lock, and a longer delay only adds to every
+// acknowledgement's wait. batchSize is above the requests a busy process
+// serves at once, so it seldom cuts a batch short; it bounds the pages of
+// one commit and what one failing append makes the others redo.
 const (
 	batchDelay = time.Millisecond
 	batchSize  = 256
@@ -38,10 +40,10 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 	if err := ctx.Err(); err != nil {
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
-	// When one function of a batch fails, Batch rolls the batch back and
-	// runs the others again in a new transaction: this one touches nothing
-	// but tx and sets its results afresh on every run, so a run that was
-	// rolled back leaves no trace.
+	// When a function of a batch fails, Batch rolls the batch back, runs
+	// the others again without it, and then it alone: so this one may run
+	// more than once, touches nothing but tx and sets its results afresh
+	// on every run, and a run that was rolled back leaves no trace.
 	err = db.bolt.Batch(func(tx *bolt.Tx) error {
 		stored, appended = muster.Entry{}, false
 		if key != "" {
