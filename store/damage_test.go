@@ -292,3 +292,45 @@ func TestMessageLogTornAtTheEnd(t *testing.T) {
 		t.Errorf("after a torn second group: last entries %q, TornLog %d; want %q, 1", texts, db.TornLog(), want)
 	}
 }
+
+// TestAppendOnAPageOfGarbage overwrites each page of a store in turn and
+// appends to every incident: an append either works or fails with an
+// error naming the file; none crashes. Appends run in bbolt's batches,
+// on a goroutine of bbolt's.
+func TestAppendOnAPageOfGarbage(t *testing.T) {
+	good := filledStore(t)
+	orig, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	failed := 0
+	for i := 4; i < 2*(len(orig)/4096); i++ {
+		page, keepHeader := i/2, i%2 == 1
+		path := good
+		if err := os.WriteFile(path, orig, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if keepHeader {
+			garbage(t, path, int64(page)*4096+16, 4096-16, uint64(i))
+		} else {
+			garbage(t, path, int64(page)*4096, 4096, uint64(i))
+		}
+		db, err := store.Open(path)
+		if err != nil {
+			continue // TestOpenStoreWithAPageOfGarbage checks these
+		}
+		for id := 1; id <= 6 && err == nil; id++ {
+			_, _, err = db.Append(ctx, id, fmt.Sprint("slack:Ev", i, id), said(fmt.Sprint("9.", i), "after the damage"))
+		}
+		db.Close()
+		if err != nil && muster.ErrorCode(err) != muster.ENOTFOUND {
+			failed++
+			wantDamaged(t, err, path)
+			t.Logf("page %d (header kept: %v): %v", page, keepHeader, err)
+		}
+	}
+	if failed == 0 {
+		t.Errorf("no damaged page made an append fail: the pages were not the timelines'")
+	}
+}
