@@ -17,10 +17,10 @@ import (
 )
 
 // Store is what the bot needs from storage. The bbolt store (store.DB)
-// and the etcd store (etcd.DB) satisfy it. Update's fn may run more than
-// once (the etcd store retries it when another replica changed the
-// incident meanwhile), each time on the incident as freshly read: it must
-// only change that incident and set variables afresh.
+// and the etcd store (etcd.DB) satisfy it. The bbolt store runs the fn of
+// Update and Revise once; the etcd store runs it again when another
+// replica changed the incident meanwhile, each time on what it freshly
+// read, so fn must only change what it is given and set variables afresh.
 type Store interface {
 	Incident(ctx context.Context, id int) (*muster.Incident, error)
 	IncidentByRoom(ctx context.Context, platform, room string) (*muster.Incident, error)

@@ -15,8 +15,9 @@ import (
 )
 
 // Store is what the commands need from storage. The bbolt and etcd stores
-// satisfy it. Update's fn may run more than once, each time on a freshly
-// read incident (see bot.Store), so commands only change the incident in it.
+// satisfy it. The etcd store may run Update's fn more than once, each time
+// on a freshly read incident (see bot.Store), so commands only change the
+// incident in it.
 type Store interface {
 	Create(ctx context.Context, inc *muster.Incident, first muster.Entry) error
 	Incident(ctx context.Context, id int) (*muster.Incident, error)

@@ -29,9 +29,9 @@ func BenchmarkAppendSequential(b *testing.B) {
 	appendSequential(b, db)
 }
 
-// BenchmarkAppendParallel64 appends with idempotency keys, which go to
-// bbolt; the Messages variants append new messages without one, as the
-// bot records war-room messages, which the message log takes.
+// BenchmarkAppendParallel64 appends with idempotency keys; the Messages
+// variants append new messages without one, as the bot records war-room
+// messages.
 func BenchmarkAppendParallel64(b *testing.B) {
 	db := openDB(b, dbPath(b))
 	appendParallel(b, db, 64, 1, true)

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,10 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/store"
 )
 
-// A damaged store file or message log makes Open fail with an error that
+// A damaged store file or schema 5 message log makes Open fail with an error that
 // names the file and says what to do; it never crashes the process and
 // never drops an acknowledged message silently.
 
@@ -132,8 +132,6 @@ func TestOpenStoreWithAPageOfGarbage(t *testing.T) {
 	// garbage's offsets and lengths.
 	for i := 4; i < 2*pages; i++ {
 		page, keepHeader := i/2, i%2 == 1
-		// One path for every case: its message log, made once, is empty
-		// after each (a failed Open writes nothing to it).
 		path := good
 		if err := os.WriteFile(path, orig, 0o600); err != nil {
 			t.Fatal(err)
@@ -178,24 +176,36 @@ func garbage(tb testing.TB, path string, off int64, n int, seed uint64) {
 	}
 }
 
-// logRecords returns the offsets of the message log's records, up to its
-// first zero length (the log's format is described in wal.go).
-func logRecords(tb testing.TB, path string) []int {
+// schema5Store makes a closed schema 5 store at path whose incident has n
+// messages in the message log alone, as a crash left them, with the
+// log's zeros after them, and returns the incident's number and the
+// offsets of the log's records.
+func schema5Store(tb testing.TB, path string, n int) (id int, offs []int) {
 	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
+	db := openDB(tb, path)
+	id = declare(tb, db, "Checkout down").ID
+	closeDB(tb, db)
+	var log []byte
+	for i := range n {
+		e := said(fmt.Sprintf("1.%02d", i), fmt.Sprint("message ", i))
+		e.Seq = 2 + i
+		offs = append(offs, len(log))
+		log = append(log, store.LogRecord(id, e)...)
+	}
+	writeLog(tb, path, append(log, make([]byte, 4096)...))
+	return id, offs
+}
+
+// writeLog marks the closed store at path as schema 5 and puts log beside
+// it as its message log.
+func writeLog(tb testing.TB, path string, log []byte) {
+	tb.Helper()
+	if err := store.MakeSchema5(path); err != nil {
 		tb.Fatal(err)
 	}
-	var offs []int
-	for off := 0; off+8 <= len(b); {
-		n := int(binary.BigEndian.Uint32(b[off:]))
-		if n == 0 {
-			break
-		}
-		offs = append(offs, off)
-		off += 8 + n
+	if err := os.WriteFile(path+".wal", log, 0o600); err != nil {
+		tb.Fatal(err)
 	}
-	return offs
 }
 
 // flipByte changes one byte of the payload of the log record at off.
@@ -216,34 +226,13 @@ func flipByte(tb testing.TB, path string, off int) {
 	}
 }
 
-// logMessages declares an incident, appends n messages (the log takes
-// them) and abandons the store as a crash would.
-func logMessages(tb testing.TB, path string, n int) int {
-	tb.Helper()
-	db := openDB(tb, path)
-	inc := declare(tb, db, "Checkout down")
-	for i := range n {
-		appendEntry(tb, db, inc.ID, "", said(fmt.Sprintf("1.%02d", i), fmt.Sprint("message ", i)))
-	}
-	if got := store.Logged(db); got != n {
-		tb.Fatalf("%d messages wait in the log, want %d", got, n)
-	}
-	if err := store.Abandon(db); err != nil {
-		tb.Fatal(err)
-	}
-	return inc.ID
-}
-
 // TestMessageLogDamagedInTheMiddle: a bad record followed by acknowledged
 // messages is damage; Open refuses, naming the log, instead of keeping the
-// messages before the bad record alone.
+// messages before the bad record alone, and leaves the store and its log
+// as they were.
 func TestMessageLogDamagedInTheMiddle(t *testing.T) {
 	path := dbPath(t)
-	logMessages(t, path, 20)
-	offs := logRecords(t, path+".wal")
-	if len(offs) != 20 {
-		t.Fatalf("the log has %d records, want 20", len(offs))
-	}
+	_, offs := schema5Store(t, path, 20)
 	flipByte(t, path+".wal", offs[4])
 	db, err := store.Open(path)
 	if err == nil {
@@ -255,6 +244,9 @@ func TestMessageLogDamagedInTheMiddle(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, s)
 		}
 	}
+	if _, err := os.Stat(path + ".wal"); err != nil {
+		t.Errorf("the refused log is gone: %v", err)
+	}
 }
 
 // TestMessageLogTornAtTheEnd: a bad last record is a group a crash cut
@@ -263,8 +255,7 @@ func TestMessageLogDamagedInTheMiddle(t *testing.T) {
 // do not count as messages lost.
 func TestMessageLogTornAtTheEnd(t *testing.T) {
 	path := dbPath(t)
-	id := logMessages(t, path, 20)
-	offs := logRecords(t, path+".wal")
+	id, offs := schema5Store(t, path, 20)
 	flipByte(t, path+".wal", offs[19])
 	db := openDB(t, path)
 	if n := db.TornLog(); n != 1 {
@@ -277,15 +268,17 @@ func TestMessageLogTornAtTheEnd(t *testing.T) {
 	if len(tl) != 1+19 {
 		t.Fatalf("timeline has %d entries, want the declaration and 19 messages", len(tl))
 	}
-	// The log starts again from its top: two new messages, the second torn,
-	// leave the twenty applied records' remains after them.
-	appendEntry(t, db, id, "", said("2.00", "new"))
-	appendEntry(t, db, id, "", said("2.01", "torn"))
-	if err := store.Abandon(db); err != nil {
-		t.Fatal(err)
+	closeDB(t, db)
+	// The log started again from its top: two new messages, the second
+	// torn, then the remains of the nineteen applied before.
+	log := store.LogRecord(id, muster.Entry{Seq: 21, Kind: muster.EntryMessage, At: t0, Actor: "U2", Text: "new", MessageID: "2.00"})
+	torn := len(log)
+	log = append(log, store.LogRecord(id, muster.Entry{Seq: 22, Kind: muster.EntryMessage, At: t0, Actor: "U2", Text: "torn", MessageID: "2.01"})...)
+	for _, e := range tl[3:] {
+		log = append(log, store.LogRecord(id, e)...)
 	}
-	offs = logRecords(t, path+".wal")
-	flipByte(t, path+".wal", offs[1])
+	writeLog(t, path, log)
+	flipByte(t, path+".wal", torn)
 	db = openDB(t, path)
 	tl, err = db.Timeline(context.Background(), id)
 	if err != nil {
@@ -297,5 +290,47 @@ func TestMessageLogTornAtTheEnd(t *testing.T) {
 	}
 	if want := []string{"message 18", "new"}; !slices.Equal(texts, want) || db.TornLog() != 1 {
 		t.Errorf("after a torn second group: last entries %q, TornLog %d; want %q, 1", texts, db.TornLog(), want)
+	}
+}
+
+// TestAppendOnAPageOfGarbage overwrites each page of a store in turn and
+// appends to every incident: an append either works or fails with an
+// error naming the file; none crashes. Appends run in bbolt's batches,
+// on a goroutine of bbolt's.
+func TestAppendOnAPageOfGarbage(t *testing.T) {
+	good := filledStore(t)
+	orig, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	failed := 0
+	for i := 4; i < 2*(len(orig)/4096); i++ {
+		page, keepHeader := i/2, i%2 == 1
+		path := good
+		if err := os.WriteFile(path, orig, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if keepHeader {
+			garbage(t, path, int64(page)*4096+16, 4096-16, uint64(i))
+		} else {
+			garbage(t, path, int64(page)*4096, 4096, uint64(i))
+		}
+		db, err := store.Open(path)
+		if err != nil {
+			continue // TestOpenStoreWithAPageOfGarbage checks these
+		}
+		for id := 1; id <= 6 && err == nil; id++ {
+			_, _, err = db.Append(ctx, id, fmt.Sprint("slack:Ev", i, id), said(fmt.Sprint("9.", i), "after the damage"))
+		}
+		db.Close()
+		if err != nil && muster.ErrorCode(err) != muster.ENOTFOUND {
+			failed++
+			wantDamaged(t, err, path)
+			t.Logf("page %d (header kept: %v): %v", page, keepHeader, err)
+		}
+	}
+	if failed == 0 {
+		t.Errorf("no damaged page made an append fail: the pages were not the timelines'")
 	}
 }

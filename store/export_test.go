@@ -1,21 +1,46 @@
 package store
 
-import "time"
+import (
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"time"
+
+	"github.com/muster-bot/muster"
+	bolt "go.etcd.io/bbolt"
+)
 
 // SetNow replaces the clock that stamps idempotency keys, so that a test
 // can age a key by a week without waiting one.
 func SetNow(db *DB, now func() time.Time) { db.now = now }
 
-// Abandon closes the files as a crash would leave them: the message log
-// is not applied to bbolt first.
-func Abandon(db *DB) error {
-	db.group.wal.close()
-	return db.bolt.Close()
+// LogRecord encodes a record of the schema 5 message log (see
+// migrate5to6.go) holding e, Seq set, for incident id.
+func LogRecord(id int, e muster.Entry) []byte {
+	p := binary.BigEndian.AppendUint64(nil, uint64(id))
+	js, err := json.Marshal(e)
+	if err != nil {
+		panic(err)
+	}
+	p = append(p, js...)
+	rec := binary.BigEndian.AppendUint32(nil, uint32(len(p)))
+	rec = binary.BigEndian.AppendUint32(rec, crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli)))
+	return append(rec, p...)
 }
 
-// Logged is how many messages wait in the message log.
-func Logged(db *DB) int { return int(db.group.wal.count.Load()) }
-
-// BreakLog closes the message log's file under the store, so that its
-// next write fails as a failing disk would make it.
-func BreakLog(db *DB) { db.group.wal.f.Close() }
+// MakeSchema5 marks the closed store at path as schema 5, as a schema 5
+// muster left it, so that the next Open moves it to the current schema.
+func MakeSchema5(path string) error {
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchema), u64(5))
+	})
+	if err != nil {
+		b.Close()
+		return err
+	}
+	return b.Close()
+}

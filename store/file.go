@@ -228,6 +228,19 @@ func (f *boltFile) Update(fn func(*bolt.Tx) error) (err error) {
 	return f.DB.Update(fn)
 }
 
+// Batch is bolt.DB's Batch, with damage reported as an error. bbolt runs
+// fn with the others of its batch in a goroutine of its own and hands a
+// function that panicked back to run alone, here: fn has faults raise
+// panics wherever it runs, so that the run here reports them.
+func (f *boltFile) Batch(fn func(*bolt.Tx) error) (err error) {
+	defer guard(f.path, &err)
+	defer faulting()()
+	return f.DB.Batch(func(tx *bolt.Tx) error {
+		defer faulting()()
+		return fn(tx)
+	})
+}
+
 // guard is deferred around bbolt calls (with faulting, so that a memory
 // fault is a panic too): it turns a panic into *err. bbolt rolls a
 // transaction back when a panic passes through it.

@@ -61,7 +61,7 @@ func (db *DB) Incident(ctx context.Context, id int) (*muster.Incident, error) {
 	}
 	var inc *muster.Incident
 	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
-		inc, err = db.loadIncident(tx, id)
+		inc, err = loadIncident(tx, id)
 		return err
 	})
 	if err != nil {
@@ -79,7 +79,7 @@ func (db *DB) IncidentByRoom(ctx context.Context, platform, room string) (*muste
 	}
 	var inc *muster.Incident
 	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
-		inc, err = db.loadIncident(tx, id)
+		inc, err = loadIncident(tx, id)
 		return err
 	})
 	if err != nil {
@@ -115,43 +115,28 @@ var errNotWarRoom = muster.Errorf(muster.ENOTFOUND, "This room is not an inciden
 // entries fn returns appended to the timeline, all in one transaction. If
 // fn fails nothing is written and its error is returned, wrapped. The
 // room index and the open bucket follow the incident's Platform, Room and
-// Status.
-//
-// Update shares the group commit with timeline writes (see group): a
-// command's change waits for no fsync of its own, and does not hold the
-// writer lock between two groups of messages. fn may run more than once,
-// as the Store contract allows.
+// Status. fn runs once: bbolt has one writer at a time, so nothing can
+// change the incident between the read and the write.
 func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("update INC-%d: %w", id, err)
 	}
 	var (
-		saved   *muster.Incident
-		stored  []muster.Entry
-		refused error
+		saved  *muster.Incident
+		stored []muster.Entry
 	)
-	err := db.group.commitFor(db.bolt, id, func(tx *bolt.Tx) error {
-		saved, stored, refused = nil, nil, nil
-		// Until the incident is written nothing is: a missing incident, a
-		// change fn refuses and a room taken by another incident are
-		// answers, not failures that would roll back the whole group.
-		inc, err := db.loadIncident(tx, id)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		inc, err := loadIncident(tx, id)
 		if err != nil {
-			refused = err
-			return nil
+			return err
 		}
 		old := placementOf(inc)
 		entries, err := fn(inc)
 		if err != nil {
-			refused = err
-			return nil
+			return err
 		}
 		inc.ID = id // the number is the key; fn cannot renumber an incident
 		if err := db.index(tx, id, old, placementOf(inc)); err != nil {
-			if muster.ErrorCode(err) == muster.ECONFLICT {
-				refused = err
-				return nil
-			}
 			return err
 		}
 		if err := putIncident(tx, inc); err != nil {
@@ -170,9 +155,6 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 		saved, stored = inc, entries
 		return nil
 	})
-	if err == nil {
-		err = refused
-	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("update INC-%d: %w", id, err)
 	}
@@ -216,13 +198,13 @@ func (db *DB) Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident,
 	return list, nil
 }
 
-func (db *DB) loadIncident(tx *bolt.Tx, id int) (*muster.Incident, error) {
+func loadIncident(tx *bolt.Tx, id int) (*muster.Incident, error) {
 	k := idKey(id)
 	v := tx.Bucket([]byte(bucketIncidents)).Get(k)
 	if v == nil || id <= 0 {
 		return nil, muster.Errorf(muster.ENOTFOUND, "There is no incident INC-%d.", id)
 	}
-	return db.decoded.get(k, v, id)
+	return decodeIncident(k, v)
 }
 
 func decodeIncident(k, v []byte) (*muster.Incident, error) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +128,34 @@ func TestOpenMovesSchema1(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenRefusesNewerSchema: a file of a schema newer than this muster's
+// is refused, not changed. A schema 5 muster checks the same way, so it
+// refuses a file moved to schema 6 rather than logging new messages beside
+// it that this one would not read.
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchema), u64(schemaVersion+1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a file of a newer schema succeeded")
+	}
+	want := fmt.Sprintf("the file has schema version %d, newer than this muster understands (%d); upgrade muster", schemaVersion+1, schemaVersion)
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+		t.Errorf("Open: %q, want the path and %q", err, want)
 	}
 }

@@ -15,10 +15,12 @@
 //
 // Schema 1 kept each incident's timeline in a nested bucket; Open moves
 // such a file to the flat layout above once (see layout.go). Schema 2 had
-// no keytimes, schema 3 no copies in open; Open adds them once.
+// no keytimes, schema 3 no copies in open; Open adds them once. Schema 5
+// kept new messages in a log beside the file; Open moves them into the
+// file once and removes the log (see migrate5to6.go).
 //
-// Every write is fsynced before it is acknowledged. Timeline writes that
-// overlap share one transaction and one fsync (see group).
+// Every write is one bbolt transaction, fsynced before it is
+// acknowledged. Appends that arrive together share one (see Append).
 package store
 
 import (
@@ -43,10 +45,10 @@ const (
 	keySchema = "schema"
 
 	// schemaVersion is bumped when the layout changes incompatibly, so that
-	// an older binary refuses a newer file instead of corrupting it. 5: new
-	// messages may wait in the message log (<file>.wal, see wal.go), which
-	// an older muster would not read.
-	schemaVersion = 5
+	// an older binary refuses a newer file instead of corrupting it. 6: the
+	// file alone holds every message; a schema 5 muster would write new
+	// ones to a log beside it, which this one no longer reads.
+	schemaVersion = 6
 
 	// keyTTL is how long an idempotency key is remembered. Slack retries an
 	// event within about an hour; a week also covers a bot that was down
@@ -64,12 +66,10 @@ type DB struct {
 	// now stamps idempotency keys with their first-seen time; a field so
 	// tests can age keys without waiting a week.
 	now func() time.Time
-	// group commits overlapping timeline writes together; see commit.
-	group group
 	// rooms is the room index, in memory; see rooms.
 	rooms *rooms
-	// decoded keeps the incidents read last, decoded.
-	decoded decoded
+	// tornLog is what moving a schema 5 file dropped; see TornLog.
+	tornLog int
 }
 
 // Open opens the store at path, creating the file, its directory and the
@@ -85,66 +85,48 @@ func Open(path string) (*DB, error) {
 	db := &DB{bolt: b, now: time.Now}
 	// Pruning at start-up needs no schedule of its own: a key only has to
 	// outlive the platform's retries, and a week is far longer.
-	if err := b.Update(func(tx *bolt.Tx) error {
-		if err := initBuckets(tx); err != nil {
+	err = b.Update(func(tx *bolt.Tx) (err error) {
+		if db.tornLog, err = initBuckets(tx, path+logSuffix); err != nil {
 			return err
 		}
 		if _, err := pruneKeys(tx, db.now().Add(-keyTTL)); err != nil {
 			return err
 		}
-		rooms, err := loadRooms(tx)
-		db.rooms = rooms
+		db.rooms, err = loadRooms(tx)
 		return err
-	}); err != nil {
+	})
+	if err == nil {
+		err = removeLog(path + logSuffix)
+	}
+	if err != nil {
 		_ = b.Close() // the init error is the one worth reporting
 		return nil, openError(path, err)
 	}
-	// The message log: what a crash left in it goes into bbolt before
-	// anything else reads the store.
-	w, err := openWAL(path + walSuffix)
-	if err == nil {
-		err = w.recover()
-	}
-	if err == nil {
-		err = b.View(w.checkTear)
-	}
-	if err == nil && len(w.records) > 0 {
-		if err = b.Update(func(tx *bolt.Tx) error { return w.apply(tx, true, nil) }); err == nil {
-			err = w.committed()
-		}
-	}
-	if err != nil {
-		w.close()
-		_ = b.Close()
-		return nil, openError(path, err)
-	}
-	db.group.wal = w
+	b.MaxBatchDelay, b.MaxBatchSize = batchDelay, batchSize
 	return db, nil
 }
 
 // openError wraps an error of Open with the path, unless it names the
 // file already (damage does).
 func openError(path string, err error) error {
-	if _, ok := errors.AsType[*damageError](err); ok {
-		return err
+	if e, ok := errors.AsType[*damageError](err); ok {
+		return e
 	}
-	if _, ok := errors.AsType[*logDamageError](err); ok {
-		return err
+	if e, ok := errors.AsType[*logDamageError](err); ok {
+		return e
 	}
 	return fmt.Errorf("open store %s: %w", path, err)
 }
 
-// TornLog is how many records at the end of the message log Open dropped
-// as a group a crash cut short while writing it (never acknowledged): the
-// caller logs it, so that a drop is never silent.
-func (db *DB) TornLog() int { return db.group.wal.torn }
+// TornLog is how many records at the end of a schema 5 message log Open
+// dropped, moving the file to schema 6, as a group a crash cut short while
+// writing it (never acknowledged): the caller logs it, so that a drop is
+// never silent.
+func (db *DB) TornLog() int { return db.tornLog }
 
 // Close waits for running transactions and closes the file.
 func (db *DB) Close() error {
-	// The log's messages go into bbolt, so that the file alone holds
-	// everything.
-	logErr := db.applyLog(0)
-	if err := errors.Join(logErr, db.group.wal.close(), db.bolt.Close()); err != nil {
+	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
@@ -167,43 +149,51 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-func initBuckets(tx *bolt.Tx) error {
+// initBuckets creates the buckets of a new file and moves an older one to
+// the current schema. logPath is where a schema 5 file kept its message
+// log; it returns how many torn records it dropped from it.
+func initBuckets(tx *bolt.Tx, logPath string) (tornLog int, err error) {
 	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys, bucketKeyTimes} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
-			return fmt.Errorf("create bucket %s: %w", name, err)
+			return 0, fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
 	meta := tx.Bucket([]byte(bucketMeta))
 	v := meta.Get([]byte(keySchema))
 	if v == nil {
-		return meta.Put([]byte(keySchema), u64(schemaVersion))
+		return 0, meta.Put([]byte(keySchema), u64(schemaVersion))
 	}
 	if len(v) != 8 {
-		return fmt.Errorf("schema version is %d bytes long, want 8", len(v))
+		return 0, fmt.Errorf("schema version is %d bytes long, want 8", len(v))
 	}
 	got := binary.BigEndian.Uint64(v)
 	if got > schemaVersion {
-		return fmt.Errorf("the file has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
+		return 0, fmt.Errorf("the file has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
 	}
 	if got < 2 {
 		if err := migrate1to2(tx); err != nil {
-			return fmt.Errorf("move the file from schema 1 to 2: %w", err)
+			return 0, fmt.Errorf("move the file from schema 1 to 2: %w", err)
 		}
 	}
 	if got < 3 {
 		if err := indexKeyTimes(tx); err != nil {
-			return fmt.Errorf("move the file from schema 2 to 3: %w", err)
+			return 0, fmt.Errorf("move the file from schema 2 to 3: %w", err)
 		}
 	}
 	if got < 4 {
 		if err := copyOpenIncidents(tx); err != nil {
-			return fmt.Errorf("move the file from schema 3 to 4: %w", err)
+			return 0, fmt.Errorf("move the file from schema 3 to 4: %w", err)
+		}
+	}
+	if got < 6 {
+		if tornLog, err = migrate5to6(tx, logPath); err != nil {
+			return 0, fmt.Errorf("move the file from schema 5 to 6: %w", err)
 		}
 	}
 	if got < schemaVersion {
-		return meta.Put([]byte(keySchema), u64(schemaVersion))
+		return tornLog, meta.Put([]byte(keySchema), u64(schemaVersion))
 	}
-	return nil
+	return 0, nil
 }
 
 // copyOpenIncidents fills the open bucket of an older file, whose keys

@@ -12,7 +12,7 @@ import (
 
 // The behaviour every store shares is tested by storetest (see
 // conformance_test.go); the tests here are about bbolt: its file, its
-// lock, its clock, its batches.
+// lock, its clock, its batches, its migrations.
 
 // t0 is a fixed UTC time, so that entries survive a JSON round trip equal.
 var t0 = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
@@ -78,50 +78,5 @@ func TestOpenTwice(t *testing.T) {
 	want := "store " + path + " is in use by another muster process (bbolt file lock); stop it or use another store.path"
 	if err.Error() != want {
 		t.Errorf("second Open: %q, want %q", err, want)
-	}
-}
-
-// Reads of an incident are served from one decoding while its stored bytes
-// stay the same (see decoded): what a caller does to its copy must not
-// reach the next caller, and a write must be seen at once.
-func TestIncidentReadsAreCopies(t *testing.T) {
-	ctx := context.Background()
-	db := openDB(t, dbPath(t))
-	inc := declare(t, db, "Checkout is returning 500s")
-	if _, _, err := db.Update(ctx, inc.ID, func(inc *muster.Incident) ([]muster.Entry, error) {
-		_, err := inc.Assign(muster.DefaultRoles()[0], "U1", "U1", t0)
-		return nil, err
-	}); err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	var (
-		first *muster.Incident
-		err   error
-	)
-	for range 2 { // the first read decodes, the second finds the decoding
-		if first, err = db.Incident(ctx, inc.ID); err != nil {
-			t.Fatalf("Incident: %v", err)
-		}
-	}
-	first.Title = "changed by a caller"
-	first.Roles[muster.RoleIC] = "U9"
-	first.RoleLog[0].User = "U9"
-	first.Participants[0] = "U9"
-	again, err := db.Incident(ctx, inc.ID)
-	if err != nil {
-		t.Fatalf("Incident: %v", err)
-	}
-	if again.Title != "Checkout is returning 500s" || again.Roles[muster.RoleIC] != "U1" ||
-		again.RoleLog[0].User != "U1" || again.Participants[0] != "U1" {
-		t.Errorf("a caller's change to its copy reached the next read: %+v", again)
-	}
-	if _, _, err := db.Update(ctx, inc.ID, func(inc *muster.Incident) ([]muster.Entry, error) {
-		inc.Title = "Checkout is down"
-		return nil, nil
-	}); err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	if now, err := db.Incident(ctx, inc.ID); err != nil || now.Title != "Checkout is down" {
-		t.Errorf("after an update the read gave %q, %v; want the new title", now.Title, err)
 	}
 }

@@ -5,15 +5,29 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/muster-bot/muster"
 	bolt "go.etcd.io/bbolt"
 )
 
+// Appends that arrive together share one transaction and its fsync:
+// bbolt's DB.Batch gathers them and commits them batchDelay after the
+// first, or at once when batchSize have joined. Every caller waits for
+// that commit (a message is acknowledged once it is on disk), so the
+// delay is as short as Go's timers reliably wake: the appends that arrive
+// while a batch commits gather in the next one anyway, which waits for
+// bbolt's writer lock, and a longer delay only adds to every
+// acknowledgement's wait. batchSize is above the requests a busy process
+// serves at once, so it seldom cuts a batch short; it bounds the pages of
+// one commit and what one failing append makes the others redo.
+const (
+	batchDelay = time.Millisecond
+	batchSize  = 256
+)
+
 // Append adds e to the timeline of incident id and returns it with its
-// Seq, once it is on disk. Concurrent appends share one transaction and
-// its fsyncs (see group); a new message (MessageID set, no key) may go
-// to the message log instead, durably too (see wal.go).
+// Seq, once it is on disk.
 //
 // Append is idempotent twice over. An entry for a message the timeline
 // already holds (same MessageID) is not added again: the stored entry
@@ -26,11 +40,12 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 	if err := ctx.Err(); err != nil {
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
-	var missing error
-	fn := func(tx *bolt.Tx) error {
-		// The group commit may run this function more than once, each time
-		// in a fresh transaction; the results are set afresh on every run.
-		stored, appended, missing = muster.Entry{}, false, nil
+	// When a function of a batch fails, Batch rolls the batch back, runs
+	// the others again without it, and then it alone: so this one may run
+	// more than once, touches nothing but tx and sets its results afresh
+	// on every run, and a run that was rolled back leaves no trace.
+	err = db.bolt.Batch(func(tx *bolt.Tx) error {
+		stored, appended = muster.Entry{}, false
 		if key != "" {
 			first, seen, err := keyedEntry(tx, key)
 			if err != nil || seen {
@@ -39,12 +54,6 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 			}
 		}
 		tl, err := timeline(tx, id)
-		if muster.ErrorCode(err) == muster.ENOTFOUND {
-			// Reported after the commit, not returned: a function that
-			// fails rolls back the writes grouped with it.
-			missing = err
-			return nil
-		}
 		if err != nil {
 			return err
 		}
@@ -66,43 +75,17 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 		}
 		stored, appended = entry, true
 		return nil
-	}
-	if key != "" || e.MessageID == "" {
-		err = db.group.commitFor(db.bolt, id, fn)
-	} else {
-		// A new message, the commonest write: the message log may take it
-		// (see wal.go), and answers in l.
-		l := &logAppend{id: id, e: e}
-		err = db.group.commitMessage(db.bolt, l, fn)
-		if l.logged {
-			stored, appended, missing = l.stored, l.appended, l.answer
-		}
-	}
-	if err == nil {
-		err = missing
-	}
+	})
 	if err != nil {
 		return muster.Entry{}, false, fmt.Errorf("append timeline entry for INC-%d: %w", id, err)
 	}
 	return stored, appended, nil
 }
 
-// applyLog writes what the message log holds of incident id (of every
-// incident, with id 0) into bbolt, so that a read sees every acknowledged
-// message. Nothing to do, the common case, costs nothing.
-func (db *DB) applyLog(id int) error {
-	w := db.group.wal
-	if w.count.Load() == 0 || id != 0 && !w.holds(id) {
-		return nil
-	}
-	return db.group.commitFor(db.bolt, id, func(*bolt.Tx) error { return nil })
-}
-
 // Revise applies fn to the entry of incident id that records message
 // messageID (an edit, a delete, a key-event flag) and returns the entry as
-// stored, once it is on disk. It is grouped and idempotent on key like
-// Append. fn may be called more than once, each time on a freshly read
-// entry, so it must do nothing but change the entry.
+// stored, once it is on disk. It is idempotent on key like Append. It is a
+// transaction of its own, not batched, so fn runs once.
 func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error) {
 	wrap := func(err error) error {
 		return fmt.Errorf("revise message %s in timeline of INC-%d: %w", messageID, id, err)
@@ -113,10 +96,8 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 	var (
 		stored  muster.Entry
 		revised bool
-		missing error
 	)
-	err := db.group.commitFor(db.bolt, id, func(tx *bolt.Tx) error {
-		stored, revised, missing = muster.Entry{}, false, nil // see Append: this may run more than once
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		if key != "" {
 			first, seen, err := keyedEntry(tx, key)
 			if err != nil || seen {
@@ -134,10 +115,6 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 			}
 			revised = err == nil
 			return err
-		}
-		if muster.ErrorCode(err) == muster.ENOTFOUND {
-			missing = err // see Append: reported, not returned
-			return nil
 		}
 		if err != nil {
 			return err
@@ -160,9 +137,6 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 		stored, revised = entry, true
 		return nil
 	})
-	if err == nil {
-		err = missing
-	}
 	if err != nil {
 		return muster.Entry{}, false, wrap(err)
 	}
@@ -172,9 +146,6 @@ func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func
 // Timeline returns every entry of incident id in Seq order.
 func (db *DB) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
-	}
-	if err := db.applyLog(id); err != nil {
 		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
 	}
 	var entries []muster.Entry
@@ -204,11 +175,6 @@ func appendEntry(tl *tline, e *muster.Entry) error {
 	if err != nil {
 		return fmt.Errorf("encode entry %d: %w", e.Seq, err)
 	}
-	return tl.add(*e, v)
-}
-
-// add stores a new entry, v its encoding, and indexes its message.
-func (tl *tline) add(e muster.Entry, v []byte) error {
 	if err := tl.entries.Put(tl.entryKey(uint64(e.Seq)), v); err != nil {
 		return fmt.Errorf("store entry %d: %w", e.Seq, err)
 	}
@@ -347,9 +313,6 @@ func applyHeld(tl *tline, e *muster.Entry) error {
 // to (a webhook delivery) reads only what is new.
 func (db *DB) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
-	}
-	if err := db.applyLog(id); err != nil {
 		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
 	}
 	var entries []muster.Entry

@@ -7,7 +7,9 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/config"
@@ -49,8 +52,10 @@ func (h *musterHost) runToExit() (int, string) {
 	return code, string(out)
 }
 
-// fillStore writes incidents with timelines into the store at path and
-// leaves n messages of the last one in its message log, as a crash would.
+// fillStore writes incidents with timelines into the store at path and,
+// as a schema 5 muster crashing would have, leaves n more messages of the
+// last one in its message log alone (the format is in
+// store/migrate5to6.go), the file marked schema 5.
 func fillStore(t *testing.T, path string, logged int) {
 	t.Helper()
 	db, err := store.Open(path)
@@ -79,35 +84,29 @@ func fillStore(t *testing.T, path string, logged int) {
 	if logged == 0 {
 		return
 	}
-	// What a crash leaves: the messages in the log alone. The log is
-	// copied aside while the store holds them unapplied, and put back over
-	// the emptied one after Close.
-	db, err = store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var log []byte
 	for j := range logged {
-		e := muster.Entry{Kind: muster.EntryMessage, At: now, Actor: "UALICE", Text: fmt.Sprint("late ", j), MessageID: fmt.Sprintf("late.%d", j)}
-		if _, _, err := db.Append(ctx, inc.ID, "", e); err != nil {
+		e := muster.Entry{Seq: 62 + j, Kind: muster.EntryMessage, At: now, Actor: "UALICE", Text: fmt.Sprint("late ", j), MessageID: fmt.Sprintf("late.%d", j)}
+		js, err := json.Marshal(e)
+		if err != nil {
 			t.Fatal(err)
 		}
+		p := append(binary.BigEndian.AppendUint64(nil, uint64(inc.ID)), js...)
+		log = binary.BigEndian.AppendUint32(log, uint32(len(p)))
+		log = binary.BigEndian.AppendUint32(log, crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli)))
+		log = append(log, p...)
 	}
-	wal, err := os.ReadFile(path + ".wal")
+	if err := os.WriteFile(path+".wal", append(log, make([]byte, 4096)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The store itself, as it was before the log was applied at Close.
-	before, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, before, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path+".wal", wal, 0o600); err != nil {
+	defer b.Close()
+	if err := b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, 5))
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -156,7 +156,8 @@ func (db *DB) RoomIncident(ctx context.Context, platform, room string) (int, err
 // When another replica changed the incident meanwhile, the transaction
 // fails and fn runs again on the incident as that replica left it: fn must
 // do nothing but change the incident it is given (and set variables it
-// sets afresh on every run).
+// sets afresh on every run). Only this store runs fn again: the bbolt
+// store has one writer at a time, and runs it once.
 func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error) {
 	var (
 		saved  *muster.Incident

@@ -86,7 +86,7 @@ func testAppendIsIdempotent(t *testing.T, open Opener) {
 func testAppendIsIdempotentUnderConcurrency(t *testing.T, open Opener) {
 	// Small enough for a store across the network under -race; large
 	// enough that copies of a key are in flight together (for bbolt, in
-	// the same group commit).
+	// the same batch).
 	const (
 		writers = 16
 		keys    = 100
