@@ -19,7 +19,7 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot"
-	"github.com/muster-bot/muster/internal/body"
+	"github.com/muster-bot/muster/internal/inbound"
 )
 
 // MaxBody bounds a notification; Alertmanager's are a few kilobytes.
@@ -74,7 +74,7 @@ func Handler(cfg Config, b Alerter, log zerolog.Logger) http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		raw, ok := body.Read(w, r, MaxBody)
+		raw, ok := inbound.Read(w, r, MaxBody)
 		if !ok {
 			return
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/internal/ack"
+	"github.com/muster-bot/muster/internal/inbound"
 )
 
 // MaxBody bounds a request from Slack. Its payloads are a few kilobytes;
@@ -31,13 +31,13 @@ const MaxBody = 1 << 20
 // checked against the raw body before anything else is read from it.
 func (p *Platform) Handler(h muster.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /slack/commands", ack.Observed("command", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.Handle("POST /slack/commands", inbound.Observed("command", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveCommand(w, r, body, h)
 	})))
-	mux.Handle("POST /slack/interactions", ack.Observed("interaction", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.Handle("POST /slack/interactions", inbound.Observed("interaction", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveInteraction(w, r, body, h)
 	})))
-	mux.Handle("POST /slack/events", ack.Observed("event", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	mux.Handle("POST /slack/events", inbound.Observed("event", p.cfg.Observe, p.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		p.serveEvent(w, r, body, h)
 	})))
 	return mux

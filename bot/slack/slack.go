@@ -23,7 +23,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/internal/body"
+	"github.com/muster-bot/muster/internal/inbound"
 	"github.com/muster-bot/muster/internal/pause"
 )
 
@@ -59,7 +59,7 @@ type Config struct {
 	Call func(method, result string)
 	// Bodies bounds the request bodies read at once before their
 	// signature is checked; nil, no bound.
-	Bodies *body.Gate
+	Bodies *inbound.Gate
 	// InlineWait is how long a slash command's acknowledgement waits for
 	// the bot's answer (default InlineWait).
 	InlineWait time.Duration

@@ -12,7 +12,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/internal/ack"
+	"github.com/muster-bot/muster/internal/inbound"
 )
 
 // MaxBody bounds a request from the Bot Connector.
@@ -57,7 +57,7 @@ type account struct {
 // the token.
 func (p *Platform) Handler(h muster.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/messages", ack.Observed("activity", p.cfg.Observe, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /api/messages", inbound.Observed("activity", p.cfg.Observe, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := p.cfg.Bodies.Read(w, r, MaxBody)
 		if !ok {
 			return

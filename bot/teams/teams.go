@@ -17,7 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/internal/body"
+	"github.com/muster-bot/muster/internal/inbound"
 	"github.com/muster-bot/muster/internal/pause"
 )
 
@@ -67,7 +67,7 @@ type Config struct {
 	Call func(method, result string)
 	// Bodies bounds the request bodies read at once before their token is
 	// checked; nil, no bound.
-	Bodies *body.Gate
+	Bodies *inbound.Gate
 }
 
 // Platform is the Teams platform. It implements bot.Platform and the

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster/bot/slack"
-	"github.com/muster-bot/muster/internal/body"
+	"github.com/muster-bot/muster/internal/inbound"
 )
 
 // floorEnv, when set in the environment, makes this program (or the test
@@ -41,7 +41,7 @@ func serveFloor(secret string) int {
 		return 1
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, ok := body.Read(w, r, slack.MaxBody)
+		b, ok := inbound.Read(w, r, slack.MaxBody)
 		if !ok {
 			return
 		}

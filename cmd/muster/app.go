@@ -28,7 +28,7 @@ import (
 	"github.com/muster-bot/muster/bot/teams"
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
-	"github.com/muster-bot/muster/internal/body"
+	"github.com/muster-bot/muster/internal/inbound"
 	"github.com/muster-bot/muster/metrics"
 	"github.com/muster-bot/muster/templates"
 	"github.com/muster-bot/muster/webhooks"
@@ -83,7 +83,7 @@ type App struct {
 	http     *http.Server
 	// bodies bounds the request bodies read at once before a platform has
 	// checked who sent them, over every endpoint.
-	bodies *body.Gate
+	bodies *inbound.Gate
 	// registry holds the metrics served at /metrics: muster's own and the
 	// Go runtime's and process's.
 	registry *prometheus.Registry
@@ -96,7 +96,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		opts.Now = time.Now
 	}
 	a := &App{cfg: cfg, opts: opts, log: newLogger(cfg, opts)}
-	a.bodies = body.NewGate(cfg.HTTP.MaxPendingBodies, a.log.With().Str("component", "http").Logger())
+	a.bodies = inbound.NewGate(cfg.HTTP.MaxPendingBodies, a.log.With().Str("component", "http").Logger())
 	a.log.Debug().Interface("config", cfg.Redacted()).Msg("configuration loaded")
 	if !opts.Console && !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
 		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID with TEAMS_APP_PASSWORD); run `muster` without a command for the local console")

@@ -1,4 +1,4 @@
-package ack_test
+package inbound_test
 
 import (
 	"net/http"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muster-bot/muster/internal/ack"
+	"github.com/muster-bot/muster/internal/inbound"
 )
 
 func TestObserved(t *testing.T) {
@@ -27,7 +27,7 @@ func TestObserved(t *testing.T) {
 			var gotKind string
 			var gotCode int
 			var gotD time.Duration = -1
-			h := ack.Observed("event", func(kind string, code int, d time.Duration) { gotKind, gotCode, gotD = kind, code, d }, tt.handler)
+			h := inbound.Observed("event", func(kind string, code int, d time.Duration) { gotKind, gotCode, gotD = kind, code, d }, tt.handler)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", nil))
 			if gotKind != "event" || gotCode != tt.code || gotD < 0 {

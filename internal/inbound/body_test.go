@@ -1,4 +1,4 @@
-package body_test
+package inbound_test
 
 import (
 	"io"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/muster-bot/muster/internal/body"
+	"github.com/muster-bot/muster/internal/inbound"
 )
 
 func TestRead(t *testing.T) {
@@ -19,7 +19,7 @@ func TestRead(t *testing.T) {
 		status int
 	}{{"small", true, 200}, {strings.Repeat("x", 11), false, http.StatusRequestEntityTooLarge}} {
 		w := httptest.NewRecorder()
-		b, ok := body.Read(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.in)), 10)
+		b, ok := inbound.Read(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.in)), 10)
 		if ok != tt.ok || w.Code != tt.status || (ok && string(b) != tt.in) {
 			t.Errorf("Read(%d bytes) = %q, %v, status %d", len(tt.in), b, ok, w.Code)
 		}
@@ -30,7 +30,7 @@ func TestRead(t *testing.T) {
 // the next request is refused at once with 503 and Retry-After; once the
 // slot is free, it is read.
 func TestGateRefusesOverCap(t *testing.T) {
-	g := body.NewGate(1, zerolog.Nop())
+	g := inbound.NewGate(1, zerolog.Nop())
 	pr, pw := io.Pipe()
 	done := make(chan bool)
 	go func() {

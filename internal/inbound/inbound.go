@@ -1,13 +1,16 @@
-// Package body reads the body of a request from a chat platform, bounded,
-// so that a huge body is refused with the right status before anything
-// else is done with it.
-package body
+// Package inbound is what every endpoint a chat platform or alerting
+// calls does before its own work: read the body, bounded, with the right
+// status for a body too big or too slow, a gate on how many are read at
+// once before anyone proved who sent them, and the measure of how each
+// request was acknowledged.
+package inbound
 
 import (
 	"errors"
 	"io"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -79,3 +82,41 @@ func (g *Gate) Read(w http.ResponseWriter, r *http.Request, limit int64) ([]byte
 	}
 	return b, err == nil
 }
+
+// Observed calls next, then observe with kind, the status next answered
+// with and how long it took. The time is the real clock's, not the
+// platform's Now, which tests move.
+func Observed(kind string, observe func(kind string, code int, d time.Duration), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.code == 0 {
+			sw.code = http.StatusOK // nothing written: net/http answers 200
+		}
+		observe(kind, sw.code, time.Since(start))
+	})
+}
+
+// statusWriter remembers the status of the answer.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
