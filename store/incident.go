@@ -31,7 +31,7 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		// without a number that was never stored.
 		rec := *inc
 		rec.ID = int(n)
-		if err := db.index(tx, rec.ID, placement{}, placementOf(&rec)); err != nil {
+		if err := index(tx, rec.ID, placement{}, placementOf(&rec)); err != nil {
 			return err
 		}
 		if err := putIncident(tx, &rec); err != nil {
@@ -88,29 +88,6 @@ func (db *DB) IncidentByRoom(ctx context.Context, platform, room string) (*muste
 	return inc, nil
 }
 
-// RoomIncident returns the number of the incident whose war room is room
-// on platform, or an ENOTFOUND error. Recording a message needs no more,
-// and skipping the incident's decoding matters on that hot path. It reads
-// the in-memory copy of the room index.
-func (db *DB) RoomIncident(ctx context.Context, platform, room string) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
-	}
-	id := 0
-	if room != "" {
-		id = db.rooms.lookup(roomKey(platform, room))
-	}
-	if id == 0 {
-		return 0, errNotWarRoom
-	}
-	return id, nil
-}
-
-// errNotWarRoom is the answer for most rooms a message or a command comes
-// from, so it is made once: formatting an error per request was a tenth
-// of the CPU time of a command typed outside a war room.
-var errNotWarRoom = muster.Errorf(muster.ENOTFOUND, "This room is not an incident war room.")
-
 // Update loads incident id, lets fn change it and saves it with the
 // entries fn returns appended to the timeline, all in one transaction. If
 // fn fails nothing is written and its error is returned, wrapped. The
@@ -136,7 +113,7 @@ func (db *DB) Update(ctx context.Context, id int, fn func(*muster.Incident) ([]m
 			return err
 		}
 		inc.ID = id // the number is the key; fn cannot renumber an incident
-		if err := db.index(tx, id, old, placementOf(inc)); err != nil {
+		if err := index(tx, id, old, placementOf(inc)); err != nil {
 			return err
 		}
 		if err := putIncident(tx, inc); err != nil {
@@ -250,7 +227,7 @@ func placementOf(inc *muster.Incident) placement {
 // index moves incident id in the room index from where it was (the zero
 // placement for a new incident: no room) to where it is now. A room
 // belongs to one incident: claiming another incident's room is a conflict.
-func (db *DB) index(tx *bolt.Tx, id int, was, now placement) error {
+func index(tx *bolt.Tx, id int, was, now placement) error {
 	if was == now {
 		return nil
 	}
@@ -266,13 +243,11 @@ func (db *DB) index(tx *bolt.Tx, id int, was, now placement) error {
 		if err := rooms.Delete(roomKey(was.platform, was.room)); err != nil {
 			return fmt.Errorf("unindex room of INC-%d: %w", id, err)
 		}
-		db.rooms.set(tx, roomKey(was.platform, was.room), 0)
 	}
 	if now.room != "" {
 		if err := rooms.Put(roomKey(now.platform, now.room), idKey(id)); err != nil {
 			return fmt.Errorf("index room of INC-%d: %w", id, err)
 		}
-		db.rooms.set(tx, roomKey(now.platform, now.room), id)
 	}
 	return nil
 }

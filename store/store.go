@@ -66,8 +66,6 @@ type DB struct {
 	// now stamps idempotency keys with their first-seen time; a field so
 	// tests can age keys without waiting a week.
 	now func() time.Time
-	// rooms is the room index, in memory; see rooms.
-	rooms *rooms
 	// tornLog is what moving a schema 5 file dropped; see TornLog.
 	tornLog int
 }
@@ -89,10 +87,7 @@ func Open(path string) (*DB, error) {
 		if db.tornLog, err = initBuckets(tx, path+logSuffix); err != nil {
 			return err
 		}
-		if _, err := pruneKeys(tx, db.now().Add(-keyTTL)); err != nil {
-			return err
-		}
-		db.rooms, err = loadRooms(tx)
+		_, err = pruneKeys(tx, db.now().Add(-keyTTL))
 		return err
 	})
 	if err == nil {

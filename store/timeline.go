@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -10,6 +11,12 @@ import (
 	"github.com/muster-bot/muster"
 	bolt "go.etcd.io/bbolt"
 )
+
+// This file is the path of a message said in a war room, from the room to
+// the disk: which incident the room belongs to (RoomIncident), and the
+// append to its timeline (Append), batched with the others that arrive
+// together into one transaction and one fsync. Reading and revising a
+// timeline is in entries.go.
 
 // Appends that arrive together share one transaction and its fsync:
 // bbolt's DB.Batch gathers them and commits them batchDelay after the
@@ -82,88 +89,106 @@ func (db *DB) Append(ctx context.Context, id int, key string, e muster.Entry) (s
 	return stored, appended, nil
 }
 
-// Revise applies fn to the entry of incident id that records message
-// messageID (an edit, a delete, a key-event flag) and returns the entry as
-// stored, once it is on disk. It is idempotent on key like Append. It is a
-// transaction of its own, not batched, so fn runs once.
-func (db *DB) Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error) {
-	wrap := func(err error) error {
-		return fmt.Errorf("revise message %s in timeline of INC-%d: %w", messageID, id, err)
-	}
+// RoomIncident returns the number of the incident whose war room is room
+// on platform, or an ENOTFOUND error: the first step of recording a
+// message said in a room.
+func (db *DB) RoomIncident(ctx context.Context, platform, room string) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return muster.Entry{}, false, wrap(err)
+		return 0, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
 	}
-	var (
-		stored  muster.Entry
-		revised bool
-	)
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if key != "" {
-			first, seen, err := keyedEntry(tx, key)
-			if err != nil || seen {
-				stored = first
-				return err
+	id := 0
+	if room != "" {
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			if v := tx.Bucket([]byte(bucketRooms)).Get(roomKey(platform, room)); len(v) == 8 {
+				id = int(binary.BigEndian.Uint64(v))
 			}
-		}
-		tl, entry, err := messageEntry(tx, id, messageID)
-		if muster.ErrorCode(err) == muster.ENOTFOUND && tl != nil && messageID != "" {
-			// The change came before the message (events are not ordered):
-			// keep it, and Append applies it when the message arrives.
-			stored, err = holdRevision(tl, messageID, fn)
-			if err == nil && key != "" {
-				err = recordKey(tx, key, keyRecord{seen: db.now(), incident: id})
-			}
-			revised = err == nil
-			return err
-		}
+			return nil
+		})
 		if err != nil {
-			return err
+			return 0, fmt.Errorf("find incident of room %s/%s: %w", platform, room, err)
 		}
-		seq := entry.Seq
-		if err := fn(&entry); err != nil {
-			return err
-		}
-		// The position and the message id are the store's to keep: the
-		// message index points at this seq.
-		entry.Seq, entry.MessageID = seq, messageID
-		if err := putEntry(tl, entry); err != nil {
-			return err
-		}
-		if key != "" {
-			if err := recordKey(tx, key, keyRecord{seen: db.now(), incident: id, seq: entry.Seq}); err != nil {
-				return err
-			}
-		}
-		stored, revised = entry, true
-		return nil
-	})
-	if err != nil {
-		return muster.Entry{}, false, wrap(err)
 	}
-	return stored, revised, nil
+	if id == 0 {
+		return 0, errNotWarRoom
+	}
+	return id, nil
 }
 
-// Timeline returns every entry of incident id in Seq order.
-func (db *DB) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
+// errNotWarRoom is the answer for most rooms a message or a command comes
+// from; it is the same every time.
+var errNotWarRoom = muster.Errorf(muster.ENOTFOUND, "This room is not an incident war room.")
+
+// Timelines are kept flat: one entries bucket for every incident, keyed
+// by incident number then Seq, one message index keyed by incident number
+// then message id, one bucket of held revisions keyed the same way. A
+// commit that appends to many incidents then dirties about one entries
+// page and one index page per incident, where a nested bucket per
+// incident (schema 1) dirtied three or four, scattered over the file.
+const (
+	bucketEntries  = "entries"  // incident id, seq → Entry (JSON)
+	bucketMessages = "messages" // incident id, message id → seq
+	bucketHeld     = "held"     // incident id, message id → held revision (JSON)
+)
+
+// tline is the timeline of one incident within a transaction.
+type tline struct {
+	id                      int
+	entries, messages, held *bolt.Bucket
+}
+
+// timeline returns the timeline of incident id, or ENOTFOUND when there is
+// no such incident.
+func timeline(tx *bolt.Tx, id int) (*tline, error) {
+	if id <= 0 || tx.Bucket([]byte(bucketIncidents)).Get(idKey(id)) == nil {
+		return nil, muster.Errorf(muster.ENOTFOUND, "There is no incident INC-%d.", id)
 	}
-	var entries []muster.Entry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		tl, err := timeline(tx, id)
-		if err != nil {
+	return &tline{
+		id:       id,
+		entries:  tx.Bucket([]byte(bucketEntries)),
+		messages: tx.Bucket([]byte(bucketMessages)),
+		held:     tx.Bucket([]byte(bucketHeld)),
+	}, nil
+}
+
+// entryKey is the key of entry seq: the incident number, then seq.
+func (tl *tline) entryKey(seq uint64) []byte {
+	k := make([]byte, 0, 16)
+	k = binary.BigEndian.AppendUint64(k, uint64(tl.id))
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// messageKey is the key of a message id in the index and the held bucket.
+func (tl *tline) messageKey(messageID string) []byte {
+	return append(idKey(tl.id), messageID...)
+}
+
+// lastSeq is the Seq of the incident's last entry, 0 when it has none.
+func (tl *tline) lastSeq() uint64 {
+	c := tl.entries.Cursor()
+	k, _ := c.Seek(idKey(tl.id + 1))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if len(k) != 16 || !bytes.HasPrefix(k, idKey(tl.id)) {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k[8:])
+}
+
+// each calls fn for the incident's entries from Seq from on, in order,
+// until fn returns false or an error.
+func (tl *tline) each(from uint64, fn func(seq uint64, v []byte) (bool, error)) error {
+	prefix := idKey(tl.id)
+	c := tl.entries.Cursor()
+	for k, v := c.Seek(tl.entryKey(from)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		more, err := fn(binary.BigEndian.Uint64(k[8:]), v)
+		if err != nil || !more {
 			return err
 		}
-		return tl.each(1, func(seq uint64, v []byte) (bool, error) {
-			e, err := decodeEntry(seq, v)
-			entries = append(entries, e)
-			return true, err
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
 	}
-	return entries, nil
+	return nil
 }
 
 // appendEntry numbers e with the timeline's next Seq and stores it, with
@@ -229,20 +254,6 @@ func decodeEntry(seq uint64, v []byte) (muster.Entry, error) {
 	return e, nil
 }
 
-// messageEntry returns the timeline of incident id and the entry that
-// records message messageID, or ENOTFOUND.
-func messageEntry(tx *bolt.Tx, id int, messageID string) (*tline, muster.Entry, error) {
-	tl, err := timeline(tx, id)
-	if err != nil {
-		return nil, muster.Entry{}, err
-	}
-	e, found, err := tl.message(messageID)
-	if err == nil && !found {
-		err = muster.Errorf(muster.ENOTFOUND, "That message is not in the timeline of INC-%d.", id)
-	}
-	return tl, e, err
-}
-
 // keyedEntry returns the entry an idempotency key produced, if the key
 // was seen. The entry is read as it is now, so a retried edit reports the
 // text the edit left.
@@ -265,28 +276,6 @@ func keyedEntry(tx *bolt.Tx, key string) (muster.Entry, bool, error) {
 	return e, true, nil
 }
 
-// holdRevision applies fn to the held change of messageID (a blank entry
-// the first time) and keeps it.
-func holdRevision(tl *tline, messageID string, fn func(*muster.Entry) error) (muster.Entry, error) {
-	e := muster.Entry{MessageID: messageID}
-	if v := tl.held.Get(tl.messageKey(messageID)); v != nil {
-		if err := json.Unmarshal(v, &e); err != nil {
-			return muster.Entry{}, fmt.Errorf("decode held revision of %s: %w", messageID, err)
-		}
-	}
-	if err := fn(&e); err != nil {
-		return muster.Entry{}, err
-	}
-	v, err := json.Marshal(e)
-	if err != nil {
-		return muster.Entry{}, fmt.Errorf("encode held revision of %s: %w", messageID, err)
-	}
-	if err := tl.held.Put(tl.messageKey(messageID), v); err != nil {
-		return muster.Entry{}, fmt.Errorf("hold revision of %s: %w", messageID, err)
-	}
-	return e, nil
-}
-
 // applyHeld applies to a new message entry the changes that came before
 // it, and rewrites the entry if there were any.
 func applyHeld(tl *tline, e *muster.Entry) error {
@@ -306,32 +295,4 @@ func applyHeld(tl *tline, e *muster.Entry) error {
 		return fmt.Errorf("release held revision of %s: %w", e.MessageID, err)
 	}
 	return putEntry(tl, *e)
-}
-
-// EntriesAfter returns at most limit entries of incident id's timeline
-// whose Seq is above after, in order: a reader that remembers where it got
-// to (a webhook delivery) reads only what is new.
-func (db *DB) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
-	}
-	var entries []muster.Entry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		tl, err := timeline(tx, id)
-		if err != nil {
-			return err
-		}
-		if limit <= 0 {
-			return nil
-		}
-		return tl.each(uint64(max(after, 0)+1), func(seq uint64, v []byte) (bool, error) {
-			e, err := decodeEntry(seq, v)
-			entries = append(entries, e)
-			return len(entries) < limit, err
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read timeline of INC-%d: %w", id, err)
-	}
-	return entries, nil
 }
