@@ -289,7 +289,7 @@ func (b *Bot) logDone(req *commands.Request, before *muster.Incident, out *comma
 	}
 	l = l.Str("incident", inc.Ref()).Str("severity", inc.Severity).Str("status", string(inc.Status))
 	switch {
-	case out.Declared:
+	case out.Happened == commands.Declared:
 		l = l.Bool("private", inc.Private)
 		if !inc.Private {
 			l = l.Str("title", inc.Title)

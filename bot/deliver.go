@@ -20,7 +20,7 @@ import (
 // reply: a new incident's war room is opened first, so that the declarer
 // is told where it is (or why there is none).
 func (b *Bot) settle(ctx context.Context, p Platform, ev muster.Event, out *commands.Outcome) *muster.Message {
-	if !out.Declared {
+	if out.Happened != commands.Declared {
 		return out.Reply
 	}
 	var told string
@@ -68,7 +68,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 			b.try(inc, "export the postmortem draft", func() error { return b.export(inc, msg.File) })
 		}
 	}
-	if room != "" && len(out.Room) > 0 && !out.Declared && ev.User != "" {
+	if room != "" && len(out.Room) > 0 && out.Happened != commands.Declared && ev.User != "" {
 		// Tell the sender the truth: the change is saved either way, but
 		// the room may not show it. Typed outside the war room, the
 		// sender would otherwise see nothing happen.
@@ -83,10 +83,10 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 			b.try(inc, "confirm privately", func() error { return b.reply(ctx, p, ev, inc, muster.Message{Text: text}) })
 		}
 	}
-	if out.Header && !out.Declared {
+	if out.Happened == commands.Changed {
 		b.refreshHeader(ctx, p, inc)
 	}
-	if len(out.Invite) > 0 && !out.Declared && inc.Room != "" {
+	if len(out.Invite) > 0 && out.Happened != commands.Declared && inc.Room != "" {
 		if inc.Private { // the invited become members, also outside the room
 			b.try(inc, "record the invited", func() error {
 				_, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {

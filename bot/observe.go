@@ -33,7 +33,7 @@ func (b *Bot) observe(before *muster.Incident, out *commands.Outcome) {
 		return
 	}
 	switch {
-	case out.Declared:
+	case out.Happened == commands.Declared:
 		b.cfg.Observer.Declared(after)
 		before = nil
 	case before == nil || before.ID != after.ID:

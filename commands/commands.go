@@ -73,20 +73,33 @@ type Request struct {
 	Users func(ctx context.Context, ref string) (string, error)
 }
 
-// Outcome says what a command changed and what to tell whom. The bot turns
+// Outcome says what a command did and what to tell whom. The bot turns
 // it into platform calls.
 type Outcome struct {
-	Incident *muster.Incident // the incident after the change
+	Happened Happened
+	Incident *muster.Incident // the incident after the command
 	Reply    *muster.Message  // only the sender sees it
 	Room     []muster.Message // posted in the war room
 	Announce []muster.Message // posted to stakeholders, threaded under the announcement (never for private incidents)
-	Header   bool             // the war-room header must be redrawn
-	Declared bool             // a new incident: open its war room
-	Invite   []string         // users, groups or channels to invite or page
+	Invite   []string         // users, groups or channels to bring into the war room
 	// Warnings are failures that did not stop the command (the change is
 	// saved): the bot logs them for operators.
 	Warnings []error
 }
+
+// Happened is what a command did to its incident, which decides what the
+// bot does besides posting the messages.
+type Happened int
+
+const (
+	// Answered: nothing changed (show, list, help, stats, postmortem);
+	// the messages are all there is.
+	Answered Happened = iota
+	// Changed: the incident changed, so its header and topic are redrawn.
+	Changed
+	// Declared: a new incident, whose war room is to be opened.
+	Declared
+)
 
 // Run executes a parsed command.
 func (c *Commands) Run(ctx context.Context, r *Request) (*Outcome, error) {
@@ -147,7 +160,7 @@ func (c *Commands) update(ctx context.Context, r *Request, fn func(*muster.Incid
 		return nil, nil, fmt.Errorf("update %s: %w", r.Incident.Ref(), err)
 	}
 	r.Incident = inc
-	return &Outcome{Incident: inc}, entries, nil
+	return &Outcome{Happened: Changed, Incident: inc}, entries, nil
 }
 
 // user resolves a mention argument to a user id.

@@ -107,7 +107,7 @@ func TestDeclare(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			out := e.must("alice", 0, tt.text)
-			if !out.Declared {
+			if out.Happened != commands.Declared {
 				t.Fatal("outcome does not ask for a war room")
 			}
 			inc := e.incident(1)
@@ -198,7 +198,7 @@ func TestRoles(t *testing.T) {
 	e.must("alice", 0, "declare sev1 Checkout down")
 	e.now = t0.Add(3 * time.Minute)
 	out := e.must("alice", 1, "ic")
-	if !out.Header || out.Incident.Roles["ic"] != "alice" || len(out.Invite) != 0 {
+	if out.Happened != commands.Changed || out.Incident.Roles["ic"] != "alice" || len(out.Invite) != 0 {
 		t.Fatalf("ic: outcome %+v", out)
 	}
 	if got := out.Incident.AcknowledgedAt; !got.Equal(t0.Add(3 * time.Minute)) {
@@ -449,7 +449,7 @@ func TestResolveWithABrokenTemplate(t *testing.T) {
 	e.cmds = commands.New(e.db, brokenDrafts{}, commands.Config{Severities: muster.DefaultSeverities(), DefaultSeverity: "SEV3", Roles: muster.DefaultRoles()}, func() time.Time { return e.now })
 	e.must("alice", 0, "declare Outage")
 	out := e.must("alice", 1, "resolve")
-	if out.Incident.Status != muster.StatusResolved || !out.Header || len(out.Announce) != 1 || len(out.Warnings) != 1 {
+	if out.Incident.Status != muster.StatusResolved || out.Happened != commands.Changed || len(out.Announce) != 1 || len(out.Warnings) != 1 {
 		t.Fatalf("outcome = %+v", out)
 	}
 	if !strings.Contains(out.Room[0].Text, "could not be rendered") || out.Room[0].File != nil {

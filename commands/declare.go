@@ -91,5 +91,5 @@ func (c *Commands) Declare(ctx context.Context, d muster.Declaration, declarer s
 	if err := c.store.Create(ctx, inc, first); err != nil {
 		return nil, fmt.Errorf("store new incident: %w", err)
 	}
-	return &Outcome{Incident: inc, Declared: true, Invite: sev.Notify}, nil
+	return &Outcome{Happened: Declared, Incident: inc, Invite: sev.Notify}, nil
 }

@@ -36,7 +36,6 @@ func (c *Commands) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 		draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
 	}
 	draft.Title = fmt.Sprintf("✅ %s resolved after %s", inc.Ref(), muster.FormatDuration(inc.TimeToResolve()))
-	out.Header = true
 	out.Room = []muster.Message{draft}
 	announce := fmt.Sprintf("✅ %s (%s) resolved after %s.", inc.Ref(), inc.Title, muster.FormatDuration(inc.TimeToResolve()))
 	if inc.Summary != "" {
@@ -55,7 +54,6 @@ func (c *Commands) reopen(ctx context.Context, r *Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Header = true
 	out.Room = []muster.Message{{Text: fmt.Sprintf("%s reopened by %s; back to investigating, reminders resume.", out.Incident.Ref(), muster.Mention(r.Event.User))}}
 	out.Announce = []muster.Message{{Text: fmt.Sprintf("%s was reopened.", out.Incident.Ref())}}
 	return out, nil

@@ -56,7 +56,6 @@ func (c *Commands) assign(ctx context.Context, r *Request, role muster.Role, arg
 	if err != nil {
 		return nil, err
 	}
-	out.Header = true
 	out.Room = []muster.Message{{Text: entries[0].Text}}
 	if user != r.Event.User {
 		out.Invite = []string{user} // someone named may not be in the room yet

@@ -39,7 +39,6 @@ func (c *Commands) setSeverity(ctx context.Context, r *Request) (*Outcome, error
 	} else {
 		text += " No update reminders at this severity."
 	}
-	out.Header = true
 	out.Room = []muster.Message{{Text: text}}
 	out.Announce = []muster.Message{{Text: fmt.Sprintf("%s: %s", out.Incident.Ref(), entries[0].Text)}}
 	if upgraded {

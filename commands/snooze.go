@@ -40,7 +40,6 @@ func (c *Commands) snooze(ctx context.Context, r *Request) (*Outcome, error) {
 		return nil, err
 	}
 	until := hhmm(out.Incident.Reminder.SnoozedUntil, now)
-	out.Header = true
 	out.Room = []muster.Message{{Text: fmt.Sprintf("😴 %s by %s, until %s.", entries[0].Text, muster.Mention(r.Event.User), until)}}
 	return out, nil
 }

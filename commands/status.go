@@ -36,7 +36,6 @@ func (c *Commands) moveTo(ctx context.Context, r *Request, s muster.Status) (*Ou
 	if err != nil {
 		return nil, err
 	}
-	out.Header = true
 	out.Room = []muster.Message{{Text: entries[0].Text + "."}}
 	out.Announce = []muster.Message{{Text: fmt.Sprintf("%s is now %s.", out.Incident.Ref(), s)}}
 	return out, nil

@@ -27,7 +27,6 @@ func (c *Commands) update_(ctx context.Context, r *Request) (*Outcome, error) {
 	if sev, ok := c.severity(inc.Severity); ok && sev.UpdateEvery > 0 {
 		msg.Footer += fmt.Sprintf(" · next update due in %s", muster.FormatDuration(sev.UpdateEvery))
 	}
-	out.Header = true
 	out.Room = []muster.Message{msg}
 	out.Announce = []muster.Message{msg}
 	return out, nil
