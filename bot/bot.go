@@ -58,7 +58,7 @@ type Config struct {
 // Bot connects platforms to the commands and the store.
 type Bot struct {
 	store     Store
-	commands  *commands.Commands
+	commands  *commands.Runner
 	cfg       Config
 	log       zerolog.Logger
 	now       func() time.Time
@@ -74,7 +74,7 @@ type Bot struct {
 }
 
 // New returns a bot. Register the platforms before events arrive.
-func New(store Store, cmds *commands.Commands, cfg Config, log zerolog.Logger, now func() time.Time) *Bot {
+func New(store Store, cmds *commands.Runner, cfg Config, log zerolog.Logger, now func() time.Time) *Bot {
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}

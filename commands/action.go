@@ -12,7 +12,7 @@ import (
 // action handles `action <text> [@owner] [due YYYY-MM-DD] [p0|p1|p2]` and
 // `action done <n>`. Owner, due date and priority may stand anywhere in
 // the line; everything else is the text.
-func (c *Commands) action(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) action(ctx context.Context, r *Request) (*Outcome, error) {
 	args := r.Call.Args
 	if len(args) == 0 {
 		return nil, c.malformed("action", "Say what needs doing.")
@@ -106,7 +106,7 @@ func looksLikePriority(word string) bool {
 	return true
 }
 
-func (c *Commands) actionDone(ctx context.Context, r *Request, n int) (*Outcome, error) {
+func (c *Runner) actionDone(ctx context.Context, r *Request, n int) (*Outcome, error) {
 	out, entries, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
 		e, err := inc.CompleteAction(n, r.Event.User, c.now())
 		return []muster.Entry{e}, err

@@ -42,8 +42,8 @@ type Config struct {
 	Permissions muster.Permissions
 }
 
-// Commands runs incident commands against a store.
-type Commands struct {
+// Runner runs incident commands against a store.
+type Runner struct {
 	store       Store
 	postmortems Postmortems
 	cfg         Config
@@ -52,11 +52,11 @@ type Commands struct {
 }
 
 // New returns the commands over store. now is the clock; tests pass a fake.
-func New(store Store, postmortems Postmortems, cfg Config, now func() time.Time) *Commands {
+func New(store Store, postmortems Postmortems, cfg Config, now func() time.Time) *Runner {
 	if cfg.Permissions == nil {
 		cfg.Permissions = muster.DefaultPermissions()
 	}
-	c := &Commands{store: store, postmortems: postmortems, cfg: cfg, now: now}
+	c := &Runner{store: store, postmortems: postmortems, cfg: cfg, now: now}
 	c.registry = newRegistry(cfg.Roles)
 	return c
 }
@@ -102,7 +102,7 @@ const (
 )
 
 // Run executes a parsed command.
-func (c *Commands) Run(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) Run(ctx context.Context, r *Request) (*Outcome, error) {
 	cmd, ok := c.registry.lookup(r.Call.Verb)
 	if !ok {
 		return nil, c.registry.unknown(r.Call.Verb)
@@ -123,12 +123,12 @@ func (c *Commands) Run(ctx context.Context, r *Request) (*Outcome, error) {
 
 // NeedsIncident reports whether verb acts on one incident, so the caller
 // knows to resolve it from the room or the reference first.
-func (c *Commands) NeedsIncident(verb string) bool {
+func (c *Runner) NeedsIncident(verb string) bool {
 	cmd, ok := c.registry.lookup(verb)
 	return ok && cmd.needsIncident
 }
 
-func (c *Commands) needIncident(ctx context.Context, cmd *command, ev muster.Event) error {
+func (c *Runner) needIncident(ctx context.Context, cmd *command, ev muster.Event) error {
 	open, err := c.store.Incidents(ctx, true)
 	if err != nil {
 		return fmt.Errorf("list open incidents: %w", err)
@@ -154,7 +154,7 @@ func (c *Commands) needIncident(ctx context.Context, cmd *command, ev muster.Eve
 
 // update applies fn to the request's incident in one transaction and
 // returns an outcome holding the incident after the change.
-func (c *Commands) update(ctx context.Context, r *Request, fn func(*muster.Incident) ([]muster.Entry, error)) (*Outcome, []muster.Entry, error) {
+func (c *Runner) update(ctx context.Context, r *Request, fn func(*muster.Incident) ([]muster.Entry, error)) (*Outcome, []muster.Entry, error) {
 	inc, entries, err := c.store.Update(ctx, r.Incident.ID, fn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("update %s: %w", r.Incident.Ref(), err)
@@ -164,7 +164,7 @@ func (c *Commands) update(ctx context.Context, r *Request, fn func(*muster.Incid
 }
 
 // user resolves a mention argument to a user id.
-func (c *Commands) user(ctx context.Context, r *Request, word string) (string, error) {
+func (c *Runner) user(ctx context.Context, r *Request, word string) (string, error) {
 	ref, ok := userRef(word)
 	if !ok {
 		return "", muster.Errorf(muster.EINVALID, "%q is not a user; mention someone, e.g. @alex.", word)
@@ -179,7 +179,7 @@ func (c *Commands) user(ctx context.Context, r *Request, word string) (string, e
 	return id, nil
 }
 
-func (c *Commands) severity(name string) (muster.Severity, bool) {
+func (c *Runner) severity(name string) (muster.Severity, bool) {
 	sev, _, ok := c.cfg.Severities.Find(name)
 	return sev, ok
 }

@@ -21,7 +21,7 @@ var t0 = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 type env struct {
 	t    testing.TB
 	db   *store.DB
-	cmds *commands.Commands
+	cmds *commands.Runner
 	now  time.Time
 }
 

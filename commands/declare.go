@@ -14,7 +14,7 @@ import (
 // first word that looks like a severity but is none is an error, since a
 // typo must not silently become part of the title. A declaration that
 // came in fields (Slack's declare form) is declared as it is.
-func (c *Commands) declare(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) declare(ctx context.Context, r *Request) (*Outcome, error) {
 	d := r.Event.Declare
 	if d == nil {
 		parsed, err := c.parseDeclare(r.Call)
@@ -32,7 +32,7 @@ func (c *Commands) declare(ctx context.Context, r *Request) (*Outcome, error) {
 }
 
 // parseDeclare reads the words of `declare` into a declaration.
-func (c *Commands) parseDeclare(call Call) (muster.Declaration, error) {
+func (c *Runner) parseDeclare(call Call) (muster.Declaration, error) {
 	var d muster.Declaration
 	args, rest := call.Args, call.Rest
 	for sevSeen := false; len(args) > 0; {
@@ -58,7 +58,7 @@ func (c *Commands) parseDeclare(call Call) (muster.Declaration, error) {
 
 // notASeverity refuses a first word that looks like a severity but is none,
 // and says how to start a title with such a word.
-func (c *Commands) notASeverity(args []string) error {
+func (c *Runner) notASeverity(args []string) error {
 	word := args[0]
 	if len(args) > 1 && strings.EqualFold(word, "sev") && strings.Trim(args[1], "0123456789") == "" {
 		word += " " + args[1]
@@ -71,7 +71,7 @@ func (c *Commands) notASeverity(args []string) error {
 // the user id of who declared it ("" when alerting did). Text commands,
 // the declare form and alerts all come here, so an incident is declared
 // one way whatever asked for it.
-func (c *Commands) Declare(ctx context.Context, d muster.Declaration, declarer string) (*Outcome, error) {
+func (c *Runner) Declare(ctx context.Context, d muster.Declaration, declarer string) (*Outcome, error) {
 	name := d.Severity
 	if strings.TrimSpace(name) == "" {
 		name = c.cfg.DefaultSeverity

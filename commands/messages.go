@@ -11,7 +11,7 @@ import (
 // Header is the war room's first message: the current state, one button
 // per unassigned role, status and severity menus, and the cheat-sheet. The
 // bot updates it in place, so the top of the room always tells the truth.
-func (c *Commands) Header(inc *muster.Incident) muster.Message {
+func (c *Runner) Header(inc *muster.Incident) muster.Message {
 	msg := c.Summary(inc)
 	if !inc.Open() {
 		msg.Footer = "Resolved. `postmortem` posts the draft again; `reopen` brings the incident back."
@@ -42,7 +42,7 @@ func (c *Commands) Header(inc *muster.Incident) muster.Message {
 }
 
 // Summary is the state of an incident without the controls, for `show`.
-func (c *Commands) Summary(inc *muster.Incident) muster.Message {
+func (c *Runner) Summary(inc *muster.Incident) muster.Message {
 	msg := muster.Message{
 		Title: fmt.Sprintf("%s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, inc.Title),
 		Text:  inc.Description,
@@ -97,7 +97,7 @@ func (c *Commands) Summary(inc *muster.Incident) muster.Message {
 
 // Announcement is the stakeholders' message at declaration; updates
 // thread under it.
-func (c *Commands) Announcement(inc *muster.Incident, room string) muster.Message {
+func (c *Runner) Announcement(inc *muster.Incident, room string) muster.Message {
 	sev, _ := c.severity(inc.Severity)
 	msg := muster.Message{
 		Title: fmt.Sprintf("🚨 %s · %s — %s", inc.Ref(), inc.Severity, inc.Title),

@@ -9,7 +9,7 @@ import (
 
 // permitted applies the configured permissions to a command on the
 // request's incident. A refusal names who may run it and changes nothing.
-func (c *Commands) permitted(cmd *command, r *Request) error {
+func (c *Runner) permitted(cmd *command, r *Request) error {
 	name := c.permissionName(cmd, r)
 	if c.cfg.Permissions.Allows(name, r.Incident, r.Event.User) {
 		return nil
@@ -35,7 +35,7 @@ func (c *Commands) permitted(cmd *command, r *Request) error {
 // does what another does answers to that one's permission: `status
 // resolved` is a resolve, and taking the IC role from its holder is a
 // handoff, so neither is a way around the rule.
-func (c *Commands) permissionName(cmd *command, r *Request) string {
+func (c *Runner) permissionName(cmd *command, r *Request) string {
 	switch {
 	case cmd.name == "status" && len(r.Call.Args) == 1:
 		switch s, err := muster.ParseStatus(r.Call.Args[0]); {
@@ -55,7 +55,7 @@ func (c *Commands) permissionName(cmd *command, r *Request) string {
 
 // takesHeldIC reports whether the command gives the IC role, which
 // someone holds, to someone else.
-func (c *Commands) takesHeldIC(cmd *command, r *Request) bool {
+func (c *Runner) takesHeldIC(cmd *command, r *Request) bool {
 	ic := r.Incident.Roles[muster.RoleIC]
 	if ic == "" {
 		return false
@@ -115,7 +115,7 @@ func CheckPermissions(perms muster.Permissions, roles muster.Roles) map[string]s
 
 // IncidentVerbs lists the commands that act on one incident, by their
 // names: what permissions and the private-incident rule apply to.
-func (c *Commands) IncidentVerbs() []string { return c.registry.incidentCommands() }
+func (c *Runner) IncidentVerbs() []string { return c.registry.incidentCommands() }
 
 func (reg *registry) incidentCommands() []string {
 	var names []string

@@ -19,7 +19,7 @@ type command struct {
 	usage         string // arguments after the verb, e.g. "<sevN>"
 	summary       string
 	needsIncident bool
-	run           func(c *Commands, ctx context.Context, r *Request) (*Outcome, error)
+	run           func(c *Runner, ctx context.Context, r *Request) (*Outcome, error)
 }
 
 type registry struct {
@@ -33,26 +33,26 @@ type registry struct {
 
 func newRegistry(roles muster.Roles) *registry {
 	reg := &registry{byName: map[string]*command{}}
-	reg.add(&command{name: "declare", usage: "[sevN] [private] <title>", summary: "declare a new incident and open its war room", run: (*Commands).declare})
+	reg.add(&command{name: "declare", usage: "[sevN] [private] <title>", summary: "declare a new incident and open its war room", run: (*Runner).declare})
 	for _, role := range roles {
-		reg.add(&command{name: role.Key, usage: "[@user]", summary: fmt.Sprintf("make someone (you, by default) the %s", role.Name), needsIncident: true, run: (*Commands).roleShortcut})
+		reg.add(&command{name: role.Key, usage: "[@user]", summary: fmt.Sprintf("make someone (you, by default) the %s", role.Name), needsIncident: true, run: (*Runner).roleShortcut})
 	}
-	reg.add(&command{name: "role", usage: "<" + strings.Join(roles.Keys(), "|") + "> [@user]", summary: "assign a role (to you, by default)", needsIncident: true, run: (*Commands).role})
-	reg.add(&command{name: "handoff", usage: "@user", summary: "hand the Incident Commander role over", needsIncident: true, run: (*Commands).handoff})
-	reg.add(&command{name: "severity", aliases: []string{"sev"}, usage: "<sevN>", summary: "change the severity; the reminder cadence follows", needsIncident: true, run: (*Commands).setSeverity})
-	reg.add(&command{name: "status", usage: "<investigating|identified|mitigated|resolved>", summary: "move the incident along its lifecycle", needsIncident: true, run: (*Commands).setStatus})
-	reg.add(&command{name: "mitigate", summary: "shortcut for `status mitigated`", needsIncident: true, run: (*Commands).mitigate})
-	reg.add(&command{name: "update", usage: "<text>", summary: "post a status update to the room and stakeholders; resets the reminder", needsIncident: true, run: (*Commands).update_})
-	reg.add(&command{name: "note", usage: "<text>", summary: "record a key event in the timeline", needsIncident: true, run: (*Commands).note})
-	reg.add(&command{name: "action", usage: "<text> [@owner] [due YYYY-MM-DD] [p0|p1|p2] | done <n>", summary: "add an action item, or mark one done", needsIncident: true, run: (*Commands).action})
-	reg.add(&command{name: "resolve", usage: "[summary]", summary: "resolve: stop reminders, post the postmortem draft, announce", needsIncident: true, run: (*Commands).resolve})
-	reg.add(&command{name: "reopen", summary: "back to investigating; reminders resume", needsIncident: true, run: (*Commands).reopen})
-	reg.add(&command{name: "postmortem", summary: "post the postmortem draft again now", needsIncident: true, run: (*Commands).postmortem})
-	reg.add(&command{name: "snooze", usage: "<duration>", summary: "silence reminders for a while (at most twice the cadence)", needsIncident: true, run: (*Commands).snooze})
-	reg.add(&command{name: "show", summary: "summary of the incident", needsIncident: true, run: (*Commands).show})
-	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Commands).list})
-	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "MTTA, MTTR and counts by severity over a window", run: (*Commands).stats})
-	reg.add(&command{name: "help", usage: "[command]", summary: "this help, or the usage of one command", run: (*Commands).help})
+	reg.add(&command{name: "role", usage: "<" + strings.Join(roles.Keys(), "|") + "> [@user]", summary: "assign a role (to you, by default)", needsIncident: true, run: (*Runner).role})
+	reg.add(&command{name: "handoff", usage: "@user", summary: "hand the Incident Commander role over", needsIncident: true, run: (*Runner).handoff})
+	reg.add(&command{name: "severity", aliases: []string{"sev"}, usage: "<sevN>", summary: "change the severity; the reminder cadence follows", needsIncident: true, run: (*Runner).setSeverity})
+	reg.add(&command{name: "status", usage: "<investigating|identified|mitigated|resolved>", summary: "move the incident along its lifecycle", needsIncident: true, run: (*Runner).setStatus})
+	reg.add(&command{name: "mitigate", summary: "shortcut for `status mitigated`", needsIncident: true, run: (*Runner).mitigate})
+	reg.add(&command{name: "update", usage: "<text>", summary: "post a status update to the room and stakeholders; resets the reminder", needsIncident: true, run: (*Runner).statusUpdate})
+	reg.add(&command{name: "note", usage: "<text>", summary: "record a key event in the timeline", needsIncident: true, run: (*Runner).note})
+	reg.add(&command{name: "action", usage: "<text> [@owner] [due YYYY-MM-DD] [p0|p1|p2] | done <n>", summary: "add an action item, or mark one done", needsIncident: true, run: (*Runner).action})
+	reg.add(&command{name: "resolve", usage: "[summary]", summary: "resolve: stop reminders, post the postmortem draft, announce", needsIncident: true, run: (*Runner).resolve})
+	reg.add(&command{name: "reopen", summary: "back to investigating; reminders resume", needsIncident: true, run: (*Runner).reopen})
+	reg.add(&command{name: "postmortem", summary: "post the postmortem draft again now", needsIncident: true, run: (*Runner).postmortem})
+	reg.add(&command{name: "snooze", usage: "<duration>", summary: "silence reminders for a while (at most twice the cadence)", needsIncident: true, run: (*Runner).snooze})
+	reg.add(&command{name: "show", summary: "summary of the incident", needsIncident: true, run: (*Runner).show})
+	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Runner).list})
+	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "MTTA, MTTR and counts by severity over a window", run: (*Runner).stats})
+	reg.add(&command{name: "help", usage: "[command]", summary: "this help, or the usage of one command", run: (*Runner).help})
 	reg.help = reg.helpText()
 	return reg
 }

@@ -13,7 +13,7 @@ import (
 // resolve handles `resolve [summary]`: reminders stop (the reminder logic
 // skips resolved incidents), the postmortem draft is posted in the room
 // and stakeholders are told.
-func (c *Commands) resolve(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 	summary := r.Call.Rest
 	if r.Call.Verb == "status" {
 		summary = "" // `status resolved` carries no summary
@@ -46,7 +46,7 @@ func (c *Commands) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 }
 
 // reopen handles `reopen`.
-func (c *Commands) reopen(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) reopen(ctx context.Context, r *Request) (*Outcome, error) {
 	out, _, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
 		e, err := inc.Reopen(r.Event.User, c.now())
 		return []muster.Entry{e}, err
@@ -60,7 +60,7 @@ func (c *Commands) reopen(ctx context.Context, r *Request) (*Outcome, error) {
 }
 
 // postmortem handles `postmortem`: render and post the draft now.
-func (c *Commands) postmortem(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) postmortem(ctx context.Context, r *Request) (*Outcome, error) {
 	draft, err := c.draft(ctx, r.Incident)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (c *Commands) postmortem(ctx context.Context, r *Request) (*Outcome, error)
 }
 
 // draft renders the postmortem into a message with the Markdown attached.
-func (c *Commands) draft(ctx context.Context, inc *muster.Incident) (muster.Message, error) {
+func (c *Runner) draft(ctx context.Context, inc *muster.Incident) (muster.Message, error) {
 	timeline, err := c.store.Timeline(ctx, inc.ID)
 	if err != nil {
 		return muster.Message{}, fmt.Errorf("read timeline of %s: %w", inc.Ref(), err)
@@ -91,7 +91,7 @@ func (c *Commands) draft(ctx context.Context, inc *muster.Incident) (muster.Mess
 	}, nil
 }
 
-func (c *Commands) durations(inc *muster.Incident) []muster.Field {
+func (c *Runner) durations(inc *muster.Incident) []muster.Field {
 	return []muster.Field{
 		{Label: "Time to acknowledge", Value: formatSpan(inc.AcknowledgedAt, inc.TimeToAcknowledge())},
 		{Label: "Time to mitigate", Value: formatSpan(inc.MitigatedAt, inc.TimeToMitigate())},

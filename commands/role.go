@@ -10,13 +10,13 @@ import (
 
 // roleShortcut handles `ic [@user]`, `comms [@user]` and the other verbs
 // named after roles.
-func (c *Commands) roleShortcut(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) roleShortcut(ctx context.Context, r *Request) (*Outcome, error) {
 	role, _ := c.cfg.Roles.Find(r.Call.Verb)
 	return c.assign(ctx, r, role, r.Call.Args)
 }
 
 // role handles `role <role> [@user]`.
-func (c *Commands) role(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) role(ctx context.Context, r *Request) (*Outcome, error) {
 	if len(r.Call.Args) == 0 {
 		return nil, c.malformed("role", "Name the role.")
 	}
@@ -28,7 +28,7 @@ func (c *Commands) role(ctx context.Context, r *Request) (*Outcome, error) {
 }
 
 // handoff handles `handoff @user`: the IC role goes to someone else.
-func (c *Commands) handoff(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) handoff(ctx context.Context, r *Request) (*Outcome, error) {
 	if len(r.Call.Args) != 1 {
 		return nil, c.malformed("handoff", "Name who takes over as Incident Commander.")
 	}
@@ -36,7 +36,7 @@ func (c *Commands) handoff(ctx context.Context, r *Request) (*Outcome, error) {
 	return c.assign(ctx, r, ic, r.Call.Args)
 }
 
-func (c *Commands) assign(ctx context.Context, r *Request, role muster.Role, args []string) (*Outcome, error) {
+func (c *Runner) assign(ctx context.Context, r *Request, role muster.Role, args []string) (*Outcome, error) {
 	user := r.Event.User
 	switch len(args) {
 	case 0:
@@ -63,7 +63,7 @@ func (c *Commands) assign(ctx context.Context, r *Request, role muster.Role, arg
 	return out, nil
 }
 
-func (c *Commands) malformed(verb, format string, args ...any) error {
+func (c *Runner) malformed(verb, format string, args ...any) error {
 	cmd, ok := c.registry.lookup(verb)
 	if !ok {
 		return fmt.Errorf("malformed %s: no such command", verb)

@@ -12,7 +12,7 @@ import (
 // way muster.Severities.Find accepts, "sev 1" included. The reminder
 // cadence follows by itself: the due time is computed from the severity at
 // every tick. An upgrade re-notifies the new severity's responders.
-func (c *Commands) setSeverity(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) setSeverity(ctx context.Context, r *Request) (*Outcome, error) {
 	args := r.Call.Args
 	if len(args) == 0 || len(args) > 2 {
 		return nil, c.malformed("severity", "Name one severity (%s).", c.cfg.Severities.Choices())

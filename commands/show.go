@@ -11,7 +11,7 @@ import (
 // show handles `show [INC-n]`. In a war room a bare number is no
 // reference for the parser (`update 42 hosts are down`), but show takes no
 // other argument, so `show 99` there means INC-99, never the room's own.
-func (c *Commands) show(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) show(ctx context.Context, r *Request) (*Outcome, error) {
 	inc := r.Incident
 	switch len(r.Call.Args) {
 	case 0:
@@ -37,7 +37,7 @@ func (c *Commands) show(ctx context.Context, r *Request) (*Outcome, error) {
 }
 
 // list handles `list [open|all]`.
-func (c *Commands) list(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) list(ctx context.Context, r *Request) (*Outcome, error) {
 	openOnly := true
 	switch {
 	case len(r.Call.Args) == 0 || strings.EqualFold(r.Call.Args[0], "open"):
@@ -83,7 +83,7 @@ func (c *Commands) list(ctx context.Context, r *Request) (*Outcome, error) {
 }
 
 // help handles `help [command]`.
-func (c *Commands) help(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) help(ctx context.Context, r *Request) (*Outcome, error) {
 	if len(r.Call.Args) > 0 {
 		cmd, ok := c.registry.lookup(r.Call.Args[0])
 		if !ok {

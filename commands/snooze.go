@@ -10,7 +10,7 @@ import (
 
 // snooze handles `snooze <duration>`. The snooze is recorded in the
 // timeline so the postmortem shows why no reminder came.
-func (c *Commands) snooze(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) snooze(ctx context.Context, r *Request) (*Outcome, error) {
 	if len(r.Call.Args) != 1 {
 		return nil, c.malformed("snooze", "Say for how long, e.g. `snooze 30m`.")
 	}

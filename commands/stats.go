@@ -13,7 +13,7 @@ import (
 
 // stats handles `stats [window]`: MTTA and MTTR (mean and median) and the
 // count by severity of the incidents declared within the window.
-func (c *Commands) stats(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	window := 30 * 24 * time.Hour
 	if len(r.Call.Args) > 0 {
 		w, ok := parseWindow(r.Call.Args[0])

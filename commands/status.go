@@ -9,7 +9,7 @@ import (
 
 // setStatus handles `status <status>`; resolving goes through resolve so
 // the postmortem is posted whichever way it is asked for.
-func (c *Commands) setStatus(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) setStatus(ctx context.Context, r *Request) (*Outcome, error) {
 	if len(r.Call.Args) != 1 {
 		return nil, c.malformed("status", "Name one status.")
 	}
@@ -21,11 +21,11 @@ func (c *Commands) setStatus(ctx context.Context, r *Request) (*Outcome, error) 
 }
 
 // mitigate handles the `mitigate` shortcut.
-func (c *Commands) mitigate(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) mitigate(ctx context.Context, r *Request) (*Outcome, error) {
 	return c.moveTo(ctx, r, muster.StatusMitigated)
 }
 
-func (c *Commands) moveTo(ctx context.Context, r *Request, s muster.Status) (*Outcome, error) {
+func (c *Runner) moveTo(ctx context.Context, r *Request, s muster.Status) (*Outcome, error) {
 	if s == muster.StatusResolved {
 		return c.resolve(ctx, r)
 	}

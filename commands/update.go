@@ -10,7 +10,7 @@ import (
 // update_ handles `update <text>`: the update goes to the room and to the
 // stakeholders, and the reminder clock starts again. (The name avoids the
 // update helper every command uses.)
-func (c *Commands) update_(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) statusUpdate(ctx context.Context, r *Request) (*Outcome, error) {
 	out, entries, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
 		e, err := inc.PostUpdate(r.Call.Rest, r.Event.User, c.now())
 		return []muster.Entry{e}, err
@@ -33,7 +33,7 @@ func (c *Commands) update_(ctx context.Context, r *Request) (*Outcome, error) {
 }
 
 // note handles `note <text>`: an explicit key event.
-func (c *Commands) note(ctx context.Context, r *Request) (*Outcome, error) {
+func (c *Runner) note(ctx context.Context, r *Request) (*Outcome, error) {
 	out, entries, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
 		e, err := inc.AddNote(r.Call.Rest, r.Event.User, c.now())
 		return []muster.Entry{e}, err
