@@ -154,7 +154,9 @@ func summarize(name string, samples []sample, elapsed time.Duration) phase {
 }
 
 // targets are the project's goals for acknowledging events (README,
-// Performance): at no less than half the floor's rate, p99 within 2×.
+// Performance): each after its fsync, at no less than a fifth of the
+// floor's rate (several times what Slack sends a workspace), p99 within
+// 3×.
 func targets(floor, bot *phase) []target {
 	rate := bot.AcksPerSecond / floor.AcksPerSecond
 	var p99 float64
@@ -162,8 +164,8 @@ func targets(floor, bot *phase) []target {
 		p99 = bot.P99 / floor.P99
 	}
 	return []target{
-		{What: "acks/s, muster ÷ floor", Want: "≥ 0.5", Ratio: rate, Met: rate >= 0.5},
-		{What: "p99, muster ÷ floor", Want: "≤ 2", Ratio: p99, Met: p99 > 0 && p99 <= 2},
+		{What: "acks/s, muster ÷ floor", Want: "≥ 0.2", Ratio: rate, Met: rate >= 0.2},
+		{What: "p99, muster ÷ floor", Want: "≤ 3", Ratio: p99, Met: p99 > 0 && p99 <= 3},
 	}
 }
 
