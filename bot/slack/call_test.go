@@ -133,8 +133,7 @@ func TestOverloadRefusedInTime(t *testing.T) {
 		p.slots <- struct{}{}
 	}
 	resp := p.runCommand(goslack.SlashCommand{Command: "/incident", Text: "declare sev1 Down", UserID: "U1", ChannelID: "C1", ResponseURL: "http://127.0.0.1:1/r"}, nil)
-	msg, ok := resp.(*goslack.WebhookMessage)
-	if !ok || !strings.Contains(msg.Text, "overloaded") || msg.ResponseType != goslack.ResponseTypeEphemeral {
+	if msg := resp; msg == nil || !strings.Contains(msg.Text, "overloaded") || msg.ResponseType != goslack.ResponseTypeEphemeral {
 		t.Fatalf("answer = %#v", resp)
 	}
 }

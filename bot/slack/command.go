@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	goslack "github.com/slack-go/slack"
@@ -26,7 +28,7 @@ var workingOnIt = muster.Message{Text: "⏳ Working on it; the answer follows he
 // the bot's reply when it comes within InlineWait, else workingOnIt (the
 // reply follows through the response_url); nil when the command is done
 // with nothing to say, or opens the declare form.
-func (p *Platform) runCommand(s goslack.SlashCommand, h muster.Handler) any {
+func (p *Platform) runCommand(s goslack.SlashCommand, h muster.Handler) *goslack.WebhookMessage {
 	ev := muster.Event{
 		Platform: Name, Kind: muster.EventCommand, User: s.UserID, UserName: s.UserName,
 		Room: s.ChannelID, Text: commandText(s), ReplyTo: s.ResponseURL, At: p.cfg.Now(),
@@ -80,6 +82,29 @@ func (p *Platform) runCommand(s goslack.SlashCommand, h muster.Handler) any {
 func ephemeral(msg muster.Message) *goslack.WebhookMessage {
 	fallback, blocks := render(msg)
 	return &goslack.WebhookMessage{Text: fallback, Blocks: &goslack.Blocks{BlockSet: blocks}, ResponseType: goslack.ResponseTypeEphemeral}
+}
+
+// ackBody encodes an answer as an acknowledgement's JSON. The blocks are
+// encoded by slack-go and set in place as they come: through encoding/json
+// they would be checked and compacted again at every level they are
+// nested in, which was most of the cost of answering a command.
+func ackBody(m *goslack.WebhookMessage) ([]byte, error) {
+	blocks, err := m.Blocks.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encode blocks: %w", err)
+	}
+	text, err := json.Marshal(m.Text)
+	if err != nil {
+		return nil, fmt.Errorf("encode text: %w", err)
+	}
+	b := make([]byte, 0, len(blocks)+len(text)+64)
+	b = append(b, `{"response_type":"`...)
+	b = append(b, m.ResponseType...)
+	b = append(b, `","text":`...)
+	b = append(b, text...)
+	b = append(b, `,"blocks":`...)
+	b = append(b, blocks...)
+	return append(b, "}\n"...), nil
 }
 
 // overloaded is the answer to a command refused for overload.

@@ -172,8 +172,14 @@ func (p *Platform) serveCommand(w http.ResponseWriter, r *http.Request, body []b
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	body, err = ackBody(resp)
+	if err != nil {
+		p.log.Error().Err(err).Msg("encode a command's acknowledgement")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(resp)
+	w.Write(body)
 }
 
 func slashFromForm(f url.Values) goslack.SlashCommand {

@@ -97,7 +97,11 @@ func (p *Platform) socketEvent(ctx context.Context, client *socketmode.Client, e
 		go func() { // the answer may ride in the ack, which must not hold up the loop
 			defer p.work.Done()
 			defer p.rescue(ctx, muster.Event{Kind: muster.EventCommand, User: cmd.UserID, Room: cmd.ChannelID, ReplyTo: cmd.ResponseURL}, p.tell)
-			p.ack(client, evt.Request, p.runCommand(cmd, h))
+			if resp := p.runCommand(cmd, h); resp != nil {
+				p.ack(client, evt.Request, resp)
+			} else {
+				p.ack(client, evt.Request, nil) // not a nil *WebhookMessage, which would ack "null"
+			}
 			acked("command", http.StatusOK)
 		}()
 	case socketmode.EventTypeInteractive:

@@ -37,6 +37,9 @@ const joiner = "\u2060"
 // them itself (role holders, reminders), and one person named in a note
 // is no broadcast.
 func defuse(s string) string {
+	if !strings.Contains(s, "<!") && !strings.Contains(s, "@") {
+		return s // nothing either expression could match
+	}
 	s = specialRE.ReplaceAllStringFunc(s, func(seq string) string {
 		target, label, _ := strings.Cut(seq[2:len(seq)-1], "|")
 		if label = strings.TrimLeft(strings.TrimSpace(label), "@"); label == "" {
@@ -55,6 +58,9 @@ func escape(s string) string {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	s = defuse(s)
+	if !strings.Contains(s, "<") {
+		return escaper.Replace(s) // no control sequence to keep
+	}
 	var b strings.Builder
 	last := 0
 	for _, loc := range sequenceRE.FindAllStringIndex(s, -1) {
