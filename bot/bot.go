@@ -307,10 +307,6 @@ func (b *Bot) logDone(req *commands.Request, before *muster.Incident, out *comma
 // request parses the event into a command request and finds the incident
 // it acts on: the one named, or the war room it was typed in.
 func (b *Bot) request(ctx context.Context, ev muster.Event) (*commands.Request, error) {
-	war, err := b.warRoom(ctx, ev)
-	if err != nil {
-		return nil, err
-	}
 	text, ref := ev.Text, 0
 	if ev.Kind == muster.EventAction {
 		// A button carries its incident in Value; a menu carries the
@@ -322,24 +318,35 @@ func (b *Bot) request(ctx context.Context, ev muster.Event) (*commands.Request, 
 			text += " " + ev.Value
 		}
 	}
-	call, err := commands.Parse(text, war != nil)
+	call, err := commands.Parse(text, false)
 	if err != nil {
 		return nil, err
-	}
-	if ref != 0 {
-		call.Ref = ref
 	}
 	req := &commands.Request{Event: ev, Call: call}
 	if d, ok := b.platforms[ev.Platform].(Directory); ok {
 		req.Users = d.LookupUser
 	}
 	if !b.commands.NeedsIncident(call.Verb) {
-		return req, nil
+		return req, nil // help, list, declare: where it was typed does not matter
+	}
+	war, err := b.warRoom(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if war != nil {
+		// In a war room a bare number is no reference (`update 42 hosts
+		// are down`): read the words again as the room's.
+		if req.Call, err = commands.Parse(text, true); err != nil {
+			return nil, err
+		}
+	}
+	if ref != 0 {
+		req.Call.Ref = ref
 	}
 	req.Incident = war
 	// A button in a war room names the room's own incident: no second read.
-	if call.Ref != 0 && (war == nil || war.ID != call.Ref) {
-		if req.Incident, err = b.store.Incident(ctx, call.Ref); err != nil {
+	if r := req.Call.Ref; r != 0 && (war == nil || war.ID != r) {
+		if req.Incident, err = b.store.Incident(ctx, r); err != nil {
 			return nil, err
 		}
 	}
