@@ -77,7 +77,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		case failed != nil:
 			text = commands.PostFailed(inc, firstLine(out.Room[0]), b.link(p, inc), muster.ErrorMessage(failed), queued)
 		case room != ev.Room && !inc.InRoom(ev):
-			text = fmt.Sprintf("Done: %s — posted in %s.", firstLine(out.Room[0]), b.link(p, inc))
+			text = commands.Posted(firstLine(out.Room[0]), b.link(p, inc))
 		}
 		if text != "" {
 			b.try(inc, "confirm privately", func() error { return b.reply(ctx, p, ev, inc, muster.Message{Text: text}) })
@@ -271,7 +271,7 @@ func (b *Bot) invite(ctx context.Context, p Platform, inc *muster.Incident, peop
 	if err := inviter.Invite(ctx, inc.Room, unique); err != nil {
 		b.log.Warn().Err(err).Str("incident", inc.Ref()).Msg("invite responders")
 		b.try(inc, "report invite failure", func() error {
-			_, err := p.Post(ctx, inc.Room, muster.Message{Text: "⚠️ Could not invite everyone: " + muster.ErrorMessage(err)})
+			_, err := p.Post(ctx, inc.Room, muster.Message{Text: commands.InviteFailed(muster.ErrorMessage(err))})
 			return err
 		})
 	}
@@ -303,11 +303,7 @@ func (b *Bot) setTopic(ctx context.Context, p Platform, inc *muster.Incident) {
 	if !ok || inc.Room == "" {
 		return
 	}
-	ic := "no IC yet"
-	if holder := inc.Roles[muster.RoleIC]; holder != "" {
-		ic = "IC " + muster.Mention(holder)
-	}
-	topic := fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
+	topic := commands.Topic(inc)
 	b.try(inc, "set the topic", func() error {
 		return b.sent.set("topic\x00"+inc.Platform+"\x00"+inc.Room, topic, func() error { return t.SetTopic(ctx, inc.Room, topic) })
 	})

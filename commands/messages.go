@@ -157,3 +157,19 @@ func PostFailed(inc *muster.Incident, what, room, reason string, queued bool) st
 	}
 	return fmt.Sprintf("⚠️ Saved in %s's timeline, but posting it to %s failed (%s): “%s”. Nothing is lost; tell the room yourself.", inc.Ref(), room, reason, what)
 }
+
+// Posted confirms to the sender of a command typed outside the war room
+// that what it said went there.
+func Posted(what, room string) string { return fmt.Sprintf("Done: %s — posted in %s.", what, room) }
+
+// InviteFailed tells the war room who could not be brought in.
+func InviteFailed(reason string) string { return "⚠️ Could not invite everyone: " + reason }
+
+// Topic is the war room's topic: the state at a glance.
+func Topic(inc *muster.Incident) string {
+	ic := "no IC yet"
+	if holder := inc.Roles[muster.RoleIC]; holder != "" {
+		ic = "IC " + muster.Mention(holder)
+	}
+	return fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
+}
