@@ -1,0 +1,173 @@
+// Package web serves muster's incident pages and its JSON API: what the
+// store holds, read through the small Store interface declared here and
+// rendered with html/template. It decides nothing about incidents: who may
+// see one is muster.Incident.Admits, the postmortem is the templates
+// package's, and every change still goes through chat.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/templates"
+)
+
+// Store is what the pages read. *store.DB and the etcd store provide it.
+type Store interface {
+	Incident(ctx context.Context, id int) (*muster.Incident, error)
+	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error)
+	Timeline(ctx context.Context, id int) ([]muster.Entry, error)
+}
+
+// Postmortem renders a postmortem draft; *templates.Postmortem does.
+type Postmortem interface {
+	Render(w io.Writer, d templates.Data) error
+}
+
+// Config is what the pages need of muster's configuration.
+type Config struct {
+	Severities muster.Severities // the ladder, most severe first: colours and filters
+	Roles      muster.Roles      // role names for the roles table
+	Postmortem Postmortem        // renders postmortem.md
+	// APIToken is MUSTER_API_TOKEN. Empty, the API is not served at all
+	// (404, as for any unknown path): a deployment that set no token has
+	// no API to probe.
+	APIToken string
+}
+
+// Page sizes: the incident list and the timeline are read a page at a
+// time, so a long incident or a long history costs one page to show.
+const (
+	listPage     = 50
+	timelinePage = 100
+	apiMaxLimit  = 1000
+)
+
+//go:embed html/*.html
+var htmlFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Server is the pages and the API, an http.Handler.
+type Server struct {
+	store Store
+	cfg   Config
+	now   func() time.Time
+	log   zerolog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// New parses the embedded templates and routes the pages and the API.
+func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Server, error) {
+	if cfg.Roles == nil {
+		cfg.Roles = muster.DefaultRoles()
+	}
+	if cfg.Severities == nil {
+		cfg.Severities = muster.DefaultSeverities()
+	}
+	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	for _, name := range []string{"list", "incident", "error"} {
+		t, err := template.New("layout.html").Funcs(s.funcs()).ParseFS(htmlFiles, "html/layout.html", "html/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse web template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, fmt.Errorf("open embedded static files: %w", err)
+	}
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /{$}", s.list)
+	s.mux.HandleFunc("GET /incidents/{n}", s.incident)
+	s.mux.HandleFunc("GET /incidents/{n}/postmortem.md", s.postmortemMarkdown)
+	if cfg.APIToken != "" {
+		s.mux.Handle("GET /api/v1/incidents", s.authorized(s.apiList))
+		s.mux.Handle("GET /api/v1/incidents/{n}", s.authorized(s.apiIncident))
+		s.mux.Handle("GET /api/v1/incidents/{n}/timeline", s.authorized(s.apiTimeline))
+	}
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// lookup returns incident n of the request's path if whoever asks may see
+// it. A private incident answers exactly as a missing one: with no
+// sign-in yet the web has no viewer, and the empty Event is that viewer,
+// so that sign-in later only has to supply who is asking.
+func (s *Server) lookup(r *http.Request) (*muster.Incident, int, error) {
+	n, ok := muster.ParseRef(r.PathValue("n"))
+	if !ok {
+		return nil, 0, muster.Errorf(muster.EINVALID, "%q is not an incident number; use a number such as 42 or INC-42.", r.PathValue("n"))
+	}
+	inc, err := s.store.Incident(r.Context(), n)
+	if err != nil {
+		return nil, n, err
+	}
+	if !inc.Admits(viewer(r)) {
+		return nil, n, muster.NoIncident(n)
+	}
+	return inc, n, nil
+}
+
+// viewer is who asks. Nobody, until sign-in exists.
+func viewer(*http.Request) muster.Event { return muster.Event{} }
+
+// visible keeps the incidents the request's viewer may see.
+func visible(r *http.Request, list []*muster.Incident) []*muster.Incident {
+	return muster.Visible(list, viewer(r))
+}
+
+// status is the HTTP status of an error: a domain code, or 500 for
+// anything else (which is logged, and not shown).
+func status(err error) int {
+	switch muster.ErrorCode(err) {
+	case muster.ENOTFOUND:
+		return http.StatusNotFound
+	case muster.EINVALID:
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// message is what a person is told of err: the domain's sentence, or a
+// plain apology for an internal error, whose chain goes to the log.
+func (s *Server) message(r *http.Request, err error) string {
+	if status(err) == http.StatusInternalServerError {
+		if !errors.Is(err, context.Canceled) {
+			s.log.Error().Err(err).Str("path", r.URL.Path).Msg("web request failed")
+		}
+		return "Something went wrong reading the store; the error is logged."
+	}
+	return muster.ErrorMessage(err)
+}
+
+// intParam reads a non-negative integer query parameter, def when absent.
+func intParam(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, muster.Errorf(muster.EINVALID, "%s=%q is not a number; give a whole number of 0 or more.", name, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,388 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/store"
+	"github.com/muster-bot/muster/templates"
+	"github.com/muster-bot/muster/web"
+)
+
+const token = "s3cret-api-token"
+
+var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+// site is a web server over a real bbolt store in a temp dir.
+type site struct {
+	t   testing.TB
+	db  *store.DB
+	srv *httptest.Server
+}
+
+func newSite(t testing.TB) *site {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "muster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	pm, err := templates.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return t0.Add(48 * time.Hour) }
+	h, err := web.New(db, web.Config{Postmortem: pm, APIToken: token}, now, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &site{t: t, db: db, srv: srv}
+}
+
+// declare stores an incident declared at at and returns its number.
+func (s *site) declare(title, sev string, private bool, at time.Time) int {
+	s.t.Helper()
+	inc, first, err := muster.NewIncident(title, muster.Severity{Name: sev}, private, "U_alice", at)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.db.Create(context.Background(), inc, first); err != nil {
+		s.t.Fatal(err)
+	}
+	return inc.ID
+}
+
+func (s *site) update(id int, fn func(*muster.Incident) ([]muster.Entry, error)) {
+	s.t.Helper()
+	if _, _, err := s.db.Update(context.Background(), id, fn); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *site) say(id int, text string, at time.Time) {
+	s.t.Helper()
+	if _, _, err := s.db.Append(context.Background(), id, "", muster.Entry{Kind: muster.EntryMessage, At: at, Actor: "U_bob", Text: text}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *site) resolve(id int, at time.Time) {
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.Resolve("fixed", "U_alice", at)
+		return []muster.Entry{e}, err
+	})
+}
+
+// get returns the status and body of path, with the API token when auth
+// is not empty ("-" sends none).
+func (s *site) get(path, auth string) (int, string, http.Header) {
+	s.t.Helper()
+	req, err := http.NewRequest("GET", s.srv.URL+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := s.srv.Client().Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res.StatusCode, string(body), res.Header
+}
+
+func mustContain(t *testing.T, what, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s does not show %q", what, w)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, what, body string, unwanted ...string) {
+	t.Helper()
+	for _, w := range unwanted {
+		if strings.Contains(body, w) {
+			t.Errorf("%s shows %q", what, w)
+		}
+	}
+}
+
+func TestListOpenFirstAndFilters(t *testing.T) {
+	s := newSite(t)
+	old := s.declare("Old database failover", "SEV2", false, t0)
+	s.resolve(old, t0.Add(time.Hour))
+	s.declare("Checkout returns 500s", "SEV1", false, t0.Add(2*time.Hour))
+	s.declare("Slow search results", "SEV3", false, t0.Add(3*time.Hour))
+
+	code, body, _ := s.get("/", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /: %d\n%s", code, body)
+	}
+	mustContain(t, "the list", body, "Checkout returns 500s", "Slow search results", "Old database failover", "2026-12-01 11:00 UTC")
+	if strings.Index(body, "Slow search") > strings.Index(body, "Old database") || strings.Index(body, "Checkout") > strings.Index(body, "Old database") {
+		t.Error("the resolved incident is listed before the open ones")
+	}
+
+	for _, c := range []struct {
+		name, query string
+		want, not   []string
+	}{
+		{"open", "?status=open", []string{"Checkout", "Slow search"}, []string{"Old database"}},
+		{"resolved", "?status=resolved", []string{"Old database"}, []string{"Checkout", "Slow search"}},
+		{"severity", "?severity=sev1", []string{"Checkout"}, []string{"Slow search", "Old database"}},
+		{"text", "?q=SEARCH", []string{"Slow search"}, []string{"Checkout", "Old database"}},
+		{"ref", "?q=INC-1", []string{"Old database"}, []string{"Checkout", "Slow search"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, body, _ := s.get("/"+c.query, "")
+			if code != http.StatusOK {
+				t.Fatalf("%d\n%s", code, body)
+			}
+			mustContain(t, c.query, body, c.want...)
+			mustNotContain(t, c.query, body, c.not...)
+		})
+	}
+	for _, c := range []struct{ query, want string }{
+		{"?status=sleeping", "investigating, identified"},
+		{"?severity=SEV9", "SEV1"},
+		{"?page=x", "whole number"},
+	} {
+		code, body, _ := s.get("/"+c.query, "")
+		if code != http.StatusBadRequest || !strings.Contains(body, c.want) {
+			t.Errorf("GET /%s: %d, want 400 naming %q\n%s", c.query, code, c.want, body)
+		}
+	}
+}
+
+func TestListPaginates(t *testing.T) {
+	s := newSite(t)
+	for i := 1; i <= 120; i++ {
+		s.declare(fmt.Sprintf("Incident number %03d", i), "SEV3", false, t0.Add(time.Duration(i)*time.Minute))
+	}
+	_, first, _ := s.get("/", "")
+	mustContain(t, "page 1", first, "Incident number 120", "Incident number 071", "Older →", "120 incidents")
+	mustNotContain(t, "page 1", first, "Incident number 070", "← Newer")
+	_, second, _ := s.get("/?page=2", "")
+	mustContain(t, "page 2", second, "Incident number 070", "Incident number 021", "← Newer", "Older →")
+	mustNotContain(t, "page 2", second, "Incident number 071", "Incident number 020")
+	_, third, _ := s.get("/?page=3", "")
+	mustContain(t, "page 3", third, "Incident number 001")
+	mustNotContain(t, "page 3", third, "Older →")
+}
+
+func TestIncidentPage(t *testing.T) {
+	s := newSite(t)
+	id := s.declare("Checkout returns 500s", "SEV1", false, t0)
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		ic, _ := muster.DefaultRoles().Find("ic")
+		comms, _ := muster.DefaultRoles().Find("comms")
+		e1, err := inc.Assign(ic, "U_carol", "U_alice", t0.Add(4*time.Minute))
+		if err != nil {
+			return nil, err
+		}
+		e2, _ := inc.Assign(comms, "U_dave", "U_carol", t0.Add(5*time.Minute))
+		e3, _ := inc.PostUpdate("Rolled back the deploy; errors falling", "U_carol", t0.Add(20*time.Minute))
+		e4, _ := inc.AddAction(muster.ActionItem{Text: "Alert on checkout 5xx", Owner: "U_dave", Due: t0.Add(24 * time.Hour), CreatedBy: "U_carol", CreatedAt: t0.Add(30 * time.Minute)})
+		e5, _ := inc.SetStatus(muster.StatusMitigated, "U_carol", t0.Add(35*time.Minute))
+		return []muster.Entry{e1, e2, e3, e4, e5}, nil
+	})
+	s.say(id, "I see 500s on the payments pod", t0.Add(10*time.Minute))
+
+	code, body, _ := s.get(fmt.Sprintf("/incidents/%d", id), "")
+	if code != http.StatusOK {
+		t.Fatalf("%d\n%s", code, body)
+	}
+	mustContain(t, "the incident page", body,
+		"INC-1", "Checkout returns 500s", "SEV1", "mitigated",
+		"Incident Commander", "U_carol", "Communications lead", "U_dave", "Role history",
+		"Declared", "Acknowledged", "2026-12-01 09:04 UTC", "4m", "35m", "not yet",
+		"Rolled back the deploy; errors falling",
+		"Alert on checkout 5xx", "overdue",
+		"I see 500s on the payments pod", "★ key",
+		"/incidents/1/postmortem.md",
+	)
+	if code, body, _ := s.get("/incidents/INC-1", ""); code != http.StatusOK || !strings.Contains(body, "Checkout") {
+		t.Errorf("GET /incidents/INC-1: %d", code)
+	}
+	if code, body, _ := s.get("/incidents/abc", ""); code != http.StatusBadRequest || !strings.Contains(body, "not an incident number") {
+		t.Errorf("GET /incidents/abc: %d\n%s", code, body)
+	}
+}
+
+func TestIncidentTimelinePages(t *testing.T) {
+	s := newSite(t)
+	id := s.declare("Long one", "SEV2", false, t0)
+	for i := 2; i <= 150; i++ {
+		s.say(id, fmt.Sprintf("message number %03d", i), t0.Add(time.Duration(i)*time.Second))
+	}
+	_, first, _ := s.get(fmt.Sprintf("/incidents/%d", id), "")
+	mustContain(t, "first page", first, "message number 002", "message number 100", "Later entries →", "?after=100")
+	mustNotContain(t, "first page", first, "message number 101")
+	_, second, _ := s.get(fmt.Sprintf("/incidents/%d?after=100", id), "")
+	mustContain(t, "second page", second, "message number 101", "message number 150", "From the start")
+	mustNotContain(t, "second page", second, "message number 100", "Later entries")
+}
+
+func TestPostmortemDownload(t *testing.T) {
+	s := newSite(t)
+	id := s.declare("Checkout returns 500s", "SEV1", false, t0)
+	s.resolve(id, t0.Add(time.Hour))
+	code, body, h := s.get(fmt.Sprintf("/incidents/%d/postmortem.md", id), "")
+	if code != http.StatusOK {
+		t.Fatalf("%d\n%s", code, body)
+	}
+	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/markdown") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if cd := h.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, "INC-1-postmortem.md") {
+		t.Errorf("Content-Disposition = %q", cd)
+	}
+	mustContain(t, "the postmortem", body, "INC-1", "Checkout returns 500s", "# ")
+}
+
+func TestAPIAuth(t *testing.T) {
+	s := newSite(t)
+	s.declare("Checkout returns 500s", "SEV1", false, t0)
+	for _, path := range []string{"/api/v1/incidents", "/api/v1/incidents/1", "/api/v1/incidents/1/timeline"} {
+		for _, c := range []struct {
+			name, auth string
+			want       int
+		}{
+			{"no token", "", http.StatusUnauthorized},
+			{"wrong token", "Bearer nope", http.StatusUnauthorized},
+			{"basic", "Basic " + token, http.StatusUnauthorized},
+			{"right token", "Bearer " + token, http.StatusOK},
+		} {
+			code, body, _ := s.get(path, c.auth)
+			if code != c.want {
+				t.Errorf("%s with %s: %d, want %d\n%s", path, c.name, code, c.want, body)
+			}
+			if c.want == http.StatusUnauthorized && strings.Contains(body, "Checkout") {
+				t.Errorf("%s with %s leaks the title", path, c.name)
+			}
+		}
+	}
+}
+
+func TestAPIWithoutTokenIsNotServed(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "muster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, err := web.New(db, web.Config{}, time.Now, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, auth := range []string{"", "Bearer ", "Bearer x"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/api/v1/incidents", nil)
+		req.Header.Set("Authorization", auth)
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("API with no MUSTER_API_TOKEN, Authorization %q: %d, want 404", auth, rec.Code)
+		}
+	}
+}
+
+func TestAPIContent(t *testing.T) {
+	s := newSite(t)
+	id := s.declare("Checkout returns 500s", "SEV1", false, t0)
+	for i := 2; i <= 5; i++ {
+		s.say(id, fmt.Sprintf("m%d", i), t0.Add(time.Duration(i)*time.Minute))
+	}
+	auth := "Bearer " + token
+	var list struct {
+		Incidents []struct{ Ref, Title, Severity string }
+		Total     int
+	}
+	_, body, _ := s.get("/api/v1/incidents?status=open", auth)
+	if err := json.Unmarshal([]byte(body), &list); err != nil || list.Total != 1 || list.Incidents[0].Ref != "INC-1" {
+		t.Errorf("list = %+v (%v)\n%s", list, err, body)
+	}
+	var tl struct {
+		Entries   []muster.Entry `json:"entries"`
+		NextAfter int            `json:"next_after"`
+	}
+	_, body, _ = s.get("/api/v1/incidents/1/timeline?after=1&limit=2", auth)
+	if err := json.Unmarshal([]byte(body), &tl); err != nil || len(tl.Entries) != 2 || tl.Entries[0].Text != "m2" || tl.NextAfter != 3 {
+		t.Errorf("timeline page = %+v (%v)\n%s", tl, err, body)
+	}
+	_, body, _ = s.get("/api/v1/incidents/1/timeline?after=3&limit=2", auth)
+	tl.NextAfter = 0
+	if err := json.Unmarshal([]byte(body), &tl); err != nil || len(tl.Entries) != 2 || tl.Entries[1].Text != "m5" || tl.NextAfter != 0 {
+		t.Errorf("last timeline page = %+v (%v)\n%s", tl, err, body)
+	}
+	if code, body, _ := s.get("/api/v1/incidents/1/timeline?limit=0", auth); code != http.StatusBadRequest || !strings.Contains(body, "from 1 to 1000") {
+		t.Errorf("limit=0: %d %s", code, body)
+	}
+}
+
+// TestPrivateIncidentIsNotThere: with no sign-in the web has no viewer, so
+// a private incident is, on every route, exactly a missing one.
+func TestPrivateIncidentIsNotThere(t *testing.T) {
+	s := newSite(t)
+	s.declare("Ordinary outage", "SEV2", false, t0)
+	secret := s.declare("Leaked credentials in the vault", "SEV1", true, t0.Add(time.Minute))
+	s.say(secret, "rotating the vault keys", t0.Add(2*time.Minute))
+	const missing = 99
+	auth := "Bearer " + token
+	for _, route := range []struct{ path, auth string }{
+		{"/incidents/%d", ""},
+		{"/incidents/INC-%d", ""},
+		{"/incidents/%d?after=1", ""},
+		{"/incidents/%d/postmortem.md", ""},
+		{"/api/v1/incidents/%d", auth},
+		{"/api/v1/incidents/%d/timeline", auth},
+	} {
+		pcode, pbody, _ := s.get(fmt.Sprintf(route.path, secret), route.auth)
+		mcode, mbody, _ := s.get(fmt.Sprintf(route.path, missing), route.auth)
+		mbody = strings.ReplaceAll(mbody, fmt.Sprint(missing), fmt.Sprint(secret))
+		if pcode != http.StatusNotFound || pcode != mcode || pbody != mbody {
+			t.Errorf("%s: private answers %d %q,\nmissing answers %d %q", route.path, pcode, pbody, mcode, mbody)
+		}
+		mustNotContain(t, route.path, pbody, "Leaked", "vault")
+	}
+	for _, route := range []struct{ path, auth string }{
+		{"/", ""}, {"/?q=credentials", ""}, {"/?severity=SEV1", ""}, {"/?status=open", ""},
+		{"/api/v1/incidents", auth}, {"/api/v1/incidents?q=credentials", auth},
+	} {
+		_, body, _ := s.get(route.path, route.auth)
+		mustNotContain(t, route.path, body, "Leaked", fmt.Sprintf("INC-%d", secret), fmt.Sprintf("/incidents/%d", secret))
+	}
+	if _, body, _ := s.get("/", ""); !strings.Contains(body, "Ordinary outage") || !strings.Contains(body, "1 incidents") {
+		t.Errorf("the list lost the ordinary incident or counts the private one:\n%s", body)
+	}
+}
+
+func TestStylesheet(t *testing.T) {
+	s := newSite(t)
+	code, body, h := s.get("/static/muster.css", "")
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
+		t.Fatalf("GET /static/muster.css: %d %s", code, h.Get("Content-Type"))
+	}
+	mustContain(t, "the stylesheet", body, "prefers-color-scheme: dark", ".sev1", "max-width")
+	if code, _, _ := s.get("/nowhere", ""); code != http.StatusNotFound {
+		t.Errorf("GET /nowhere: %d, want 404", code)
+	}
+}
