@@ -33,6 +33,7 @@ type Config struct {
 	Webhooks        Webhooks     `yaml:"webhooks"`
 	Templates       Templates    `yaml:"templates"`
 	Console         Console      `yaml:"console"`
+	Web             Web          `yaml:"web"`
 	Slack           Slack        `yaml:"slack"`
 	Teams           Teams        `yaml:"teams"`
 	// Permissions maps a command to the roles that may run it on an
@@ -274,6 +275,7 @@ func Default() *Config {
 		DefaultSeverity: "SEV3",
 		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}, Actions: "0 9 * * 1-5"},
 		WarRoom:         WarRoom{Prefix: "inc"},
+		Web:             Web{Enabled: true},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},
 		Permissions:     muster.DefaultPermissions(),

@@ -21,6 +21,7 @@ var secrets = map[string]string{
 	"ALERTMANAGER_TOKEN":   "secret-alertmanager-token",
 	"WEBHOOK_SECRET":       "secret-webhook-secret",
 	"ETCD_PASSWORD":        "secret-etcd-password",
+	"MUSTER_API_TOKEN":     "secret-muster-api-token",
 }
 
 // secretFields returns the value of every field tagged secret:"true",

@@ -33,6 +33,7 @@ func validate(c *Config, r *report) {
 	oneOf(r, "log.format", &c.Log.Format, "json", "console")
 	oneOf(r, "log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	validateHTTP(c, r)
+	validateWeb(c, r)
 	validateStore(c, r)
 	if c.Reminders.Tick.Duration < time.Second {
 		r.addf("reminders.tick", "is %s; it must be at least 1s, the scheduler's resolution (default 10s)", c.Reminders.Tick)

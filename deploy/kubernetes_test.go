@@ -27,7 +27,7 @@ import (
 var secretEnv = []string{
 	"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
 	"TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_TENANT_ID",
-	"ALERTMANAGER_TOKEN", "WEBHOOK_SECRET", "ETCD_PASSWORD",
+	"ALERTMANAGER_TOKEN", "WEBHOOK_SECRET", "ETCD_PASSWORD", "MUSTER_API_TOKEN",
 }
 
 // object is the part of a Kubernetes object the test reads.
@@ -444,6 +444,9 @@ func loadConfigMap(t *testing.T, cm, secret object) *config.Config {
 	}
 	if !c.SlackEnabled() {
 		t.Errorf("Slack is not enabled by the Secret's placeholders; `serve` would refuse to start")
+	}
+	if err := c.PagesRefused(c.HTTP.Listen); err != nil {
+		t.Errorf("`serve` would refuse to start: %v", err)
 	}
 	return c
 }
