@@ -103,6 +103,15 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	return s, nil
 }
 
+// Register routes the paths of the pages and the API on mux, to s. Each
+// is a GET pattern of its own, so that mux's other routes keep their
+// answers to other methods and paths (405, 404).
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, pattern := range []string{"GET /{$}", "GET /incidents/", "GET /static/", "GET /api/v1/"} {
+		mux.Handle(pattern, s)
+	}
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(w, r)

@@ -386,3 +386,35 @@ func TestStylesheet(t *testing.T) {
 		t.Errorf("GET /nowhere: %d, want 404", code)
 	}
 }
+
+// TestRegisterLeavesOtherRoutes: mounted on a mux with other routes, the
+// pages take only their own GET paths.
+func TestRegisterLeavesOtherRoutes(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "muster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, err := web.New(db, web.Config{APIToken: token}, time.Now, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.Handle("/slack/", http.NotFoundHandler())
+	mux.Handle("/api/messages", http.NotFoundHandler())
+	h.Register(mux)
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/", 200}, {"GET", "/static/muster.css", 200}, {"GET", "/healthz", 200},
+		{"POST", "/healthz", 405}, {"GET", "/nope", 404}, {"GET", "/api/v1/incidents", 401},
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		if rec.Code != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.want)
+		}
+	}
+}

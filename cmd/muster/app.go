@@ -31,6 +31,7 @@ import (
 	"github.com/muster-bot/muster/internal/inbound"
 	"github.com/muster-bot/muster/metrics"
 	"github.com/muster-bot/muster/templates"
+	"github.com/muster-bot/muster/web"
 	"github.com/muster-bot/muster/webhooks"
 )
 
@@ -57,7 +58,8 @@ type Options struct {
 	Getenv  func(string) string
 	Now     func() time.Time // nil: time.Now
 	// Listener, when set, serves HTTP on it instead of http.listen (tests
-	// pass a listener on 127.0.0.1:0).
+	// pass a listener on 127.0.0.1:0). The console serves its incident
+	// pages on it too; without it, on 127.0.0.1 at http.listen's port.
 	Listener net.Listener
 	// MetricsListener, when set, serves /metrics on it alone instead of
 	// on metrics.listen.
@@ -81,6 +83,7 @@ type App struct {
 	webhooks *webhooks.Deliverer
 	clock    *console.Clock
 	http     *http.Server
+	pages    *web.Server // nil when web.enabled is false
 	// bodies bounds the request bodies read at once before a platform has
 	// checked who sent them, over every endpoint.
 	bodies *inbound.Gate
@@ -101,6 +104,12 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	if !opts.Console && !cfg.SlackEnabled() && !cfg.TeamsEnabled() {
 		return nil, errors.New("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, or TEAMS_APP_ID with TEAMS_APP_PASSWORD); run `muster` without a command for the local console")
 	}
+	if !opts.Console {
+		// The console serves its pages on loopback whatever http.listen says.
+		if err := cfg.PagesRefused(a.Addr()); err != nil {
+			return nil, err
+		}
+	}
 	pm, err := templates.New(cfg.Templates.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("load postmortem template: %w", err)
@@ -119,6 +128,15 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names())
 	a.metrics = m
+	if cfg.Web.Enabled {
+		a.pages, err = web.New(db, web.Config{
+			Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Postmortem: pm, APIToken: cfg.Web.APIToken,
+		}, now, a.log.With().Str("component", "web").Logger())
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("load web pages: %w", err)
+		}
+	}
 	cmds := commands.New(db, pm, commands.Config{
 		Severities:      cfg.SeverityLadder(),
 		DefaultSeverity: cfg.DefaultSeverity,
@@ -198,6 +216,8 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	defer stopJobs() // before the store closes
 	if a.console != nil {
+		stopPages := a.consolePages()
+		defer stopPages()
 		return a.console.Run(ctx, a.opts.Stdin, a.bot, a.bot)
 	}
 	return a.serve(ctx)
@@ -286,6 +306,50 @@ func (a *App) startSlack(ctx context.Context, errc chan<- error) <-chan struct{}
 		<-socketDone
 	}()
 	return done
+}
+
+// consolePages serves the incident pages (and /healthz, /metrics) while
+// the console runs, on 127.0.0.1 so that nobody else reaches them, and
+// prints where. A port already taken costs the pages, not the console.
+// The returned func stops the server.
+func (a *App) consolePages() (stop func()) {
+	if a.pages == nil {
+		return func() {}
+	}
+	addr := consoleAddr(a.cfg.HTTP.Listen)
+	ln, err := listenOn(a.opts.Listener, addr)
+	if err != nil {
+		a.log.Warn().Err(err).Msg("the incident pages are not served; set http.listen to a free port (e.g. 127.0.0.1:8081)")
+		return func() {}
+	}
+	srv := a.server(a.routes())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			a.log.Warn().Err(err).Msg("the incident pages stopped")
+		}
+	}()
+	fmt.Fprintf(a.opts.Stdout, "· Incident pages: http://%s/\n", ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}
+}
+
+// consoleAddr is where the console serves its pages: http.listen when
+// that is a loopback address, else 127.0.0.1 at its port.
+func consoleAddr(listen string) string {
+	if config.Loopback(listen) {
+		return listen
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		port = "8080"
+	}
+	return net.JoinHostPort("127.0.0.1", port)
 }
 
 // listening is an HTTP server and the listener it is to serve.
@@ -414,6 +478,9 @@ func (a *App) routes() http.Handler {
 	}
 	if a.teams != nil {
 		mux.Handle("/api/messages", a.teams.Handler(a.bot))
+	}
+	if a.pages != nil {
+		a.pages.Register(mux)
 	}
 	if am := a.cfg.Alertmanager; am.Token != "" {
 		sevs := map[string]string{}

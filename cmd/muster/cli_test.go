@@ -93,7 +93,7 @@ func TestCommandsTakeTheirConfigAfterTheCommand(t *testing.T) {
 	// The console with its config after the command, to the end of input.
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "m.yaml")
-	if err := os.WriteFile(cfg, []byte("store:\n  path: "+filepath.Join(dir, "m.db")+"\nconsole:\n  user: alice\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("http:\n  listen: 127.0.0.1:0\nstore:\n  path: "+filepath.Join(dir, "m.db")+"\nconsole:\n  user: alice\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, errs bytes.Buffer

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ var t0 = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 // every time.
 func testConfig(t testing.TB, dir string) *config.Config {
 	t.Helper()
-	yaml := "store:\n  path: " + filepath.Join(dir, "muster.db") + "\nconsole:\n  user: alice\nreminders:\n  tick: 24h\n"
+	yaml := "http:\n  listen: 127.0.0.1:0\nstore:\n  path: " + filepath.Join(dir, "muster.db") + "\nconsole:\n  user: alice\nreminders:\n  tick: 24h\n"
 	cfg, err := config.Parse([]byte(yaml), "test.yaml", func(string) string { return "" })
 	if err != nil {
 		t.Fatalf("parse test config: %v", err)
@@ -55,8 +56,11 @@ func runConsole(t testing.TB, cfg *config.Config, script string, now time.Time) 
 	if logs.Len() > 0 {
 		t.Errorf("unexpected log output:\n%s", logs.String())
 	}
-	return out.String()
+	// The pages listen on a port of the system's choosing.
+	return pagesAddr.ReplaceAllString(out.String(), "http://127.0.0.1:PORT/")
 }
+
+var pagesAddr = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
 
 // TestConsoleScenario is the runbook: declare a SEV1, take roles, talk, let
 // 31 minutes pass and see the nag, post an update, mitigate, add action

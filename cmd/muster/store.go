@@ -22,6 +22,7 @@ import (
 	"github.com/muster-bot/muster/metrics"
 	"github.com/muster-bot/muster/store"
 	"github.com/muster-bot/muster/store/etcd"
+	"github.com/muster-bot/muster/web"
 	"github.com/muster-bot/muster/webhooks"
 )
 
@@ -33,6 +34,7 @@ type storage interface {
 	commands.Store
 	metrics.Store
 	webhooks.Store
+	web.Store
 	Ping(ctx context.Context) error
 	PruneKeys(ctx context.Context) (int, error)
 	Close() error

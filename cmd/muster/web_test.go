@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muster-bot/muster/config"
+)
+
+// TestServeRefusesPagesOffLoopback: with no sign-in the pages are for a
+// loopback http.listen only, so `serve` on ":8080" refuses to start,
+// naming both ways out, unless web.enabled is false.
+func TestServeRefusesPagesOffLoopback(t *testing.T) {
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s"}
+	for _, tc := range []struct {
+		name, yaml string
+		refused    bool
+	}{
+		{"all interfaces", "http:\n  listen: \":8080\"\n", true},
+		{"0.0.0.0", "http:\n  listen: 0.0.0.0:8080\n", true},
+		{"pages off", "http:\n  listen: \":8080\"\nweb:\n  enabled: false\n", false},
+		{"loopback", "http:\n  listen: 127.0.0.1:8080\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := tc.yaml + "store:\n  path: " + filepath.Join(t.TempDir(), "m.db") + "\n"
+			cfg, err := config.Parse([]byte(yaml), "m.yaml", func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			app, err := New(cfg, Options{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }})
+			if tc.refused {
+				if err == nil || !strings.Contains(err.Error(), "web.enabled: false") || !strings.Contains(err.Error(), "127.0.0.1") {
+					t.Errorf("New = %v, want a refusal naming web.enabled: false and 127.0.0.1", err)
+				}
+				if app != nil {
+					app.Close()
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			app.Close()
+		})
+	}
+}
+
+// TestConsoleServesPages: the console serves the incident pages on
+// loopback and says where; an incident declared in the console is on them.
+func TestConsoleServesPages(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, typed := io.Pipe()
+	out := &lockedBuffer{}
+	app, err := New(testConfig(t, t.TempDir()), Options{Console: true, Stdin: in, Stdout: out, Stderr: io.Discard,
+		Getenv: func(string) string { return "" }, Now: func() time.Time { return t0 }, Listener: ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	done := make(chan error, 1)
+	go func() { done <- app.Run(context.Background()) }()
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintln(typed, "/incident declare sev2 Search is slow")
+	page := func(path string) (int, string) {
+		res, err := http.Get(url + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	eventually(t, "the list shows the incident", func() bool {
+		code, body := page("")
+		return code == http.StatusOK && strings.Contains(body, "Search is slow")
+	})
+	if code, body := page("incidents/1"); code != http.StatusOK || !strings.Contains(body, "Declared SEV2: Search is slow") {
+		t.Errorf("GET /incidents/1: %d\n%s", code, body)
+	}
+	if !strings.Contains(out.String(), "· Incident pages: "+url+"\n") {
+		t.Errorf("the console did not print where the pages are:\n%s", out.String())
+	}
+	typed.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Error("the pages are still served after the console ended")
+	}
+}
