@@ -248,7 +248,11 @@ func (a *App) serve(ctx context.Context) error {
 	}
 	a.log.Info().Str("addr", servers[0].ln.Addr().String()).Bool("slack_http", a.slack != nil && a.cfg.Slack.SigningSecret != "").
 		Bool("slack_socket_mode", a.slack != nil && a.cfg.Slack.AppToken != "").Bool("teams", a.teams != nil).
-		Bool("separate_metrics", len(servers) > 1).Msg("serving")
+		Bool("separate_metrics", len(servers) > 1).Bool("pages", a.pages != nil).Msg("serving")
+	if a.pages != nil {
+		a.log.Info().Str("addr", servers[0].ln.Addr().String()).
+			Msg("incident pages served without sign-in, so on this loopback address only (web.enabled: false turns them off)")
+	}
 	select {
 	case err = <-errc:
 		a.log.Error().Err(err).Msg("shutting down after a failure")

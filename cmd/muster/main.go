@@ -76,6 +76,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			where = "the defaults (no --config given)"
 		}
 		fmt.Fprintf(stdout, "%s: OK — %d severities (default %s), %d roles\n", where, len(cfg.Severities), cfg.DefaultSeverity, len(cfg.Roles))
+		// Valid for the console, which serves its pages on loopback
+		// whatever http.listen says; `serve` would stop here.
+		if err := cfg.PagesRefused(cfg.HTTP.Listen); err != nil {
+			fmt.Fprintf(stdout, "Note: `muster serve` would refuse to start: %v\n", err)
+		}
 		return 0
 	case "":
 		mode = "serve"

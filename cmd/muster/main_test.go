@@ -165,6 +165,7 @@ func TestRunExitCodes(t *testing.T) {
 		output string // expected in stdout+stderr
 	}{
 		{"check-config defaults", []string{"check-config"}, "", 0, "OK — 4 severities (default SEV3), 4 roles"},
+		{"check-config notes the pages off loopback", []string{"check-config"}, "", 0, "Note: `muster serve` would refuse to start: http.listen is \":8080\""},
 		{"check-config example", []string{"--config", example, "check-config"}, "", 0, "OK"},
 		{"check-config bad file names the line", []string{"--config", bad, "check-config"}, "", 1, "bad.yaml:3"},
 		{"unknown command", []string{"frobnicate"}, "", 2, `unknown command "frobnicate"`},
