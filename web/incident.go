@@ -25,6 +25,7 @@ type incidentView struct {
 
 type roleRow struct {
 	Name, Holder string
+	Standin      bool // the IC holds the seat because nobody else was given it
 }
 
 type roleChange struct {
@@ -112,7 +113,8 @@ func (s *Server) roleName(key string) string {
 func (s *Server) roleRows(inc *muster.Incident) []roleRow {
 	rows := make([]roleRow, 0, len(s.cfg.Roles))
 	for _, role := range s.cfg.Roles {
-		rows = append(rows, roleRow{Name: role.Name, Holder: inc.Holder(role.Key)})
+		rows = append(rows, roleRow{Name: role.Name, Holder: inc.Holder(role.Key),
+			Standin: role.Key != muster.RoleIC && inc.Roles[role.Key] == "" && inc.Holder(role.Key) != ""})
 	}
 	return rows
 }

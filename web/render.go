@@ -30,7 +30,24 @@ func (s *Server) funcs() template.FuncMap {
 			return muster.FormatDuration(d)
 		},
 		"sevclass": s.sevClass,
+		"who":      s.who,
+		// text shows a message with its mentions as names.
+		"text": func(t string) string { return muster.ReplaceMentions(t, s.who) },
 	}
+}
+
+// who is how a person is shown: their name when Config.Names knows it,
+// else @ and their chat id.
+func (s *Server) who(id string) string {
+	if id == "" {
+		return "nobody"
+	}
+	if s.cfg.Names != nil {
+		if name := s.cfg.Names(id); name != "" {
+			return "@" + name
+		}
+	}
+	return "@" + id
 }
 
 // sevClass is the CSS class of a severity: sev1 for the most severe of the

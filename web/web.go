@@ -41,6 +41,8 @@ type Config struct {
 	Severities muster.Severities // the ladder, most severe first: colours and filters
 	Roles      muster.Roles      // role names for the roles table
 	Postmortem Postmortem        // renders postmortem.md
+	// Names gives a chat user id's display name; nil, or "", shows the id.
+	Names func(id string) string
 	// APIToken is MUSTER_API_TOKEN. Empty, the API is not served at all
 	// (404, as for any unknown path): a deployment that set no token has
 	// no API to probe.
@@ -113,7 +115,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// The pages load nothing but their own stylesheet and run no script:
+	// the policy says so, so that a title or message that slipped past
+	// the escaping still could not run or phone home.
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "same-origin")
 	s.mux.ServeHTTP(w, r)
 }
 

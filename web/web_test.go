@@ -214,7 +214,8 @@ func TestIncidentPage(t *testing.T) {
 	}
 	mustContain(t, "the incident page", body,
 		"INC-1", "Checkout returns 500s", "SEV1", "mitigated",
-		"Incident Commander", "U_carol", "Communications lead", "U_dave", "Role history",
+		"Incident Commander", "@U_carol", "Communications lead", "@U_dave", "Role history",
+		"@U_carol is now Incident Commander", "(the IC, until delegated)",
 		"Declared", "Acknowledged", "2026-12-01 09:04 UTC", "4m", "35m", "not yet",
 		"Rolled back the deploy; errors falling",
 		"Alert on checkout 5xx", "overdue",
@@ -382,6 +383,10 @@ func TestStylesheet(t *testing.T) {
 		t.Fatalf("GET /static/muster.css: %d %s", code, h.Get("Content-Type"))
 	}
 	mustContain(t, "the stylesheet", body, "prefers-color-scheme: dark", ".sev1", "max-width")
+	_, _, h = s.get("/", "")
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("Content-Security-Policy = %q, want nothing but the own stylesheet", csp)
+	}
 	if code, _, _ := s.get("/nowhere", ""); code != http.StatusNotFound {
 		t.Errorf("GET /nowhere: %d, want 404", code)
 	}
@@ -416,5 +421,17 @@ func TestRegisterLeavesOtherRoutes(t *testing.T) {
 		if rec.Code != c.want {
 			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.want)
 		}
+	}
+}
+
+// TestTextIsEscaped: what people typed is shown as text, never as markup.
+func TestTextIsEscaped(t *testing.T) {
+	s := newSite(t)
+	id := s.declare("<script>alert(1)</script> checkout", "SEV2", false, t0)
+	s.say(id, `<img src=x onerror="alert(2)">`, t0.Add(time.Minute))
+	for _, path := range []string{"/", fmt.Sprintf("/incidents/%d", id)} {
+		_, body, _ := s.get(path, "")
+		mustNotContain(t, path, body, "<script>alert", "<img src=x")
+		mustContain(t, path, body, "&lt;script&gt;alert(1)&lt;/script&gt; checkout")
 	}
 }
