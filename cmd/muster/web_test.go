@@ -98,3 +98,47 @@ func TestConsoleServesPages(t *testing.T) {
 		t.Error("the pages are still served after the console ended")
 	}
 }
+
+// TestConsoleWithoutFreePort: a port already taken costs the console its
+// pages, said in the log, never the console itself.
+func TestConsoleWithoutFreePort(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := testConfig(t, t.TempDir())
+	cfg.HTTP.Listen = taken.Addr().String()
+	var out, logs strings.Builder
+	app, err := New(cfg, Options{Console: true, Stdin: strings.NewReader("/incident declare sev2 Search is slow\n"), Stdout: &out, Stderr: &logs,
+		Getenv: func(string) string { return "" }, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.Run(context.Background()); err != nil {
+		t.Fatalf("the console failed for want of a port: %v", err)
+	}
+	if !strings.Contains(out.String(), "Declared") && !strings.Contains(out.String(), "INC-1") {
+		t.Errorf("the console did not run the script:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "Incident pages:") {
+		t.Errorf("the console announced pages it does not serve:\n%s", out.String())
+	}
+	if !strings.Contains(logs.String(), "the incident pages are not served") {
+		t.Errorf("no warning that the pages are not served:\n%s", logs.String())
+	}
+}
+
+// TestConsoleAddr: the console's pages stay on loopback whatever
+// http.listen says.
+func TestConsoleAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		":8080": "127.0.0.1:8080", "0.0.0.0:9000": "127.0.0.1:9000", "127.0.0.1:0": "127.0.0.1:0",
+		"[::1]:8080": "[::1]:8080", "10.0.0.5:8081": "127.0.0.1:8081",
+	} {
+		if got := consoleAddr(in); got != want {
+			t.Errorf("consoleAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
