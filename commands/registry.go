@@ -53,7 +53,7 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "snooze", usage: "<duration>", summary: "silence reminders for a while (at most twice the cadence)", needsIncident: true, run: (*Runner).snooze})
 	reg.add(&command{name: "show", summary: "summary of the incident", needsIncident: true, run: (*Runner).show})
 	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Runner).list})
-	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "MTTA, MTTR and counts by severity over a window", run: (*Runner).stats})
+	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "times to detect, declare, acknowledge, mitigate and resolve, and counts by severity, over a window", run: (*Runner).stats})
 	reg.add(&command{name: "help", usage: "[command]", summary: "this help, or the usage of one command", run: (*Runner).help})
 	reg.help = reg.helpText()
 	return reg
