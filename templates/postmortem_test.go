@@ -201,8 +201,10 @@ func TestPostmortemNeverInventsContent(t *testing.T) {
 
 	for _, want := range []string{
 		"- **Time to acknowledge** (declared → first Incident Commander): not reached",
-		"- **Time to mitigate** (declared → service restored): not reached",
-		"- **Time to resolve** (declared → resolved): not reached",
+		"- **Time to mitigate** (impact started → service restored): not reached",
+		"- **Time to resolve** (impact started → resolved): not reached",
+		"| Impact started | 2026-11-22 03:04 UTC (not recorded; taken as detected) |",
+		"| Detected (first signal) | 2026-11-22 03:04 UTC (not recorded; taken as declared) |",
 		"| Mitigated | not reached |",
 		"Nobody took the Incident Commander role.",
 		"_No status updates were posted.",
