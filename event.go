@@ -58,4 +58,8 @@ type Declaration struct {
 	Severity    string // a severity's name or alias; "" for the default severity
 	Private     bool
 	Description string // what is known so far; may be several lines
+	// Since, when set, is when the trouble began as alerting saw it (an
+	// alert's start): the incident's start of impact and detection both.
+	// A time after the declaration counts as the declaration.
+	Since time.Time
 }

@@ -41,6 +41,11 @@ type Incident struct {
 	Actions      []ActionItem      `json:"actions,omitempty"`
 	Summary      string            `json:"summary,omitempty"`
 
+	// StartedAt (impact began) and DetectedAt (first signal) are zero
+	// until someone sets them or an alert declares the incident: see
+	// Started and Detected for the defaults.
+	StartedAt      time.Time `json:"started_at,omitzero"`
+	DetectedAt     time.Time `json:"detected_at,omitzero"`
 	DeclaredAt     time.Time `json:"declared_at"`
 	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"` // first time someone took the IC role
 	MitigatedAt    time.Time `json:"mitigated_at,omitzero"`
@@ -334,13 +339,76 @@ func (inc *Incident) mustBeOpen(what string) error {
 	return nil
 }
 
-// Durations measured from the declaration. Zero when the milestone has not
-// been reached.
+// Detected is when the first signal came: DetectedAt, or the declaration
+// when nobody said otherwise.
+func (inc *Incident) Detected() time.Time {
+	if inc.DetectedAt.IsZero() {
+		return inc.DeclaredAt
+	}
+	return inc.DetectedAt
+}
+
+// Started is when impact began: StartedAt, or the detection when nobody
+// said otherwise. Defaulting to Detected (rather than to the declaration)
+// keeps started ≤ detected when only the detection is moved earlier.
+func (inc *Incident) Started() time.Time {
+	if inc.StartedAt.IsZero() {
+		return inc.Detected()
+	}
+	return inc.StartedAt
+}
+
+// SetStarted records when impact began. It may not come after the
+// detection, so the order started ≤ detected ≤ declared always holds.
+func (inc *Incident) SetStarted(t time.Time, by string, at time.Time) (Entry, error) {
+	t = t.UTC()
+	if bound := inc.Detected(); t.After(bound) {
+		what := "detected"
+		if inc.DetectedAt.IsZero() {
+			what = "declared"
+		}
+		return Entry{}, Errorf(EINVALID, "Impact cannot start after %s was %s (%s); move `detected` earlier first, or give an earlier time.",
+			inc.Ref(), what, bound.Format(time.RFC3339))
+	}
+	if t.Equal(inc.StartedAt) {
+		return Entry{}, Errorf(ECONFLICT, "%s already started at %s.", inc.Ref(), t.Format(time.RFC3339))
+	}
+	inc.StartedAt = t
+	return Entry{Kind: EntryTimes, At: at, Actor: by, Key: true,
+		Text: "Impact started at " + t.Format(time.RFC3339)}, nil
+}
+
+// SetDetected records when the first signal came: no earlier than the
+// start of impact and no later than the declaration.
+func (inc *Incident) SetDetected(t time.Time, by string, at time.Time) (Entry, error) {
+	t = t.UTC()
+	if t.After(inc.DeclaredAt) {
+		return Entry{}, Errorf(EINVALID, "Detection cannot come after %s was declared (%s); give an earlier time.",
+			inc.Ref(), inc.DeclaredAt.UTC().Format(time.RFC3339))
+	}
+	if !inc.StartedAt.IsZero() && t.Before(inc.StartedAt) {
+		return Entry{}, Errorf(EINVALID, "Detection cannot come before impact started (%s); move `started` earlier first, or give a later time.",
+			inc.StartedAt.Format(time.RFC3339))
+	}
+	if t.Equal(inc.DetectedAt) {
+		return Entry{}, Errorf(ECONFLICT, "%s was already detected at %s.", inc.Ref(), t.Format(time.RFC3339))
+	}
+	inc.DetectedAt = t
+	return Entry{Kind: EntryTimes, At: at, Actor: by, Key: true,
+		Text: "Detected at " + t.Format(time.RFC3339)}, nil
+}
+
+// Durations between milestones. Zero when a milestone has not been
+// reached. Time to mitigate and to resolve run from the start of impact,
+// which is what the people affected lived through; time to acknowledge
+// runs from the declaration, when there was first someone to page.
+func (inc *Incident) TimeToDetect() time.Duration  { return since(inc.Started(), inc.Detected()) }
+func (inc *Incident) TimeToDeclare() time.Duration { return since(inc.Detected(), inc.DeclaredAt) }
 func (inc *Incident) TimeToAcknowledge() time.Duration {
 	return since(inc.DeclaredAt, inc.AcknowledgedAt)
 }
-func (inc *Incident) TimeToMitigate() time.Duration { return since(inc.DeclaredAt, inc.MitigatedAt) }
-func (inc *Incident) TimeToResolve() time.Duration  { return since(inc.DeclaredAt, inc.ResolvedAt) }
+func (inc *Incident) TimeToMitigate() time.Duration { return since(inc.Started(), inc.MitigatedAt) }
+func (inc *Incident) TimeToResolve() time.Duration  { return since(inc.Started(), inc.ResolvedAt) }
 
 func since(from, to time.Time) time.Duration {
 	if to.IsZero() || from.IsZero() {

@@ -21,6 +21,7 @@ const (
 	EntrySnooze     EntryKind = "snooze"      // reminders were silenced for a while
 	EntryResolved   EntryKind = "resolved"    // the incident was resolved
 	EntryReopened   EntryKind = "reopened"    // a resolved incident was reopened
+	EntryTimes      EntryKind = "times"       // when impact started or was detected was set
 )
 
 // Entry is one element of an incident's append-only timeline. Messages may

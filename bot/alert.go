@@ -20,9 +20,12 @@ type Alert struct {
 	Severity string   // mapped from the alerts' labels
 	Title    string   // what the incident is called if one is declared
 	Lines    []string // one per alert, for the room and the timeline
-	Key      string   // idempotency key of this notification (Alertmanager repeats them)
-	Platform string   // where a new incident is declared…
-	Room     string   // …and from which channel
+	// StartsAt is when the earliest firing alert began: a declared
+	// incident's start of impact and detection. Zero when unknown.
+	StartsAt time.Time
+	Key      string // idempotency key of this notification (Alertmanager repeats them)
+	Platform string // where a new incident is declared…
+	Room     string // …and from which channel
 }
 
 const (
@@ -189,7 +192,7 @@ func (b *Bot) groupIncident(ctx context.Context, v string) (*muster.Incident, er
 // "Private registry unreachable" or "SEV1 replica lag" is a title, never
 // command words.
 func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert, remember func(*muster.Incident) error) (*muster.Incident, error) {
-	d := muster.Declaration{Title: a.Title, Severity: a.Severity}
+	d := muster.Declaration{Title: a.Title, Severity: a.Severity, Since: a.StartsAt}
 	ev := muster.Event{Platform: a.Platform, Kind: muster.EventCommand, Room: a.Room, At: b.now(), Text: "declare", Declare: &d}
 	out, err := b.commands.Declare(ctx, d, "")
 	if err != nil {

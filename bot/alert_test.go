@@ -128,3 +128,33 @@ func TestAlertStaleClaimTakenOver(t *testing.T) {
 		t.Errorf("declared %q, want Checkout down", inc.Title)
 	}
 }
+
+// TestAlertSetsStartedAndDetected: an incident an alert declares started
+// and was detected when its alerts began, never later than its
+// declaration (an alerting clock ahead of muster's is taken for it).
+func TestAlertSetsStartedAndDetected(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		starts time.Time
+		want   time.Time
+	}{
+		{"before the declaration", t0.Add(-12 * time.Minute), t0.Add(-12 * time.Minute)},
+		{"after the declaration", t0.Add(2 * time.Second), t0},
+		{"unknown", time.Time{}, t0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			err := h.bot.Alert(h.ctx, bot.Alert{
+				GroupKey: "group", Firing: true, Severity: "SEV2", Title: "Checkout 5xx", StartsAt: tc.starts,
+				Lines: []string{"• [firing] Checkout5xx"}, Key: "k", Platform: platformName, Room: lobby,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inc := h.incident(1)
+			if !inc.Started().Equal(tc.want) || !inc.Detected().Equal(tc.want) {
+				t.Errorf("started %v, detected %v; want both %v", inc.Started(), inc.Detected(), tc.want)
+			}
+		})
+	}
+}

@@ -40,6 +40,9 @@ type Config struct {
 	// Permissions says who may run which command on an incident; nil
 	// means muster.DefaultPermissions.
 	Permissions muster.Permissions
+	// Location is the configured time zone, in which `started 09:55`
+	// reads its HH:MM; nil means UTC.
+	Location *time.Location
 }
 
 // Runner runs incident commands against a store.

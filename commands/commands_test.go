@@ -370,6 +370,8 @@ func TestShowListStatsHelp(t *testing.T) {
 	e.must("alice", 0, "declare sev1 Checkout down")
 	e.now = t0.Add(5 * time.Minute)
 	e.must("alice", 1, "ic")
+	e.must("alice", 1, "detected 10m ago") // t0-5m
+	e.must("alice", 1, "started 20m ago")  // t0-15m
 	e.must("alice", 0, "declare sev2 Search slow")
 	e.must("alice", 2, "action Add a shard alert")
 	e.must("alice", 2, "action Document the rebuild")
@@ -392,7 +394,8 @@ func TestShowListStatsHelp(t *testing.T) {
 	for _, f := range stats.Fields {
 		all += "\n" + f.Label + ": " + f.Value
 	}
-	for _, want := range []string{"last 7d: 2", "SEV1 1 · SEV2 1 · SEV3 0", "MTTA (time to acknowledge): mean 5m, median 5m (n=1)", "MTTR (time to resolve): mean 1h5m, median 1h5m (n=1)", "Action items: 1 open of 2", "Status updates on time: 0 of 2 (0%)"} {
+	for _, want := range []string{"last 7d: 2", "SEV1 1 · SEV2 1 · SEV3 0", "MTTD (impact started → detected): mean 5m, median 5m (n=2)", "Time to declare (detected → declared): mean 3m, median 3m (n=2)",
+		"MTTA (declared → first IC): mean 5m, median 5m (n=1)", "MTTM (impact started → mitigated): mean 1h20m, median 1h20m (n=1)", "MTTR (impact started → resolved): mean 1h20m, median 1h20m (n=1)", "Action items: 1 open of 2", "Status updates on time: 0 of 2 (0%)"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("stats lack %q:\n%s", want, all)
 		}

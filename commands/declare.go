@@ -88,6 +88,15 @@ func (c *Runner) Declare(ctx context.Context, d muster.Declaration, declarer str
 		return nil, err
 	}
 	inc.Description = strings.TrimSpace(d.Description)
+	if !d.Since.IsZero() {
+		// An alert's clock may run a little ahead of muster's; its start
+		// is never taken for a time after the declaration.
+		since := d.Since.UTC()
+		if since.After(inc.DeclaredAt) {
+			since = inc.DeclaredAt
+		}
+		inc.StartedAt, inc.DetectedAt = since, since
+	}
 	if err := c.store.Create(ctx, inc, first); err != nil {
 		return nil, fmt.Errorf("store new incident: %w", err)
 	}

@@ -42,6 +42,8 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "severity", aliases: []string{"sev"}, usage: "<sevN>", summary: "change the severity; the reminder cadence follows", needsIncident: true, run: (*Runner).setSeverity})
 	reg.add(&command{name: "status", usage: "<investigating|identified|mitigated|resolved>", summary: "move the incident along its lifecycle", needsIncident: true, run: (*Runner).setStatus})
 	reg.add(&command{name: "mitigate", summary: "shortcut for `status mitigated`", needsIncident: true, run: (*Runner).mitigate})
+	reg.add(&command{name: "started", usage: "<HH:MM|RFC 3339 time|25m ago>", summary: "when impact began (default: when it was detected)", needsIncident: true, run: (*Runner).started})
+	reg.add(&command{name: "detected", usage: "<HH:MM|RFC 3339 time|25m ago>", summary: "when the first signal came (default: the declaration)", needsIncident: true, run: (*Runner).detected})
 	reg.add(&command{name: "update", usage: "<text>", summary: "post a status update to the room and stakeholders; resets the reminder", needsIncident: true, run: (*Runner).statusUpdate})
 	reg.add(&command{name: "note", usage: "<text>", summary: "record a key event in the timeline", needsIncident: true, run: (*Runner).note})
 	reg.add(&command{name: "action", usage: "<text> [@owner] [due YYYY-MM-DD] [p0|p1|p2] | done <n>", summary: "add an action item, or mark one done", needsIncident: true, run: (*Runner).action})
@@ -51,7 +53,7 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "snooze", usage: "<duration>", summary: "silence reminders for a while (at most twice the cadence)", needsIncident: true, run: (*Runner).snooze})
 	reg.add(&command{name: "show", summary: "summary of the incident", needsIncident: true, run: (*Runner).show})
 	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Runner).list})
-	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "MTTA, MTTR and counts by severity over a window", run: (*Runner).stats})
+	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "times to detect, declare, acknowledge, mitigate and resolve, and counts by severity, over a window", run: (*Runner).stats})
 	reg.add(&command{name: "help", usage: "[command]", summary: "this help, or the usage of one command", run: (*Runner).help})
 	reg.help = reg.helpText()
 	return reg

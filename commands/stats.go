@@ -11,8 +11,9 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// stats handles `stats [window]`: MTTA and MTTR (mean and median) and the
-// count by severity of the incidents declared within the window.
+// stats handles `stats [window]`: time to detect, declare, acknowledge,
+// mitigate and resolve (mean and median) and the count by severity of the
+// incidents declared within the window.
 func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	window := 30 * 24 * time.Hour
 	if len(r.Call.Args) > 0 {
@@ -28,7 +29,7 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	}
 	all = muster.Visible(all, r.Event)
 	since := c.now().Add(-window)
-	var tta, ttr []time.Duration
+	var ttd, ttdecl, tta, ttm, ttr []time.Duration
 	bySeverity := map[string]int{}
 	count, actions, openActions, due, onTime := 0, 0, 0, 0, 0
 	for _, inc := range all {
@@ -50,6 +51,11 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 				openActions++
 			}
 		}
+		ttd = append(ttd, inc.TimeToDetect())
+		ttdecl = append(ttdecl, inc.TimeToDeclare())
+		if !inc.MitigatedAt.IsZero() {
+			ttm = append(ttm, inc.TimeToMitigate())
+		}
 		if !inc.AcknowledgedAt.IsZero() {
 			tta = append(tta, inc.TimeToAcknowledge())
 		}
@@ -65,8 +71,11 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 		Title: fmt.Sprintf("Incidents declared in the last %s: %d", formatWindow(window), count),
 		Fields: []muster.Field{
 			{Label: "By severity", Value: strings.Join(counts, " · ")},
-			{Label: "MTTA (time to acknowledge)", Value: meanMedian(tta)},
-			{Label: "MTTR (time to resolve)", Value: meanMedian(ttr)},
+			{Label: "MTTD (impact started → detected)", Value: meanMedian(ttd)},
+			{Label: "Time to declare (detected → declared)", Value: meanMedian(ttdecl)},
+			{Label: "MTTA (declared → first IC)", Value: meanMedian(tta)},
+			{Label: "MTTM (impact started → mitigated)", Value: meanMedian(ttm)},
+			{Label: "MTTR (impact started → resolved)", Value: meanMedian(ttr)},
 			{Label: "Status updates on time", Value: share(onTime, due)},
 			{Label: "Action items", Value: fmt.Sprintf("%d open of %d", openActions, actions)},
 		},

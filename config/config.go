@@ -19,10 +19,14 @@ import (
 // fields tagged secret are hidden by Redacted. Secrets have yaml:"-": they
 // never come from, or go to, a file.
 type Config struct {
-	Log             Log          `yaml:"log"`
-	HTTP            HTTP         `yaml:"http"`
-	Metrics         Metrics      `yaml:"metrics"`
-	Store           Store        `yaml:"store"`
+	Log     Log     `yaml:"log"`
+	HTTP    HTTP    `yaml:"http"`
+	Metrics Metrics `yaml:"metrics"`
+	Store   Store   `yaml:"store"`
+	// Timezone is the IANA zone in which people write times of day, as
+	// in `started 09:55`. Default UTC; times are stored in UTC whatever
+	// it is.
+	Timezone        string       `yaml:"timezone"`
 	DefaultSeverity string       `yaml:"default_severity"`
 	Severities      []Severity   `yaml:"severities"`
 	Roles           []Role       `yaml:"roles"`
@@ -48,6 +52,19 @@ type Config struct {
 // its key, and the problem is reported with the file and line that set
 // it, like every other.
 type Check func(c *Config, problem func(key, msg string))
+
+// Location is the configured time zone, UTC when none is set (or when
+// it is invalid, which validation reports).
+func (c *Config) Location() *time.Location {
+	if c.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
 
 // PermissionList is the permissions over muster's defaults.
 func (c *Config) PermissionList() muster.Permissions {
@@ -272,6 +289,7 @@ func Default() *Config {
 		Store: Store{Backend: "bbolt", Path: "./data/muster.db", Etcd: Etcd{
 			Endpoints: []string{"http://127.0.0.1:2379"}, Prefix: "/muster/", DialTimeout: Duration{5 * time.Second}, LeaderTTL: Duration{10 * time.Second},
 		}},
+		Timezone:        "UTC",
 		DefaultSeverity: "SEV3",
 		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}, Actions: "0 9 * * 1-5"},
 		WarRoom:         WarRoom{Prefix: "inc"},

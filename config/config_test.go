@@ -346,3 +346,24 @@ func TestWorkingHours(t *testing.T) {
 		}
 	}
 }
+
+func TestTimezone(t *testing.T) {
+	cfg, err := config.Parse([]byte("timezone: Europe/Berlin\n"), "m.yaml", nil)
+	if err != nil {
+		t.Fatalf("good timezone: %v", err)
+	}
+	if got := cfg.Location().String(); got != "Europe/Berlin" {
+		t.Errorf("location %s; want Europe/Berlin", got)
+	}
+	cfg, err = config.Parse(nil, "m.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Location(); got != time.UTC {
+		t.Errorf("default location %s; want UTC", got)
+	}
+	_, err = config.Parse([]byte("timezone: Mars/Olympus\n"), "m.yaml", nil)
+	if err == nil || !strings.Contains(err.Error(), "m.yaml:1") || !strings.Contains(err.Error(), `"Mars/Olympus" is not a time zone`) {
+		t.Errorf("bad timezone: %v; want it reported with its line", err)
+	}
+}

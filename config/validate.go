@@ -35,6 +35,11 @@ func validate(c *Config, r *report) {
 	validateHTTP(c, r)
 	validateWeb(c, r)
 	validateStore(c, r)
+	if c.Timezone != "" {
+		if _, err := time.LoadLocation(c.Timezone); err != nil {
+			r.addf("timezone", "%q is not a time zone; use an IANA name such as UTC, Europe/Berlin or America/New_York", c.Timezone)
+		}
+	}
 	if c.Reminders.Tick.Duration < time.Second {
 		r.addf("reminders.tick", "is %s; it must be at least 1s, the scheduler's resolution (default 10s)", c.Reminders.Tick)
 	}

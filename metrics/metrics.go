@@ -43,6 +43,7 @@ var ackBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 1.5, 2, 3, 5, 1
 // use; *Metrics satisfies bot.Observer.
 type Metrics struct {
 	declared, resolved           *prometheus.CounterVec
+	toDetect, toDeclare          *prometheus.HistogramVec
 	toAck, toMitigate, toResolve *prometheus.HistogramVec
 	reminders, updates           *prometheus.CounterVec
 	requests                     *prometheus.CounterVec
@@ -65,9 +66,11 @@ func New(reg prometheus.Registerer, store Store, severities []string) *Metrics {
 	m := &Metrics{
 		declared:   counter("muster_incidents_declared_total", "Incidents declared.", "severity"),
 		resolved:   counter("muster_incidents_resolved_total", "Incidents resolved (again after a reopen).", "severity"),
+		toDetect:   histogram("muster_time_to_detect_seconds", "Time from the start of impact to its detection, observed at resolution.", incidentBuckets, "severity"),
+		toDeclare:  histogram("muster_time_to_declare_seconds", "Time from detection to declaration, observed at resolution.", incidentBuckets, "severity"),
 		toAck:      histogram("muster_time_to_acknowledge_seconds", "Time from declaration to the first Incident Commander.", incidentBuckets, "severity"),
-		toMitigate: histogram("muster_time_to_mitigate_seconds", "Time from declaration to mitigation (or resolution, when it came first).", incidentBuckets, "severity"),
-		toResolve:  histogram("muster_time_to_resolve_seconds", "Time from declaration to resolution.", incidentBuckets, "severity"),
+		toMitigate: histogram("muster_time_to_mitigate_seconds", "Time from the start of impact to mitigation (or resolution, when it came first).", incidentBuckets, "severity"),
+		toResolve:  histogram("muster_time_to_resolve_seconds", "Time from the start of impact to resolution.", incidentBuckets, "severity"),
 		reminders:  counter("muster_reminders_sent_total", "Reminders posted, by kind: update, escalate, no_ic.", "severity", "kind"),
 		updates:    counter("muster_status_updates_total", "Status updates posted, on_time when before the severity's cadence was due, else late.", "severity", "timeliness"),
 		requests:   counter("muster_requests_total", "Inbound platform requests, by the status of their acknowledgement.", "platform", "kind", "code"),
@@ -76,7 +79,7 @@ func New(reg prometheus.Registerer, store Store, severities []string) *Metrics {
 		leading: prometheus.NewGauge(prometheus.GaugeOpts{Name: "muster_leader",
 			Help: "1 while this replica runs the reminders and scheduled jobs (always, with one process on bbolt), else 0. Summed over replicas it should be 1."}),
 	}
-	reg.MustRegister(m.declared, m.resolved, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls, m.leading,
+	reg.MustRegister(m.declared, m.resolved, m.toDetect, m.toDeclare, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls, m.leading,
 		&openCollector{store: store, severities: severities, desc: prometheus.NewDesc("muster_incidents_open",
 			"Incidents open now, read from the store at scrape time.", []string{"severity", "status"}, nil)})
 	return m
@@ -98,6 +101,8 @@ func (m *Metrics) Declared(inc *muster.Incident) {
 
 // Milestones observes the milestones after reached and before had not:
 // the first IC, mitigation, resolution. before is nil for a new incident.
+// Time to detect and to declare are observed at resolution, by which time
+// the start of impact and the detection have been set if anyone will.
 func (m *Metrics) Milestones(before, after *muster.Incident) {
 	if before == nil {
 		before = &muster.Incident{Status: muster.StatusInvestigating}
@@ -112,6 +117,8 @@ func (m *Metrics) Milestones(before, after *muster.Incident) {
 	if before.Open() && !after.Open() {
 		m.resolved.WithLabelValues(sev).Inc()
 		m.toResolve.WithLabelValues(sev).Observe(after.TimeToResolve().Seconds())
+		m.toDetect.WithLabelValues(sev).Observe(after.TimeToDetect().Seconds())
+		m.toDeclare.WithLabelValues(sev).Observe(after.TimeToDeclare().Seconds())
 	}
 }
 

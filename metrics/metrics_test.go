@@ -256,3 +256,29 @@ func histogram(t testing.TB, reg *prometheus.Registry, name string, values ...st
 	}
 	return 0, 0
 }
+
+// TestTimeToDetectAndDeclare: both are observed once, at resolution, from
+// the milestones as they stand then; time to mitigate and to resolve run
+// from the start of impact.
+func TestTimeToDetectAndDeclare(t *testing.T) {
+	m, reg := newMetrics(t, &fakeStore{})
+	open := incident("SEV1", muster.StatusInvestigating)
+	open.StartedAt, open.DetectedAt = t0.Add(-15*time.Minute), t0.Add(-5*time.Minute)
+	m.Milestones(nil, open)
+	for _, name := range []string{"muster_time_to_detect_seconds", "muster_time_to_declare_seconds"} {
+		if n, _ := histogram(t, reg, name, "SEV1"); n != 0 {
+			t.Errorf("%s observed %d times before resolution", name, n)
+		}
+	}
+	done := *open
+	done.Status, done.ResolvedAt, done.MitigatedAt = muster.StatusResolved, t0.Add(time.Hour), t0.Add(time.Hour)
+	m.Milestones(open, &done)
+	for name, sum := range map[string]float64{
+		"muster_time_to_detect_seconds": 600, "muster_time_to_declare_seconds": 300,
+		"muster_time_to_mitigate_seconds": 4500, "muster_time_to_resolve_seconds": 4500,
+	} {
+		if n, s := histogram(t, reg, name, "SEV1"); n != 1 || s != sum {
+			t.Errorf("%s: count %d sum %v, want 1 and %v", name, n, s, sum)
+		}
+	}
+}

@@ -24,6 +24,16 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(stampLayout)
 }
 
+// defaulted stamps a milestone that takes another's time when nobody
+// gave it (set is the recorded value), saying so: a reviewer must see
+// that "impact started at the declaration" was nobody's finding.
+func defaulted(t, set time.Time, from string) string {
+	if set.IsZero() {
+		return stamp(t) + " (not recorded; taken as " + from + ")"
+	}
+	return stamp(t)
+}
+
 // duration formats a milestone duration, or "not reached" for zero.
 func duration(d time.Duration) string {
 	if d <= 0 {

@@ -115,6 +115,8 @@ func samples() []Data {
 		SeverityLog:    []muster.SeverityChange{{From: "SEV2", To: "SEV1", By: "u1", At: at}},
 		Participants:   []string{"u1"},
 		Actions:        []muster.ActionItem{{Number: 1, Text: "a", Owner: "u1", Due: at, Priority: muster.P0, Done: true, DoneAt: at}},
+		StartedAt:      at.Add(-2 * time.Minute),
+		DetectedAt:     at.Add(-time.Minute),
 		DeclaredAt:     at,
 		AcknowledgedAt: at, MitigatedAt: at, ResolvedAt: at.Add(time.Hour),
 	}

@@ -69,6 +69,8 @@ func fullIncident(tb testing.TB) templates.Data {
 	inc.Description = "Error rate on /checkout above 20% since about 03:00."
 	r := &recorder{tb: tb, inc: inc}
 	r.add(declared, nil)
+	r.add(inc.SetDetected(at(-4), "U01ALICE", at(1)))
+	r.add(inc.SetStarted(at(-11), "U01ALICE", at(1)))
 	r.say("U01ALICE", 1, "Seeing 500s on checkout since ~03:00, paging payments on-call")
 	r.add(inc.Assign(role("ic"), "U02BOB", "U02BOB", at(2)))
 	r.say("U03CAROL", 4, "Error rate is 35% and climbing | started right after deploy 1234")
@@ -199,8 +201,10 @@ func TestPostmortemNeverInventsContent(t *testing.T) {
 
 	for _, want := range []string{
 		"- **Time to acknowledge** (declared → first Incident Commander): not reached",
-		"- **Time to mitigate** (declared → service restored): not reached",
-		"- **Time to resolve** (declared → resolved): not reached",
+		"- **Time to mitigate** (impact started → service restored): not reached",
+		"- **Time to resolve** (impact started → resolved): not reached",
+		"| Impact started | 2026-11-22 03:04 UTC (not recorded; taken as detected) |",
+		"| Detected (first signal) | 2026-11-22 03:04 UTC (not recorded; taken as declared) |",
 		"| Mitigated | not reached |",
 		"Nobody took the Incident Commander role.",
 		"_No status updates were posted.",
@@ -242,12 +246,12 @@ func TestPostmortemOverride(t *testing.T) {
 	}
 
 	t.Run("used", func(t *testing.T) {
-		write(t, "Custom draft for {{.Ref}} ({{.Severity}}), TTR {{.TTR}}\n")
+		write(t, "Custom draft for {{.Ref}} ({{.Severity}}), TTR {{.TTR}}, TTD {{.TTD}}\n")
 		p, err := templates.New(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := render(t, p, fullIncident(t)), "Custom draft for INC-42 (SEV1), TTR 1h11m\n"; got != want {
+		if got, want := render(t, p, fullIncident(t)), "Custom draft for INC-42 (SEV1), TTR 1h22m, TTD 7m\n"; got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	})

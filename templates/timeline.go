@@ -36,6 +36,7 @@ var kindLabels = map[muster.EntryKind]string{
 	muster.EntrySnooze:     "snooze",
 	muster.EntryResolved:   "resolved",
 	muster.EntryReopened:   "reopened",
+	muster.EntryTimes:      "milestone",
 }
 
 func kindLabel(k muster.EntryKind) string {

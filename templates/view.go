@@ -31,8 +31,12 @@ type view struct {
 	Summary     string // the resolve summary; "" when none was given
 	Description string // the description given at declaration; "" when none
 
-	Milestones    []milestone // declared, acknowledged, mitigated, resolved
-	TTA, TTM, TTR string      // durations from the declaration, or "not reached"
+	Milestones []milestone // impact started, detected, declared, acknowledged, mitigated, resolved
+	// TTD (started → detected) and TTDeclare (detected → declared) are
+	// always measured, 0s when the milestones are the same; TTA runs from
+	// the declaration, TTM and TTR from the start of impact, each "not
+	// reached" before its milestone.
+	TTD, TTDeclare, TTA, TTM, TTR string
 
 	RoleTerms  []roleTerm // each holder of each role, role by role, in time order
 	NoIC       string     // the IC role's name when nobody ever took it; else ""
@@ -96,14 +100,18 @@ func newView(d Data) *view {
 		Summary:     strings.TrimSpace(n.text(inc.Summary)),
 		Description: strings.TrimSpace(n.text(inc.Description)),
 		Milestones: []milestone{
+			{"Impact started", defaulted(inc.Started(), inc.StartedAt, "detected")},
+			{"Detected (first signal)", defaulted(inc.Detected(), inc.DetectedAt, "declared")},
 			{"Declared", stamp(inc.DeclaredAt)},
 			{"Acknowledged (first IC)", stamp(inc.AcknowledgedAt)},
 			{"Mitigated", stamp(inc.MitigatedAt)},
 			{"Resolved", stamp(inc.ResolvedAt)},
 		},
-		TTA: duration(inc.TimeToAcknowledge()),
-		TTM: duration(inc.TimeToMitigate()),
-		TTR: duration(inc.TimeToResolve()),
+		TTD:       muster.FormatDuration(inc.TimeToDetect()),
+		TTDeclare: muster.FormatDuration(inc.TimeToDeclare()),
+		TTA:       duration(inc.TimeToAcknowledge()),
+		TTM:       duration(inc.TimeToMitigate()),
+		TTR:       duration(inc.TimeToResolve()),
 	}
 	if !d.Now.IsZero() {
 		v.Generated = stamp(d.Now)

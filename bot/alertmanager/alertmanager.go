@@ -129,7 +129,11 @@ func (cfg Config) translate(p Payload, raw []byte) (bot.Alert, error) {
 		title = string(r[:muster.MaxTitle-1]) + "…"
 	}
 	var lines []string
+	var starts time.Time // of the earliest firing alert
 	for _, al := range p.Alerts {
+		if al.Status == "firing" && !al.StartsAt.IsZero() && (starts.IsZero() || al.StartsAt.Before(starts)) {
+			starts = al.StartsAt
+		}
 		what := al.Annotations["summary"]
 		if what == "" {
 			what = al.Annotations["description"]
@@ -146,6 +150,7 @@ func (cfg Config) translate(p Payload, raw []byte) (bot.Alert, error) {
 	sum := sha256.Sum256(raw)
 	return bot.Alert{
 		GroupKey: p.GroupKey, Firing: p.Status == "firing", Severity: sev, Title: title, Lines: lines,
-		Key: hex.EncodeToString(sum[:12]), Platform: cfg.Platform, Room: cfg.Room,
+		StartsAt: starts.UTC(),
+		Key:      hex.EncodeToString(sum[:12]), Platform: cfg.Platform, Room: cfg.Room,
 	}, nil
 }

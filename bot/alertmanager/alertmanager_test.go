@@ -1,6 +1,7 @@
 package alertmanager
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -36,5 +37,26 @@ func TestTranslate(t *testing.T) {
 	p.Status = "pending"
 	if _, err := cfg.translate(p, nil); err == nil || !strings.Contains(err.Error(), "neither firing nor resolved") {
 		t.Errorf("bad status: %v", err)
+	}
+}
+
+// TestTranslateStartsAt: the group's start is its earliest firing alert's;
+// a resolved alert in the group does not count.
+func TestTranslateStartsAt(t *testing.T) {
+	cfg := Config{Platform: "slack", Room: "C1", DefaultSeverity: "SEV3"}
+	body := `{"version":"4","groupKey":"g","status":"firing","alerts":[
+		{"status":"firing","labels":{"alertname":"A"},"startsAt":"2026-12-07T09:50:00+01:00"},
+		{"status":"resolved","labels":{"alertname":"B"},"startsAt":"2026-12-07T08:00:00Z"},
+		{"status":"firing","labels":{"alertname":"C"},"startsAt":"2026-12-07T08:55:00Z"}]}`
+	var p Payload
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatal(err)
+	}
+	a, err := cfg.translate(p, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 7, 8, 50, 0, 0, time.UTC); !a.StartsAt.Equal(want) || a.StartsAt.Location() != time.UTC {
+		t.Errorf("StartsAt %v; want %v in UTC", a.StartsAt, want)
 	}
 }

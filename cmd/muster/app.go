@@ -143,6 +143,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Roles:           cfg.RoleList(),
 		Runbooks:        cfg.RunbookList(),
 		Permissions:     cfg.PermissionList(),
+		Location:        cfg.Location(),
 	}, now)
 	a.bot = bot.New(db, cmds, bot.Config{
 		Severities: cfg.SeverityLadder(),
