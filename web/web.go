@@ -82,7 +82,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 		cfg.Severities = muster.DefaultSeverities()
 	}
 	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
-	for _, name := range []string{"list", "incident", "error"} {
+	for _, name := range []string{"list", "incident", "error", "insights"} {
 		t, err := template.New("layout.html").Funcs(s.funcs()).ParseFS(htmlFiles, "html/layout.html", "html/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse web template %s: %w", name, err)
@@ -97,6 +97,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	s.mux.HandleFunc("GET /{$}", s.list)
 	s.mux.HandleFunc("GET /incidents/{n}", s.incident)
 	s.mux.HandleFunc("GET /incidents/{n}/postmortem.md", s.postmortemMarkdown)
+	s.mux.HandleFunc("GET /insights", s.insightsPage)
 	if cfg.APIToken != "" {
 		s.mux.Handle("GET /api/v1/incidents", s.authorized(s.apiList))
 		s.mux.Handle("GET /api/v1/incidents/{n}", s.authorized(s.apiIncident))
@@ -109,7 +110,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 // is a GET pattern of its own, so that mux's other routes keep their
 // answers to other methods and paths (405, 404).
 func (s *Server) Register(mux *http.ServeMux) {
-	for _, pattern := range []string{"GET /{$}", "GET /incidents/", "GET /static/", "GET /api/v1/"} {
+	for _, pattern := range []string{"GET /{$}", "GET /incidents/", "GET /insights", "GET /static/", "GET /api/v1/"} {
 		mux.Handle(pattern, s)
 	}
 }
