@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -47,6 +48,10 @@ type Config struct {
 	// (404, as for any unknown path): a deployment that set no token has
 	// no API to probe.
 	APIToken string
+	// LivePoll is how often a live incident page's stream reads the store
+	// (1s when zero); LiveFor how long one stream lasts before the
+	// browser reconnects (5m when zero).
+	LivePoll, LiveFor time.Duration
 }
 
 // Page sizes: the incident list and the timeline are read a page at a
@@ -71,6 +76,8 @@ type Server struct {
 	log   zerolog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+
+	livePoll, liveFor time.Duration
 }
 
 // New parses the embedded templates and routes the pages and the API.
@@ -81,7 +88,8 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	if cfg.Severities == nil {
 		cfg.Severities = muster.DefaultSeverities()
 	}
-	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+		livePoll: cmp.Or(cfg.LivePoll, livePoll), liveFor: cmp.Or(cfg.LiveFor, liveFor)}
 	for _, name := range []string{"list", "incident", "error"} {
 		t, err := template.New("layout.html").Funcs(s.funcs()).ParseFS(htmlFiles, "html/layout.html", "html/"+name+".html")
 		if err != nil {
@@ -97,6 +105,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	s.mux.HandleFunc("GET /{$}", s.list)
 	s.mux.HandleFunc("GET /incidents/{n}", s.incident)
 	s.mux.HandleFunc("GET /incidents/{n}/postmortem.md", s.postmortemMarkdown)
+	s.mux.HandleFunc("GET /incidents/{n}/events", s.events)
 	if cfg.APIToken != "" {
 		s.mux.Handle("GET /api/v1/incidents", s.authorized(s.apiList))
 		s.mux.Handle("GET /api/v1/incidents/{n}", s.authorized(s.apiIncident))
@@ -115,12 +124,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The pages load nothing but their own stylesheet and run no script:
-	// the policy says so, so that a title or message that slipped past
-	// the escaping still could not run or phone home.
+	// The pages load nothing but their own stylesheet and script, and the
+	// script connects only to the page's own event stream: the policy says
+	// so, so that a title or message that slipped past the escaping still
+	// could not run (no inline script) or phone home.
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "same-origin")
 	s.mux.ServeHTTP(w, r)
 }
