@@ -106,6 +106,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.stopping:
+			return
 		case <-ticker.C:
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -78,6 +79,8 @@ type Server struct {
 	mux   *http.ServeMux
 
 	livePoll, liveFor time.Duration
+	stopping          chan struct{} // closed by Stop: the live streams end
+	stopOnce          sync.Once
 }
 
 // New parses the embedded templates and routes the pages and the API.
@@ -89,7 +92,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 		cfg.Severities = muster.DefaultSeverities()
 	}
 	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
-		livePoll: cmp.Or(cfg.LivePoll, livePoll), liveFor: cmp.Or(cfg.LiveFor, liveFor)}
+		livePoll: cmp.Or(cfg.LivePoll, livePoll), liveFor: cmp.Or(cfg.LiveFor, liveFor), stopping: make(chan struct{})}
 	for _, name := range []string{"list", "incident", "error"} {
 		t, err := template.New("layout.html").Funcs(s.funcs()).ParseFS(htmlFiles, "html/layout.html", "html/"+name+".html")
 		if err != nil {
@@ -113,6 +116,13 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	}
 	return s, nil
 }
+
+// Stop ends the live incident streams, now and any opened later. An
+// http.Server shutting down waits for its requests to end, and a stream
+// would hold it for the whole of its lifetime; the browsers reconnect to
+// whichever muster serves next. Call it when the server starts shutting
+// down (http.Server.RegisterOnShutdown); calling it again does nothing.
+func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
 
 // Register routes the paths of the pages and the API on mux, to s. Each
 // is a GET pattern of its own, so that mux's other routes keep their
