@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -257,4 +259,47 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	b.checkLoopbackOnly(t)
+}
+
+// TestLiveEventsOutliveDeadlines: an incident's event stream lives past
+// the server's per-request read and write deadlines (the read deadline,
+// left in place, would cancel the request), and the program still shuts
+// down at once with a stream open.
+func TestLiveEventsOutliveDeadlines(t *testing.T) {
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
+	s := startSlackApp(t, fake, env, "http:\n  read_timeout: 300ms\n  write_timeout: 3s\n")
+	s.command("UALICE", "CGENERAL", "declare sev2 Checkout is returning 500s", "declare")
+	var room fakeslack.Channel
+	eventually(t, "the war room exists", func() (ok bool) {
+		room, ok = fake.ChannelByName("inc-1-checkout-is-returning-500s")
+		return ok
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/incidents/1/events", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("events: HTTP %d", res.StatusCode)
+	}
+	lines := bufio.NewScanner(res.Body)
+	// The network's deadlines are on the real clock: outlive both.
+	time.Sleep(3200 * time.Millisecond)
+	s.message("Ev1", "UALICE", room.ID, "1700000100.000100", "Still streaming after the deadlines", 0)
+	found := false
+	for !found && lines.Scan() {
+		found = strings.Contains(lines.Text(), "Still streaming after the deadlines")
+	}
+	if !found {
+		t.Fatalf("the stream ended before the message came: %v", lines.Err())
+	}
+	start := time.Now()
+	s.shutdown()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown with a stream open took %v", d)
+	}
 }
