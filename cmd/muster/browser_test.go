@@ -211,8 +211,12 @@ func TestScreenshots(t *testing.T) {
 	fake := newFakeSlack(t)
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
 	s := startSlackApp(t, fake, env, "")
+	// Messages carry the Slack timestamp of the app's clock.
+	ts := func() string { return fmt.Sprintf("%d.000100", s.clock.Now().Unix()) }
 	s.command("UCAROL", "CGENERAL", "declare sev3 Search results are stale", "d1")
+	s.clock.Advance(47 * time.Minute)
 	s.command("UBOB", "CGENERAL", "declare sev1 Payments API timing out", "d2")
+	s.clock.Advance(2 * time.Hour)
 	s.command("UALICE", "CGENERAL", "declare sev2 Checkout is returning 500s", "d3")
 	var room fakeslack.Channel
 	eventually(t, "the war room exists", func() (ok bool) {
@@ -221,15 +225,18 @@ func TestScreenshots(t *testing.T) {
 	})
 	s.clock.Advance(3 * time.Minute)
 	s.command("UBOB", room.ID, "ic @UBOB", "ic")
-	s.message("Ev1", "UALICE", room.ID, "1700000100.000100", "Error rate is 40% since 02:58, all regions", 0)
+	s.message("Ev1", "UALICE", room.ID, ts(), "Error rate is 40% since 05:44, all regions", 0)
 	s.clock.Advance(4 * time.Minute)
 	s.command("UBOB", room.ID, "update Deploy 4512 is the suspect; rolling back", "u1")
-	s.message("Ev2", "UCAROL", room.ID, "1700000200.000100", "Rollback started, ETA 5 minutes", 0)
+	s.message("Ev2", "UCAROL", room.ID, ts(), "Rollback started, ETA 5 minutes", 0)
 	s.clock.Advance(9 * time.Minute)
 	s.command("UBOB", room.ID, "status mitigated", "m")
 	s.command("UBOB", room.ID, "action add Alert on checkout 5xx rate above 2%", "a1")
-	s.message("Ev3", "UALICE", room.ID, "1700000300.000100", "Error rate back to 0.1%", 0)
-	eventually(t, "the last message is stored", func() bool { return countEntries(t, s.app, "back to 0.1%") == 1 })
+	s.message("Ev3", "UALICE", room.ID, ts(), "Error rate back to 0.1%", 0)
+	eventually(t, "the last message is stored", func() bool {
+		tl, err := s.app.db.Timeline(context.Background(), 3)
+		return err == nil && strings.Contains(tl[len(tl)-1].Text, "back to 0.1%")
+	})
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
