@@ -20,12 +20,14 @@ type incidentView struct {
 	After      int    // the timeline starts after this entry
 	Next       string // link to the next page of the timeline, if any
 	First      string // link back to its first page, when not on it
+	Live       string // the event stream that extends the timeline, when open and on its last page
 	Overdue    func(muster.ActionItem) bool
 }
 
 type roleRow struct {
-	Name, Holder string
-	Standin      bool // the IC holds the seat because nobody else was given it
+	Name    string `json:"name"`
+	Holder  string `json:"holder,omitempty"`
+	Standin bool   `json:"standin,omitempty"` // the IC holds the seat because nobody else was given it
 }
 
 type roleChange struct {
@@ -73,6 +75,13 @@ func (s *Server) incident(w http.ResponseWriter, r *http.Request) {
 		v.First = fmt.Sprintf("/incidents/%d#timeline", inc.ID)
 	}
 	v.Timeline = entries
+	if inc.Open() && v.Next == "" {
+		last := after
+		if len(entries) > 0 {
+			last = entries[len(entries)-1].Seq
+		}
+		v.Live = fmt.Sprintf("/incidents/%d/events?after=%d", inc.ID, last)
+	}
 	now := s.now()
 	v.Overdue = func(a muster.ActionItem) bool { return !a.Done && !a.Due.IsZero() && a.Due.Before(now) }
 	s.render(w, r, http.StatusOK, "incident", v)

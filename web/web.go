@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,6 +49,10 @@ type Config struct {
 	// (404, as for any unknown path): a deployment that set no token has
 	// no API to probe.
 	APIToken string
+	// LivePoll is how often a live incident page's stream reads the store
+	// (1s when zero); LiveFor how long one stream lasts before the
+	// browser reconnects (5m when zero).
+	LivePoll, LiveFor time.Duration
 }
 
 // Page sizes: the incident list and the timeline are read a page at a
@@ -71,6 +77,10 @@ type Server struct {
 	log   zerolog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+
+	livePoll, liveFor time.Duration
+	stopping          chan struct{} // closed by Stop: the live streams end
+	stopOnce          sync.Once
 }
 
 // New parses the embedded templates and routes the pages and the API.
@@ -81,7 +91,8 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	if cfg.Severities == nil {
 		cfg.Severities = muster.DefaultSeverities()
 	}
-	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+		livePoll: cmp.Or(cfg.LivePoll, livePoll), liveFor: cmp.Or(cfg.LiveFor, liveFor), stopping: make(chan struct{})}
 	for _, name := range []string{"list", "incident", "error", "insights"} {
 		t, err := template.New("layout.html").Funcs(s.funcs()).ParseFS(htmlFiles, "html/layout.html", "html/"+name+".html")
 		if err != nil {
@@ -97,6 +108,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	s.mux.HandleFunc("GET /{$}", s.list)
 	s.mux.HandleFunc("GET /incidents/{n}", s.incident)
 	s.mux.HandleFunc("GET /incidents/{n}/postmortem.md", s.postmortemMarkdown)
+	s.mux.HandleFunc("GET /incidents/{n}/events", s.events)
 	s.mux.HandleFunc("GET /insights", s.insightsPage)
 	if cfg.APIToken != "" {
 		s.mux.Handle("GET /api/v1/incidents", s.authorized(s.apiList))
@@ -105,6 +117,13 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	}
 	return s, nil
 }
+
+// Stop ends the live incident streams, now and any opened later. An
+// http.Server shutting down waits for its requests to end, and a stream
+// would hold it for the whole of its lifetime; the browsers reconnect to
+// whichever muster serves next. Call it when the server starts shutting
+// down (http.Server.RegisterOnShutdown); calling it again does nothing.
+func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
 
 // Register routes the paths of the pages and the API on mux, to s. Each
 // is a GET pattern of its own, so that mux's other routes keep their
@@ -116,12 +135,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The pages load nothing but their own stylesheet and run no script:
-	// the policy says so, so that a title or message that slipped past
-	// the escaping still could not run or phone home.
+	// The pages load nothing but their own stylesheet and script, and the
+	// script connects only to the page's own event stream: the policy says
+	// so, so that a title or message that slipped past the escaping still
+	// could not run (no inline script) or phone home.
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "same-origin")
 	s.mux.ServeHTTP(w, r)
 }

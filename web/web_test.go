@@ -33,6 +33,13 @@ type site struct {
 
 func newSite(t testing.TB) *site {
 	t.Helper()
+	return newSiteWith(t, web.Config{})
+}
+
+// newSiteWith serves the pages with cfg, its postmortem and API token
+// filled in.
+func newSiteWith(t testing.TB, cfg web.Config) *site {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "muster.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +50,8 @@ func newSite(t testing.TB) *site {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return t0.Add(48 * time.Hour) }
-	h, err := web.New(db, web.Config{Postmortem: pm, APIToken: token}, now, zerolog.Nop())
+	cfg.Postmortem, cfg.APIToken = pm, token
+	h, err := web.New(db, cfg, now, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,8 +392,20 @@ func TestStylesheet(t *testing.T) {
 	}
 	mustContain(t, "the stylesheet", body, "prefers-color-scheme: dark", ".sev1", "max-width")
 	_, _, h = s.get("/", "")
-	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
-		t.Errorf("Content-Security-Policy = %q, want nothing but the own stylesheet", csp)
+	// Only the own stylesheet, script and event stream: every directive
+	// is 'none' or 'self', and scripts must be there.
+	csp := h.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("Content-Security-Policy = %q, want default-src 'none' and script-src 'self'", csp)
+	}
+	for _, d := range strings.Split(csp, ";") {
+		if f := strings.Fields(d); len(f) != 2 || (f[1] != "'self'" && f[1] != "'none'") {
+			t.Errorf("Content-Security-Policy directive %q allows more than the own origin", d)
+		}
+	}
+	code, body, h = s.get("/static/live.js", "")
+	if code != http.StatusOK || !strings.Contains(h.Get("Content-Type"), "javascript") || !strings.Contains(body, "EventSource") {
+		t.Errorf("GET /static/live.js: %d %s", code, h.Get("Content-Type"))
 	}
 	if code, _, _ := s.get("/nowhere", ""); code != http.StatusNotFound {
 		t.Errorf("GET /nowhere: %d, want 404", code)

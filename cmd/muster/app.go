@@ -402,12 +402,18 @@ func listenOn(ln net.Listener, addr string) (net.Listener, error) {
 // that an endpoint that streams (server-sent events) can lift its own.
 func (a *App) server(h http.Handler) *http.Server {
 	t := a.cfg.HTTP
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           withDeadlines(t.ReadTimeout.Duration, t.WriteTimeout.Duration, h),
 		ReadHeaderTimeout: t.ReadTimeout.Duration,
 		IdleTimeout:       t.IdleTimeout.Duration,
 		ErrorLog:          log.New(httpLog{a.log}, "", 0),
 	}
+	if a.pages != nil {
+		// Shutdown waits for every request; the pages' live streams end
+		// as it starts, or they would hold it for minutes.
+		srv.RegisterOnShutdown(a.pages.Stop)
+	}
+	return srv
 }
 
 // withDeadlines gives every request read to read its body and write to
