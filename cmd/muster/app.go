@@ -131,6 +131,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	if cfg.Web.Enabled {
 		a.pages, err = web.New(db, web.Config{
 			Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Postmortem: pm, APIToken: cfg.Web.APIToken,
+			Names: a.pageName,
 		}, now, a.log.With().Str("component", "web").Logger())
 		if err != nil {
 			db.Close()
@@ -692,6 +693,15 @@ func osUser(getenv func(string) string) string {
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	return ok && isatty.IsTerminal(file.Fd())
+}
+
+// pageName is displayName for the pages, whose templates name people as
+// they render: a name not yet known is asked for once, briefly (platforms
+// keep what they learn), and an answer that is late shows the id.
+func (a *App) pageName(id string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return a.displayName(ctx, id)
 }
 
 // displayName asks the platforms in turn what a user id is called (the

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -346,5 +348,24 @@ func TestPrivateRoomFailsClosed(t *testing.T) {
 	inc, n := storedIncident(t, s.app)
 	if inc.Room != "" || n != 2 {
 		t.Errorf("incident room %q with %d timeline entries; want no room, and the note recorded", inc.Room, n)
+	}
+}
+
+// TestPagesNamePeople: the incident pages name people as the workspace
+// calls them, not by their chat ids.
+func TestPagesNamePeople(t *testing.T) {
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
+	s := startSlackApp(t, fake, env, "")
+	s.command("UALICE", "CGENERAL", "declare sev2 Checkout is returning 500s", "declare")
+	s.app.slack.Drain()
+	resp, err := http.Get(s.url + "/incidents/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "@alice") || strings.Contains(string(body), "UALICE") {
+		t.Errorf("incident page (HTTP %d) does not name alice by name:\n%s", resp.StatusCode, body)
 	}
 }
