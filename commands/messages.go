@@ -66,6 +66,12 @@ func (c *Runner) Summary(inc *muster.Incident) muster.Message {
 		}
 		msg.Fields = append(msg.Fields, muster.Field{Label: role.Name, Value: value})
 	}
+	if !inc.StartedAt.IsZero() || !inc.DetectedAt.IsZero() {
+		// Only when someone set them: otherwise both are the declaration.
+		msg.Fields = append(msg.Fields,
+			muster.Field{Label: "Impact started", Value: clock(inc.Started())},
+			muster.Field{Label: "Detected", Value: fmt.Sprintf("%s, %s after impact began", clock(inc.Detected()), muster.FormatDuration(inc.TimeToDetect()))})
+	}
 	msg.Fields = append(msg.Fields, muster.Field{Label: "Declared", Value: fmt.Sprintf("%s by %s", clock(inc.DeclaredAt), declarer(inc))})
 	// The reminders' own rule, so the header names the time the reminder
 	// comes; an upgrade can make it due at once.

@@ -30,6 +30,13 @@ func TestStartedAndDetectedCommands(t *testing.T) {
 	if got := e.incident(1).StartedAt; !got.Equal(t0.Add(-25 * time.Minute)) {
 		t.Errorf("started %v after `55m ago`; want 02:35", got)
 	}
+	var shown []string
+	for _, f := range e.must("U1", 1, "show").Reply.Fields {
+		shown = append(shown, f.Label+": "+f.Value)
+	}
+	if got := strings.Join(shown, "\n"); !strings.Contains(got, "Impact started: 2026-11-22 02:35 UTC") || !strings.Contains(got, "Detected: 2026-11-22 02:50 UTC, 15m after impact began") {
+		t.Errorf("show does not give the recorded times:\n%s", got)
+	}
 	tl := e.timeline(1)
 	if last := tl[len(tl)-1]; last.Kind != muster.EntryTimes || !last.Key {
 		t.Errorf("last entry %+v; want a key milestone entry", last)
