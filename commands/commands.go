@@ -23,6 +23,9 @@ type Store interface {
 	Incident(ctx context.Context, id int) (*muster.Incident, error)
 	Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error)
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	// IncidentsDeclared lists those declared in [from, to), newest
+	// first, at most limit (0: all).
+	IncidentsDeclared(ctx context.Context, from, to time.Time, limit int) ([]*muster.Incident, error)
 	Timeline(ctx context.Context, id int) ([]muster.Entry, error)
 }
 

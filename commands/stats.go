@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,12 +24,15 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 		}
 		window = w
 	}
-	all, err := c.store.Incidents(ctx, false)
+	since := c.now().Add(-window)
+	// The store reads the window alone, from its index by declaration
+	// time; no upper bound, as before the index: the end of time.Time's
+	// nanosecond range.
+	all, err := c.store.IncidentsDeclared(ctx, since, time.Unix(0, math.MaxInt64), 0)
 	if err != nil {
 		return nil, fmt.Errorf("list incidents for stats: %w", err)
 	}
 	all = muster.Visible(all, r.Event)
-	since := c.now().Add(-window)
 	var ttd, ttdecl, tta, ttm, ttr []time.Duration
 	bySeverity := map[string]int{}
 	count, actions, openActions, due, onTime := 0, 0, 0, 0, 0

@@ -55,12 +55,14 @@ func BenchmarkAppendParallel64Spread50Messages(b *testing.B) {
 	appendParallel(b, db, 64, 50, false)
 }
 
-// BenchmarkIncidents lists 1,000 open incidents out of 10,000 stored.
+// BenchmarkIncidents lists 1,000 open incidents out of 10,000 stored,
+// declared an hour apart (about 14 months), then all of them, then the
+// 90 days' worth (2,160) a `stats 90d` reads, then the newest 50, a page.
 func BenchmarkIncidents(b *testing.B) {
 	db := openDB(b, dbPath(b))
 	ctx := context.Background()
 	for i := range 10_000 {
-		inc, first, err := muster.NewIncident(fmt.Sprintf("Incident %d", i), muster.Severity{Name: "SEV3"}, false, "U1", t0)
+		inc, first, err := muster.NewIncident(fmt.Sprintf("Incident %d", i), muster.Severity{Name: "SEV3"}, false, "U1", t0.Add(time.Duration(i)*time.Hour))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -75,6 +77,20 @@ func BenchmarkIncidents(b *testing.B) {
 		b.Run(fmt.Sprintf("openOnly=%v", openOnly), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := db.Incidents(ctx, openOnly); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	end := t0.Add(10_000 * time.Hour)
+	for _, q := range []struct {
+		name   string
+		window time.Duration
+		limit  int
+	}{{"declared90d", 90 * 24 * time.Hour, 0}, {"newest50", 10_000 * time.Hour, 50}} {
+		b.Run(q.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := db.IncidentsDeclared(ctx, end.Add(-q.window), end, q.limit); err != nil {
 					b.Fatal(err)
 				}
 			}

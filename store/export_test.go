@@ -44,3 +44,23 @@ func MakeSchema5(path string) error {
 	}
 	return b.Close()
 }
+
+// MakeSchema6 turns the closed store at path into what a schema 6 muster
+// left: no declaration index, schema 6, so that the next Open builds it.
+func MakeSchema6(path string) error {
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte(bucketDeclared)); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchema), u64(6))
+	})
+	if err != nil {
+		b.Close()
+		return err
+	}
+	return b.Close()
+}

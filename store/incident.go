@@ -37,6 +37,9 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		if err := putIncident(tx, &rec); err != nil {
 			return err
 		}
+		if err := indexDeclared(tx, &rec); err != nil {
+			return err
+		}
 		tl, err := timeline(tx, rec.ID)
 		if err != nil {
 			return err

@@ -12,12 +12,14 @@
 //	held       id, message id → a change that came before its message (JSON)
 //	keys       idempotency key → first-seen time, incident id, seq
 //	keytimes   first-seen time, idempotency key → nothing: the keys oldest first
+//	declared   declaration time, id → nothing: the incidents oldest first
 //
 // Schema 1 kept each incident's timeline in a nested bucket; Open moves
 // such a file to the flat layout above once (see layout.go). Schema 2 had
 // no keytimes, schema 3 no copies in open; Open adds them once. Schema 5
 // kept new messages in a log beside the file; Open moves them into the
-// file once and removes the log (see migrate5to6.go).
+// file once and removes the log (see migrate5to6.go). Schema 6 had no
+// declared bucket; Open builds it once (see declared.go).
 //
 // Every write is one bbolt transaction, fsynced before it is
 // acknowledged. Appends that arrive together share one (see Append).
@@ -47,8 +49,9 @@ const (
 	// schemaVersion is bumped when the layout changes incompatibly, so that
 	// an older binary refuses a newer file instead of corrupting it. 6: the
 	// file alone holds every message; a schema 5 muster would write new
-	// ones to a log beside it, which this one no longer reads.
-	schemaVersion = 6
+	// ones to a log beside it, which this one no longer reads. 7: the
+	// declaration index, which an older muster would not keep up to date.
+	schemaVersion = 7
 
 	// keyTTL is how long an idempotency key is remembered. Slack retries an
 	// event within about an hour; a week also covers a bot that was down
@@ -148,7 +151,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // the current schema. logPath is where a schema 5 file kept its message
 // log; it returns how many torn records it dropped from it.
 func initBuckets(tx *bolt.Tx, logPath string) (tornLog int, err error) {
-	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys, bucketKeyTimes} {
+	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys, bucketKeyTimes, bucketDeclared} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return 0, fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -183,6 +186,11 @@ func initBuckets(tx *bolt.Tx, logPath string) (tornLog int, err error) {
 	if got < 6 {
 		if tornLog, err = migrate5to6(tx, logPath); err != nil {
 			return 0, fmt.Errorf("move the file from schema 5 to 6: %w", err)
+		}
+	}
+	if got < 7 {
+		if err := migrate6to7(tx); err != nil {
+			return 0, fmt.Errorf("move the file from schema 6 to 7: %w", err)
 		}
 	}
 	if got < schemaVersion {

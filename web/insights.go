@@ -134,10 +134,9 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 	ctx := r.Context()
 	now := s.now().UTC()
 	from := now.Add(-window)
-	// The store lists every incident and this keeps the window's; an
-	// index by declaration time, when the store has one, will let this
-	// read the window alone.
-	all, err := s.store.Incidents(ctx, false)
+	// The store reads the window alone, from its index by declaration
+	// time; the window ends at now, inclusive.
+	all, err := s.store.IncidentsDeclared(ctx, from, now.Add(time.Nanosecond), 0)
 	if err != nil {
 		return nil, fmt.Errorf("list incidents for insights: %w", err)
 	}

@@ -29,6 +29,9 @@ import (
 type Store interface {
 	Incident(ctx context.Context, id int) (*muster.Incident, error)
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	// IncidentsDeclared lists those declared in [from, to), newest
+	// first, at most limit (0: all).
+	IncidentsDeclared(ctx context.Context, from, to time.Time, limit int) ([]*muster.Incident, error)
 	EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error)
 	Timeline(ctx context.Context, id int) ([]muster.Entry, error)
 }

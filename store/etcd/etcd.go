@@ -9,6 +9,7 @@
 //	seq/incident             the last incident number given out
 //	inc/<id>                 Incident (JSON)
 //	open/<id>                nothing; one key per open incident
+//	decl/<time>/<id>         nothing; the incidents by declaration time (see declared.go)
 //	room/<platform> NUL <room>  incident number
 //	tl/<id>/seq              the last timeline Seq of the incident
 //	tl/<id>/e/<seq>          Entry (JSON)
@@ -49,8 +50,9 @@ import (
 
 const (
 	// schemaVersion is bumped when the layout changes incompatibly, so that
-	// an older binary refuses newer data instead of corrupting it.
-	schemaVersion = 1
+	// an older binary refuses newer data instead of corrupting it. 2: the
+	// declaration index, which an older muster would not keep up to date.
+	schemaVersion = 2
 
 	// keyTTL is how long an idempotency key is remembered: as in the bbolt
 	// store, a week, far longer than any platform retries.
@@ -196,6 +198,9 @@ func (db *DB) initSchema(ctx context.Context) error {
 	}
 	if got > schemaVersion {
 		return fmt.Errorf("the cluster has schema version %d, newer than this muster understands (%d); upgrade muster", got, schemaVersion)
+	}
+	if got < 2 {
+		return db.indexDeclared(ctx)
 	}
 	return nil
 }

@@ -44,7 +44,8 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		// The incident goes first: it is what commit reads back when the
 		// cluster fails to say whether the transaction was applied, and
 		// unlike the counter it is this declaration's alone.
-		ops := []clientv3.Op{clientv3.OpPut(incidentKey(rec.ID), v), clientv3.OpPut(keyIncidentSeq, strconv.Itoa(rec.ID))}
+		ops := []clientv3.Op{clientv3.OpPut(incidentKey(rec.ID), v), clientv3.OpPut(keyIncidentSeq, strconv.Itoa(rec.ID)),
+			clientv3.OpPut(declaredKey(rec.DeclaredAt, rec.ID), "")}
 		cmps := []clientv3.Cmp{unchanged(keyIncidentSeq, got[keyIncidentSeq])}
 		idx, err := index(rec.ID, got, placement{}, placementOf(&rec))
 		if err != nil {

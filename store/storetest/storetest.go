@@ -7,6 +7,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/muster-bot/muster"
 )
@@ -19,6 +20,7 @@ type Store interface {
 	RoomIncident(ctx context.Context, platform, room string) (int, error)
 	Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error)
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	IncidentsDeclared(ctx context.Context, from, to time.Time, limit int) ([]*muster.Incident, error)
 	Append(ctx context.Context, id int, key string, e muster.Entry) (muster.Entry, bool, error)
 	Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error)
 	Timeline(ctx context.Context, id int) ([]muster.Entry, error)
@@ -52,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateAppendsEntriesInOrder", testUpdateAppendsEntriesInOrder},
 		{"UpdateMaintainsIndexes", testUpdateMaintainsIndexes},
 		{"OpenListIsCurrent", testOpenListIsCurrent},
+		{"IncidentsDeclared", testIncidentsDeclared},
 		{"AppendNumbersEntries", testAppendNumbersEntries},
 		{"AppendIsIdempotent", testAppendIsIdempotent},
 		{"AppendIsIdempotentUnderConcurrency", testAppendIsIdempotentUnderConcurrency},
