@@ -120,27 +120,8 @@ func TestOpenStoreWithOneBadHeader(t *testing.T) {
 // turn: Open or a read then either works (the page was free) or fails with
 // an error naming the file; none crashes.
 func TestOpenStoreWithAPageOfGarbage(t *testing.T) {
-	good := filledStore(t)
-	orig, err := os.ReadFile(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pages := len(orig) / 4096
 	failed := 0
-	// Each page is overwritten whole, and then all but its page header (id,
-	// type, counts), which bbolt checks first: then bbolt follows the
-	// garbage's offsets and lengths.
-	for i := 4; i < 2*pages; i++ {
-		page, keepHeader := i/2, i%2 == 1
-		path := good
-		if err := os.WriteFile(path, orig, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if keepHeader {
-			garbage(t, path, int64(page)*4096+16, 4096-16, uint64(i))
-		} else {
-			garbage(t, path, int64(page)*4096, 4096, uint64(i))
-		}
+	pages := eachDamagedPage(t, func(path string, page int, keepHeader bool) {
 		db, err := store.Open(path)
 		if err == nil {
 			err = readAll(db)
@@ -151,10 +132,38 @@ func TestOpenStoreWithAPageOfGarbage(t *testing.T) {
 			wantDamaged(t, err, path)
 			t.Logf("page %d (header kept: %v): %v", page, keepHeader, err)
 		}
-	}
+	})
 	if failed == 0 {
 		t.Errorf("no page of %d made Open or a read fail: the pages were not the store's", pages)
 	}
+}
+
+// eachDamagedPage fills a store, then, for each page after the two
+// headers, damages a fresh copy of it and calls try with its path: once
+// with the page overwritten whole, and once with all but its page header
+// (id, type, counts), which bbolt checks first, so that bbolt follows the
+// garbage's offsets and lengths. It returns the number of pages.
+func eachDamagedPage(t *testing.T, try func(path string, page int, keepHeader bool)) int {
+	t.Helper()
+	good := filledStore(t)
+	orig, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := len(orig) / 4096
+	for i := 4; i < 2*pages; i++ {
+		page, keepHeader := i/2, i%2 == 1
+		if err := os.WriteFile(good, orig, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if keepHeader {
+			garbage(t, good, int64(page)*4096+16, 4096-16, uint64(i))
+		} else {
+			garbage(t, good, int64(page)*4096, 4096, uint64(i))
+		}
+		try(good, page, keepHeader)
+	}
+	return pages
 }
 
 // garbage overwrites n bytes of the file at path from off with random
@@ -298,30 +307,16 @@ func TestMessageLogTornAtTheEnd(t *testing.T) {
 // error naming the file; none crashes. Appends run in bbolt's batches,
 // on a goroutine of bbolt's.
 func TestAppendOnAPageOfGarbage(t *testing.T) {
-	good := filledStore(t)
-	orig, err := os.ReadFile(good)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	failed := 0
-	for i := 4; i < 2*(len(orig)/4096); i++ {
-		page, keepHeader := i/2, i%2 == 1
-		path := good
-		if err := os.WriteFile(path, orig, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if keepHeader {
-			garbage(t, path, int64(page)*4096+16, 4096-16, uint64(i))
-		} else {
-			garbage(t, path, int64(page)*4096, 4096, uint64(i))
-		}
+	failed, n := 0, 0
+	eachDamagedPage(t, func(path string, page int, keepHeader bool) {
+		n++
 		db, err := store.Open(path)
 		if err != nil {
-			continue // TestOpenStoreWithAPageOfGarbage checks these
+			return // TestOpenStoreWithAPageOfGarbage checks these
 		}
 		for id := 1; id <= 6 && err == nil; id++ {
-			_, _, err = db.Append(ctx, id, fmt.Sprint("slack:Ev", i, id), said(fmt.Sprint("9.", i), "after the damage"))
+			_, _, err = db.Append(ctx, id, fmt.Sprint("slack:Ev", n, id), said(fmt.Sprint("9.", n), "after the damage"))
 		}
 		db.Close()
 		if err != nil && muster.ErrorCode(err) != muster.ENOTFOUND {
@@ -329,7 +324,7 @@ func TestAppendOnAPageOfGarbage(t *testing.T) {
 			wantDamaged(t, err, path)
 			t.Logf("page %d (header kept: %v): %v", page, keepHeader, err)
 		}
-	}
+	})
 	if failed == 0 {
 		t.Errorf("no damaged page made an append fail: the pages were not the timelines'")
 	}
