@@ -19,8 +19,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-
-	"github.com/muster-bot/muster/bot/slack/fakeslack"
 )
 
 // browser is a headless Debian chromium driven through chromedp, with a
@@ -167,11 +165,7 @@ func TestBrowserLiveIncidentPage(t *testing.T) {
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
 	s := startSlackApp(t, fake, env, "")
 	s.command("UALICE", "CGENERAL", "declare sev2 Checkout is returning 500s", "declare")
-	var room fakeslack.Channel
-	eventually(t, "the war room exists", func() (ok bool) {
-		room, ok = fake.ChannelByName("inc-1-checkout-is-returning-500s")
-		return ok
-	})
+	room := s.warRoom("inc-1-checkout-is-returning-500s")
 	s.message("Ev1", "UALICE", room.ID, "1700000100.000100", "Error rate is 40% since 02:58", 0)
 
 	b.run(t, 10*time.Second, "open the incident page",
@@ -218,11 +212,7 @@ func TestScreenshots(t *testing.T) {
 	s.command("UBOB", "CGENERAL", "declare sev1 Payments API timing out", "d2")
 	s.clock.Advance(2 * time.Hour)
 	s.command("UALICE", "CGENERAL", "declare sev2 Checkout is returning 500s", "d3")
-	var room fakeslack.Channel
-	eventually(t, "the war room exists", func() (ok bool) {
-		room, ok = fake.ChannelByName("inc-3-checkout-is-returning-500s")
-		return ok
-	})
+	room := s.warRoom("inc-3-checkout-is-returning-500s")
 	s.clock.Advance(3 * time.Minute)
 	s.command("UBOB", room.ID, "ic @UBOB", "ic")
 	s.message("Ev1", "UALICE", room.ID, ts(), "Error rate is 40% since 05:44, all regions", 0)
@@ -277,11 +267,7 @@ func TestLiveEventsOutliveDeadlines(t *testing.T) {
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
 	s := startSlackApp(t, fake, env, "http:\n  read_timeout: 300ms\n  write_timeout: 3s\n")
 	s.command("UALICE", "CGENERAL", "declare sev2 Checkout is returning 500s", "declare")
-	var room fakeslack.Channel
-	eventually(t, "the war room exists", func() (ok bool) {
-		room, ok = fake.ChannelByName("inc-1-checkout-is-returning-500s")
-		return ok
-	})
+	room := s.warRoom("inc-1-checkout-is-returning-500s")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/incidents/1/events", nil)

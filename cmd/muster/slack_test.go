@@ -221,6 +221,17 @@ func (s *slackApp) button(channel, label string) (actionID, value, ts string) {
 	return "", "", ""
 }
 
+// warRoom waits for the war room named name to exist in the fake Slack.
+func (s *slackApp) warRoom(name string) fakeslack.Channel {
+	s.t.Helper()
+	var room fakeslack.Channel
+	eventually(s.t, "the war room "+name+" exists", func() (ok bool) {
+		room, ok = s.fake.ChannelByName(name)
+		return ok
+	})
+	return room
+}
+
 func readJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
