@@ -273,6 +273,33 @@ func TestDeclarePrivateIsNotAnnounced(t *testing.T) {
 	}
 }
 
+// A button pressed the moment the header shows, before the bot has
+// recorded the header's id, still redraws the header.
+func TestRoleButtonBeforeHeaderRecorded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var once sync.Once
+	h.fp.afterPost = func(room, id string, msg muster.Message) {
+		if !slices.ContainsFunc(msg.Buttons, func(b muster.Button) bool { return b.Action == "role ic" }) {
+			return
+		}
+		once.Do(func() {
+			h.handle(muster.Event{ID: "Act1", Kind: muster.EventAction, User: "bob", Room: room, Action: "role ic", Value: "INC-1"})
+		})
+	}
+	inc := h.declare("sev1 Checkout down")
+	if inc.Roles[muster.RoleIC] != "bob" {
+		t.Fatalf("IC %q, want bob", inc.Roles[muster.RoleIC])
+	}
+	updates := h.fp.ok("Update", inc.Room)
+	if len(updates) != 1 || updates[0].ID != inc.Header {
+		t.Fatalf("Update calls = %+v, want one of header %s", updates, inc.Header)
+	}
+	if slices.ContainsFunc(updates[0].Msg.Buttons, func(b muster.Button) bool { return b.Action == "role ic" }) {
+		t.Errorf("the header still offers the IC role: %+v", updates[0].Msg.Buttons)
+	}
+}
+
 func TestRoleButtonUpdatesHeaderInPlace(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

@@ -143,11 +143,19 @@ func (b *Bot) openWarRoom(ctx context.Context, p Platform, ev muster.Event, inc 
 		b.setTopic(ctx, p, inc)
 	}
 	if where := workRoom(inc); where != "" {
-		header, _, err := b.post(ctx, p, inc, where, b.commands.Header(inc), recordHeader, false)
+		msg := b.commands.Header(inc)
+		header, _, err := b.post(ctx, p, inc, where, msg, recordHeader, false)
 		if err != nil {
 			b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("post war-room header")
 		}
+		if header != "" {
+			b.sent.seed(headerKey(inc, where, header), headerDigest(msg))
+		}
 		inc = b.recordMessages(ctx, inc, header, b.announceDeclared(ctx, p, inc))
+		// A button pressed on the header before its id was recorded
+		// changed the incident but could not redraw it: redraw now (a
+		// no-op when nothing changed).
+		b.refreshHeader(ctx, p, inc)
 	}
 	if inc.Room != "" && !inc.InRoom(ev) {
 		told = commands.RoomOpened(inc, b.link(p, inc))
@@ -282,20 +290,25 @@ func (b *Bot) refreshHeader(ctx context.Context, p Platform, inc *muster.Inciden
 	if room := workRoom(inc); inc.Header != "" && room != "" {
 		header := b.commands.Header(inc)
 		b.try(inc, "update the header", func() error {
-			// A digest of the header as sent (muster.Message is plain
-			// data, so its encoding is faithful): kept for every war room
-			// the process has seen, it must stay small.
-			v, err := json.Marshal(header)
-			if err != nil {
-				return fmt.Errorf("encode the header: %w", err)
-			}
-			sum := sha256.Sum256(v)
-			return b.sent.set("header\x00"+inc.Platform+"\x00"+room+"\x00"+inc.Header, string(sum[:]), func() error {
+			return b.sent.set(headerKey(inc, room, inc.Header), headerDigest(header), func() error {
 				return p.Update(ctx, room, inc.Header, header)
 			})
 		})
 	}
 	b.setTopic(ctx, p, inc)
+}
+
+func headerKey(inc *muster.Incident, room, id string) string {
+	return "header\x00" + inc.Platform + "\x00" + room + "\x00" + id
+}
+
+// headerDigest is a digest of the header as sent (muster.Message is plain
+// data, so its encoding is faithful): kept for every war room the process
+// has seen, it must stay small.
+func headerDigest(header muster.Message) string {
+	v, _ := json.Marshal(header)
+	sum := sha256.Sum256(v)
+	return string(sum[:])
 }
 
 func (b *Bot) setTopic(ctx context.Context, p Platform, inc *muster.Incident) {
@@ -326,6 +339,15 @@ type sentItem struct {
 
 // set calls send unless value is the one last sent for key, and
 // remembers it once sent. A process that restarts sends each once more.
+// seed records value as sent under key without sending it.
+func (s *sent) seed(key, value string) {
+	v, _ := s.items.LoadOrStore(key, new(sentItem))
+	it := v.(*sentItem)
+	it.mu.Lock()
+	it.last = value
+	it.mu.Unlock()
+}
+
 func (s *sent) set(key, value string, send func() error) error {
 	v, _ := s.items.LoadOrStore(key, new(sentItem))
 	it := v.(*sentItem)

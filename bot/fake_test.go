@@ -82,6 +82,9 @@ type fakePlatform struct {
 	seq   int
 	taken map[string]bool             // room names in use; CreateRoom adds to it
 	fails map[string]map[string]error // method → room ("" for any) → error
+	// afterPost, when set, runs after each successful Post (outside the
+	// lock), as a person who acts on a message the moment it shows.
+	afterPost func(room, id string, msg muster.Message)
 }
 
 func newFakePlatform() *fakePlatform {
@@ -126,11 +129,16 @@ func (f *fakePlatform) record(c call) error {
 
 func (f *fakePlatform) Post(ctx context.Context, room string, msg muster.Message) (string, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.seq++
 	id := fmt.Sprintf("m%d", f.seq)
-	if err := f.record(call{Method: "Post", Room: room, ID: id, Msg: msg}); err != nil {
+	err := f.record(call{Method: "Post", Room: room, ID: id, Msg: msg})
+	after := f.afterPost
+	f.mu.Unlock()
+	if err != nil {
 		return "", err
+	}
+	if after != nil {
+		after(room, id, msg)
 	}
 	return id, nil
 }
