@@ -41,6 +41,11 @@ type Incident struct {
 	Actions      []ActionItem      `json:"actions,omitempty"`
 	Summary      string            `json:"summary,omitempty"`
 
+	// What the status pages show: the posts Comms published and the
+	// components' states set for this incident, in order.
+	Public       []PublicPost      `json:"public,omitempty"`
+	ComponentLog []ComponentChange `json:"component_log,omitempty"`
+
 	// StartedAt (impact began) and DetectedAt (first signal) are zero
 	// until someone sets them or an alert declares the incident: see
 	// Started and Detected for the defaults.
@@ -132,6 +137,8 @@ func (inc *Incident) Clone() *Incident {
 	c.Participants = slices.Clone(inc.Participants)
 	c.Invited = slices.Clone(inc.Invited)
 	c.Actions = slices.Clone(inc.Actions)
+	c.Public = slices.Clone(inc.Public)
+	c.ComponentLog = slices.Clone(inc.ComponentLog)
 	return &c
 }
 

@@ -22,6 +22,8 @@ const (
 	EntryResolved   EntryKind = "resolved"    // the incident was resolved
 	EntryReopened   EntryKind = "reopened"    // a resolved incident was reopened
 	EntryTimes      EntryKind = "times"       // when impact started or was detected was set
+	EntryPublic     EntryKind = "public"      // a post was published to the status pages
+	EntryComponent  EntryKind = "component"   // a status-page component's state was set
 )
 
 // Entry is one element of an incident's append-only timeline. Messages may
