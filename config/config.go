@@ -38,6 +38,7 @@ type Config struct {
 	Templates       Templates    `yaml:"templates"`
 	Console         Console      `yaml:"console"`
 	Web             Web          `yaml:"web"`
+	StatusPage      StatusPage   `yaml:"statuspage"`
 	Slack           Slack        `yaml:"slack"`
 	Teams           Teams        `yaml:"teams"`
 	// Permissions maps a command to the roles that may run it on an
@@ -294,6 +295,7 @@ func Default() *Config {
 		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}, Actions: "0 9 * * 1-5"},
 		WarRoom:         WarRoom{Prefix: "inc"},
 		Web:             Web{Enabled: true},
+		StatusPage:      StatusPage{Title: "Status", Atlassian: Atlassian{APIURL: "https://api.statuspage.io/v1"}},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},
 		Permissions:     muster.DefaultPermissions(),

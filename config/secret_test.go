@@ -22,6 +22,7 @@ var secrets = map[string]string{
 	"WEBHOOK_SECRET":       "secret-webhook-secret",
 	"ETCD_PASSWORD":        "secret-etcd-password",
 	"MUSTER_API_TOKEN":     "secret-muster-api-token",
+	"STATUSPAGE_API_KEY":   "secret-statuspage-api-key",
 }
 
 // secretFields returns the value of every field tagged secret:"true",
