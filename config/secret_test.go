@@ -12,17 +12,18 @@ import (
 
 // secrets sets every secret variable to a value easy to spot in output.
 var secrets = map[string]string{
-	"SLACK_BOT_TOKEN":      "xoxb-secret-bot-token",
-	"SLACK_SIGNING_SECRET": "secret-signing-secret",
-	"SLACK_APP_TOKEN":      "xapp-secret-app-token",
-	"TEAMS_APP_ID":         "secret-teams-app-id",
-	"TEAMS_APP_PASSWORD":   "secret-teams-password",
-	"TEAMS_TENANT_ID":      "secret-teams-tenant",
-	"ALERTMANAGER_TOKEN":   "secret-alertmanager-token",
-	"WEBHOOK_SECRET":       "secret-webhook-secret",
-	"ETCD_PASSWORD":        "secret-etcd-password",
-	"MUSTER_API_TOKEN":     "secret-muster-api-token",
-	"STATUSPAGE_API_KEY":   "secret-statuspage-api-key",
+	"SLACK_BOT_TOKEN":           "xoxb-secret-bot-token",
+	"SLACK_SIGNING_SECRET":      "secret-signing-secret",
+	"SLACK_APP_TOKEN":           "xapp-secret-app-token",
+	"TEAMS_APP_ID":              "secret-teams-app-id",
+	"TEAMS_APP_PASSWORD":        "secret-teams-password",
+	"TEAMS_TENANT_ID":           "secret-teams-tenant",
+	"ALERTMANAGER_TOKEN":        "secret-alertmanager-token",
+	"WEBHOOK_SECRET":            "secret-webhook-secret",
+	"ETCD_PASSWORD":             "secret-etcd-password",
+	"MUSTER_API_TOKEN":          "secret-muster-api-token",
+	"STATUSPAGE_API_KEY":        "secret-statuspage-api-key",
+	"MUSTER_OIDC_CLIENT_SECRET": "secret-oidc-client-secret",
 }
 
 // secretFields returns the value of every field tagged secret:"true",
