@@ -76,3 +76,36 @@ func Visible(list []*Incident, ev Event) []*Incident {
 	}
 	return out
 }
+
+// AdmitsAnyOf reports whether inc admits any of who: one person known by
+// several chat identities (the web matches a signed-in person to each
+// platform's users by e-mail). An identity counts only for an incident of
+// its own platform, when both say which: a user id of one platform means
+// nothing on another. Nobody at all (an empty who) is admitted to what
+// admits anyone.
+func (inc *Incident) AdmitsAnyOf(who []Event) bool {
+	if !inc.Private {
+		return true
+	}
+	for _, ev := range who {
+		if inc.Platform != "" && ev.Platform != "" && ev.Platform != inc.Platform {
+			continue
+		}
+		if inc.Admits(ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// VisibleToAnyOf returns the incidents of list that any of who may learn
+// of, in the same order.
+func VisibleToAnyOf(list []*Incident, who []Event) []*Incident {
+	out := make([]*Incident, 0, len(list))
+	for _, inc := range list {
+		if inc.AdmitsAnyOf(who) {
+			out = append(out, inc)
+		}
+	}
+	return out
+}
