@@ -88,11 +88,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var last liveState
+	who := s.viewer(r) // once: the store is read every tick, the people not
 	ticker := time.NewTicker(s.livePoll)
 	defer ticker.Stop()
 	for {
 		var more bool
-		more, after, last, err = s.liveStep(ctx, w, inc.ID, after, last, viewer(r))
+		more, after, last, err = s.liveStep(ctx, w, inc.ID, after, last, who)
 		if err == nil {
 			_ = rc.SetWriteDeadline(time.Now().Add(liveWrite))
 			flusher.Flush()
@@ -116,12 +117,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // liveStep writes the entries after seq after and the incident's state
 // when it changed. more is false once the incident is closed, or no longer
 // visible to the viewer: the stream then ends.
-func (s *Server) liveStep(ctx context.Context, w http.ResponseWriter, id, after int, last liveState, who muster.Event) (more bool, _ int, _ liveState, _ error) {
+func (s *Server) liveStep(ctx context.Context, w http.ResponseWriter, id, after int, last liveState, who []muster.Event) (more bool, _ int, _ liveState, _ error) {
 	inc, err := s.store.Incident(ctx, id)
 	if err != nil {
 		return false, after, last, err
 	}
-	if !inc.Admits(who) {
+	if !inc.AdmitsAnyOf(who) {
 		return false, after, last, nil
 	}
 	entries, err := s.store.EntriesAfter(ctx, id, after, liveBatch)

@@ -164,7 +164,7 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 	res := make([][]time.Duration, len(months))
 	v.Cadence = make([]monthCadence, len(months))
 
-	for _, inc := range visible(r, all) {
+	for _, inc := range s.visible(r, all) {
 		at := inc.DeclaredAt.UTC()
 		if at.Before(from) || at.After(now) {
 			continue

@@ -133,7 +133,7 @@ func (s *Server) matching(r *http.Request, f filter) (page []*muster.Incident, t
 		return nil, 0, false, err
 	}
 	var kept []*muster.Incident
-	for _, inc := range visible(r, all) {
+	for _, inc := range s.visible(r, all) {
 		if f.match(inc) {
 			kept = append(kept, inc)
 		}

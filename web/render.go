@@ -30,6 +30,7 @@ func (s *Server) funcs() template.FuncMap {
 			return muster.FormatDuration(d)
 		},
 		"sevclass": s.sevClass,
+		"signin":   func() bool { return s.cfg.SignIn != nil },
 		"who":      s.who,
 		// text shows a message with its mentions as names.
 		"text": func(t string) string { return muster.ReplaceMentions(t, s.who) },

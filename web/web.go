@@ -15,7 +15,9 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,10 +54,32 @@ type Config struct {
 	// (404, as for any unknown path): a deployment that set no token has
 	// no API to probe.
 	APIToken string
+	// SignIn, when set, signs people in: every page but the public ones
+	// (publicPath) wants a session, and a person sees the private
+	// incidents People says they are a member of. Nil, nobody is signed
+	// in and the pages show only what is not private.
+	SignIn SignIn
+	// People finds a signed-in person's chat identities; nil, none.
+	People People
 	// LivePoll is how often a live incident page's stream reads the store
 	// (1s when zero); LiveFor how long one stream lasts before the
 	// browser reconnects (5m when zero).
 	LivePoll, LiveFor time.Duration
+}
+
+// SignIn is OpenID Connect sign-in; *signin.Auth is one. It serves the
+// sign-in routes (GET /signin?next=, GET /auth/callback, POST /signout)
+// and says whose session a request carries.
+type SignIn interface {
+	http.Handler
+	Email(r *http.Request) (string, bool)
+}
+
+// People finds the chat users that have an e-mail address: on each
+// platform that can tell, the Events' Platform and User. An address
+// nobody has is no users and no error.
+type People interface {
+	UsersByEmail(ctx context.Context, email string) ([]muster.Event, error)
 }
 
 // Page sizes: the incident list and the timeline are read a page at a
@@ -113,6 +137,11 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	s.mux.HandleFunc("GET /incidents/{n}/postmortem.md", s.postmortemMarkdown)
 	s.mux.HandleFunc("GET /incidents/{n}/events", s.events)
 	s.mux.HandleFunc("GET /insights", s.insightsPage)
+	if cfg.SignIn != nil {
+		for _, pattern := range signInRoutes {
+			s.mux.Handle(pattern, cfg.SignIn)
+		}
+	}
 	if cfg.APIToken != "" {
 		s.mux.Handle("GET /api/v1/incidents", s.authorized(s.apiList))
 		s.mux.Handle("GET /api/v1/incidents/{n}", s.authorized(s.apiIncident))
@@ -135,6 +164,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for _, pattern := range []string{"GET /{$}", "GET /incidents/", "GET /insights", "GET /static/", "GET /api/v1/"} {
 		mux.Handle(pattern, s)
 	}
+	if s.cfg.SignIn != nil {
+		for _, pattern := range signInRoutes {
+			mux.Handle(pattern, s)
+		}
+	}
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -146,13 +180,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "same-origin")
+	if s.cfg.SignIn != nil && !publicPath(r.URL.Path) {
+		if _, ok := s.cfg.SignIn.Email(r); !ok {
+			h.Set("Cache-Control", "no-store")
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
 // lookup returns incident n of the request's path if whoever asks may see
-// it. A private incident answers exactly as a missing one: with no
-// sign-in yet the web has no viewer, and the empty Event is that viewer,
-// so that sign-in later only has to supply who is asking.
+// it. A private incident answers exactly as a missing one.
 func (s *Server) lookup(r *http.Request) (*muster.Incident, int, error) {
 	n, ok := muster.ParseRef(r.PathValue("n"))
 	if !ok {
@@ -162,18 +201,37 @@ func (s *Server) lookup(r *http.Request) (*muster.Incident, int, error) {
 	if err != nil {
 		return nil, n, err
 	}
-	if !inc.Admits(viewer(r)) {
+	if !inc.AdmitsAnyOf(s.viewer(r)) {
 		return nil, n, muster.NoIncident(n)
 	}
 	return inc, n, nil
 }
 
-// viewer is who asks. Nobody, until sign-in exists.
-func viewer(*http.Request) muster.Event { return muster.Event{} }
+// viewer is who asks: the chat identities of the person signed in, found
+// by their e-mail. Nobody (none) without sign-in, for the API's scripts,
+// and when the lookup fails (logged): the pages then show only what is
+// not private, which is never more than the person may see.
+func (s *Server) viewer(r *http.Request) []muster.Event {
+	if s.cfg.SignIn == nil || s.cfg.People == nil {
+		return nil
+	}
+	email, ok := s.cfg.SignIn.Email(r)
+	if !ok {
+		return nil
+	}
+	who, err := s.cfg.People.UsersByEmail(r.Context(), email)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			s.log.Warn().Err(err).Str("email", email).Msg("find the chat users of a signed-in person; showing only incidents that are not private")
+		}
+		return nil
+	}
+	return who
+}
 
 // visible keeps the incidents the request's viewer may see.
-func visible(r *http.Request, list []*muster.Incident) []*muster.Incident {
-	return muster.Visible(list, viewer(r))
+func (s *Server) visible(r *http.Request, list []*muster.Incident) []*muster.Incident {
+	return muster.VisibleToAnyOf(list, s.viewer(r))
 }
 
 // status is the HTTP status of an error: a domain code, or 500 for
@@ -211,4 +269,25 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 		return 0, muster.Errorf(muster.EINVALID, "%s=%q is not a number; give a whole number of 0 or more.", name, v)
 	}
 	return n, nil
+}
+
+// signInRoutes are sign-in's own routes, served by Config.SignIn.
+var signInRoutes = []string{"GET /signin", "GET /auth/callback", "POST /signout"}
+
+// publicPaths are open to anyone when sign-in is on: the public status
+// page and its feeds, safe to expose by design. Prefixes end in "/".
+// /static/ holds only the stylesheet, script and icon; /api/v1/ has its
+// bearer token instead of a session (scripts do not sign in).
+var publicPaths = []string{"/status", "/status.json", "/status/feed.atom", "/static/", "/api/v1/", "/signin", "/auth/callback", "/signout"}
+
+// publicPath reports whether path is served without a session. Anything
+// not listed wants one, so that a page added later is behind sign-in
+// unless it is listed here.
+func publicPath(path string) bool {
+	for _, p := range publicPaths {
+		if path == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(path, p)) {
+			return true
+		}
+	}
+	return false
 }

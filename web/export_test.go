@@ -1,0 +1,4 @@
+package web
+
+// PublicPath is publicPath, for the tests.
+var PublicPath = publicPath
