@@ -40,7 +40,7 @@ func TestManifests(t *testing.T) {
 	scopes := []string{
 		"commands", "chat:write", "chat:write.public", "channels:manage", "groups:write",
 		"channels:history", "groups:history", "reactions:read", "pins:read",
-		"users:read", "usergroups:read", "files:write", "im:write",
+		"users:read", "users:read.email", "usergroups:read", "files:write", "im:write",
 	}
 	events := []string{"message.channels", "message.groups", "reaction_added", "pin_added"}
 	for _, tt := range []struct {

@@ -84,6 +84,7 @@ type Platform struct {
 	health    health
 	work      sync.WaitGroup // work still running after an ack
 	names     sync.Map       // user id → display name, as users.info gave it
+	byEmail   sync.Map       // lowercase e-mail → peopleEntry, as users.lookupByEmail gave it
 	// slots bounds that work: when Slack sends faster than the bot can
 	// post, acknowledgements wait for a free slot instead of piling up
 	// goroutines without end.

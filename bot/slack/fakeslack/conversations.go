@@ -29,9 +29,29 @@ func (s *Server) usersInfo(p params) (map[string]any, error) {
 	if !ok {
 		return nil, slackErr("user_not_found")
 	}
+	return userJSON(u), nil
+}
+
+// usersLookupByEmail finds the user with an e-mail address. Slack does
+// not say whether the match ignores case; the fake ignores it, as mail
+// does for the domain and most servers for the whole address.
+func (s *Server) usersLookupByEmail(p params) (map[string]any, error) {
+	for _, u := range s.users {
+		if u.email != "" && strings.EqualFold(u.email, p["email"]) {
+			return userJSON(u), nil
+		}
+	}
+	return nil, slackErr("users_not_found")
+}
+
+// userJSON is a user as users.info and users.lookupByEmail answer.
+func userJSON(u *user) map[string]any {
 	profile := map[string]any{"real_name": u.name, "display_name": u.name}
 	if u.bot {
 		profile["bot_id"] = BotID
+	}
+	if u.email != "" {
+		profile["email"] = u.email
 	}
 	return map[string]any{"user": map[string]any{
 		"id":        u.id,
@@ -41,7 +61,7 @@ func (s *Server) usersInfo(p params) (map[string]any, error) {
 		"deleted":   u.deleted,
 		"is_bot":    u.bot,
 		"profile":   profile,
-	}}, nil
+	}}
 }
 
 // validChannelName checks Slack's rules for channel names and returns the

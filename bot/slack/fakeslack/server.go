@@ -12,7 +12,7 @@
 //	/upload/v1/{file_id}   upload URLs from files.getUploadURLExternal
 //	/response/{id}         response_url endpoints (ResponseURL)
 //
-// Web API methods: auth.test, users.info, conversations.create, .info,
+// Web API methods: auth.test, users.info, users.lookupByEmail, conversations.create, .info,
 // .invite, .setTopic, .setPurpose, chat.postMessage, .update, .postEphemeral,
 // pins.add, views.open, files.getUploadURLExternal, .completeUploadExternal
 // and apps.connections.open. Others answer 404, which slack-go reports as a
@@ -123,6 +123,7 @@ type Ack struct {
 
 type user struct {
 	id, name string
+	email    string
 	deleted  bool
 	bot      bool
 }
@@ -241,6 +242,17 @@ func (s *Server) AddUser(id, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[id] = &user{id: id, name: name}
+}
+
+// SetEmail gives a user an e-mail address, found by users.lookupByEmail.
+func (s *Server) SetEmail(id, email string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[id]; ok {
+		u.email = email
+		return
+	}
+	s.users[id] = &user{id: id, name: id, email: email}
 }
 
 // DeactivateUser marks a user deleted: users.info reports deleted:true and

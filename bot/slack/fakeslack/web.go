@@ -45,6 +45,8 @@ func (s *Server) method(name string) methodFunc {
 		return s.authTest
 	case "users.info":
 		return s.usersInfo
+	case "users.lookupByEmail":
+		return s.usersLookupByEmail
 	case "conversations.create":
 		return s.conversationsCreate
 	case "conversations.info":
