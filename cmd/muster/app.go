@@ -129,10 +129,13 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names())
 	a.metrics = m
 	if cfg.Web.Enabled {
-		a.pages, err = web.New(db, web.Config{
-			Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Postmortem: pm, APIToken: cfg.Web.APIToken,
-			Names: a.pageName,
-		}, now, a.log.With().Str("component", "web").Logger())
+		auth, err := a.signIn()
+		if err == nil {
+			a.pages, err = web.New(db, web.Config{
+				Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Postmortem: pm, APIToken: cfg.Web.APIToken,
+				Names: a.pageName, SignIn: auth, People: chatPeople{a},
+			}, now, a.log.With().Str("component", "web").Logger())
+		}
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("load web pages: %w", err)
@@ -251,7 +254,11 @@ func (a *App) serve(ctx context.Context) error {
 	a.log.Info().Str("addr", servers[0].ln.Addr().String()).Bool("slack_http", a.slack != nil && a.cfg.Slack.SigningSecret != "").
 		Bool("slack_socket_mode", a.slack != nil && a.cfg.Slack.AppToken != "").Bool("teams", a.teams != nil).
 		Bool("separate_metrics", len(servers) > 1).Bool("pages", a.pages != nil).Msg("serving")
-	if a.pages != nil {
+	switch {
+	case a.pages != nil && a.cfg.Web.SignIn():
+		a.log.Info().Str("addr", servers[0].ln.Addr().String()).Str("issuer", a.cfg.Web.OIDC.Issuer).
+			Msg("incident pages served with sign-in; the provider is asked for its keys at the first sign-in")
+	case a.pages != nil:
 		a.log.Info().Str("addr", servers[0].ln.Addr().String()).
 			Msg("incident pages served without sign-in, so on this loopback address only (web.enabled: false turns them off)")
 	}
