@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/internal/fakeoidc"
 )
@@ -266,4 +268,29 @@ func TestSignInRefusals(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBrowserSignIn: a real browser opening the list is sent to the
+// provider and back, signed in, and sees the list, with no request
+// leaving 127.0.0.1 and no page error.
+func TestBrowserSignIn(t *testing.T) {
+	b := newBrowser(t)
+	s := startSignInApp(t)
+	s.command("UALICE", "CGENERAL", "declare sev1 private Signing key leaked", "d1")
+	eventually(t, "the incident is stored", func() bool {
+		_, err := s.app.db.Incident(context.Background(), 1)
+		return err == nil
+	})
+	b.run(t, 15*time.Second, "open the list through sign-in",
+		chromedp.Navigate(s.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS("table")),
+	)
+	b.waitText(t, "main", "Signing key leaked", 5*time.Second)
+	if !b.eval(t, `location.pathname === "/" && location.host === `+fmt.Sprintf("%q", strings.TrimPrefix(s.url, "http://"))) {
+		t.Error("the browser did not come back to the list")
+	}
+	if !b.eval(t, `document.cookie === ""`) {
+		t.Error("a script can read the session cookie; it must be HttpOnly")
+	}
+	b.checkLoopbackOnly(t)
 }

@@ -18,7 +18,7 @@ import (
 // loopback http.listen only, so `serve` on ":8080" refuses to start,
 // naming both ways out, unless web.enabled is false.
 func TestServeRefusesPagesOffLoopback(t *testing.T) {
-	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s"}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "MUSTER_OIDC_CLIENT_SECRET": "c"}
 	for _, tc := range []struct {
 		name, yaml string
 		refused    bool
@@ -27,6 +27,7 @@ func TestServeRefusesPagesOffLoopback(t *testing.T) {
 		{"0.0.0.0", "http:\n  listen: 0.0.0.0:8080\n", true},
 		{"pages off", "http:\n  listen: \":8080\"\nweb:\n  enabled: false\n", false},
 		{"loopback", "http:\n  listen: 127.0.0.1:8080\n", false},
+		{"sign-in", "http:\n  listen: \":8080\"\nweb:\n  public_url: https://muster.example.com\n  oidc:\n    issuer: https://id.example.com\n    client_id: muster\n", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			yaml := tc.yaml + "store:\n  path: " + filepath.Join(t.TempDir(), "m.db") + "\n"
