@@ -31,8 +31,9 @@ func (a *App) signIn() (web.SignIn, error) {
 // chatPeople finds a signed-in person's chat users by e-mail: Slack's by
 // users.lookupByEmail; the console's, whose users are plain names, by the
 // address's local part (alice@example.com is the console's alice). Teams
-// users are not matched: the bot's Graph permissions do not reach the
-// directory, so on the web they see the incidents that are not private.
+// users are not matched: that would need the Graph permission
+// User.Read.All, which the Teams app does not ask for, so on the web they
+// see the incidents that are not private.
 type chatPeople struct{ a *App }
 
 func (p chatPeople) UsersByEmail(ctx context.Context, email string) ([]muster.Event, error) {
