@@ -46,12 +46,24 @@ func Backoff(attempts int) time.Duration {
 	return min(10*time.Second<<min(max(attempts, 1)-1, 5), 5*time.Minute)
 }
 
-// Failed returns it after a failed try at now: one more attempt, the next
-// try after Backoff, or at retryAfter when the system asked for a longer
-// wait.
-func (it Item) Failed(now time.Time, err error, retryAfter time.Duration) Item {
+// Claim returns it as claimed for a try at now: one more attempt, and
+// no other try before Backoff of the attempts has passed, so that a sender
+// that dies trying leaves it for then. The leader writes the claim before
+// it tries, through its fenced store: a replica that lost the lead cannot
+// claim, so it does not send.
+func (it Item) Claim(now time.Time) Item {
 	it.Attempts++
-	it.Next = now.Add(max(Backoff(it.Attempts), retryAfter))
+	it.Next = now.Add(Backoff(it.Attempts))
+	return it
+}
+
+// Failed returns it, claimed, after its try failed at now with err: it is
+// tried again after the claim's backoff, or after retryAfter when the
+// outside system asked for a longer wait.
+func (it Item) Failed(now time.Time, err error, retryAfter time.Duration) Item {
+	if at := now.Add(retryAfter); at.After(it.Next) {
+		it.Next = at
+	}
 	it.LastError = err.Error()
 	return it
 }

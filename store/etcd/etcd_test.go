@@ -242,7 +242,7 @@ func TestFencedWrites(t *testing.T) {
 	if added, err := db.AddOutbox(ctx, waiting); err != nil || !added {
 		t.Fatalf("unfenced AddOutbox = %v, %v", added, err)
 	}
-	if _, err := fenced.UpdateOutbox(ctx, waiting.Failed(t0, errors.New("down"), 0)); !errors.Is(err, fence.ErrLost) {
+	if _, err := fenced.UpdateOutbox(ctx, waiting.Claim(t0)); !errors.Is(err, fence.ErrLost) {
 		t.Errorf("fenced UpdateOutbox after the lead was lost: %v, want fence.ErrLost", err)
 	}
 	if err := fenced.DeleteOutbox(ctx, waiting.Key); !errors.Is(err, fence.ErrLost) {

@@ -51,7 +51,7 @@ func testOutbox(t *testing.T, open Opener) {
 	if added, err := ob.AddOutbox(ctx, item("statuspage/INC-1", 99)); err != nil || added {
 		t.Errorf("AddOutbox of a waiting key = %v, %v; want not added", added, err)
 	}
-	later := item("post/1", 7).Failed(t0, fmt.Errorf("rate limited"), time.Minute)
+	later := item("post/1", 7).Claim(t0).Failed(t0, fmt.Errorf("rate limited"), time.Minute)
 	if ok, err := ob.UpdateOutbox(ctx, later); err != nil || !ok {
 		t.Errorf("UpdateOutbox of a waiting item = %v, %v; want done", ok, err)
 	}
