@@ -95,4 +95,3 @@ func TestErrors(t *testing.T) {
 		t.Errorf("another page: %v, want a 404", err)
 	}
 }
-
