@@ -87,7 +87,7 @@ func (b *Bot) catchUpMirror(ctx context.Context) error {
 
 // sendSyncItem brings one incident's Statuspage incident up to date.
 func (b *Bot) sendSyncItem(ctx context.Context, claims Store, it outbox.Item, now time.Time) error {
-	if now.Before(it.Next) {
+	if now.Before(it.Next) && now.Sub(it.Queued) <= syncGiveUp {
 		return nil
 	}
 	var p syncPayload
@@ -225,8 +225,17 @@ func statuspageName(inc *muster.Incident) string {
 	return name
 }
 
-// mirrorFailed tells the war room that the mirror gave up.
+// mirrorFailed records that the mirror gave up on what inc holds now, so
+// that only a newer post or component change tries again, and tells the
+// war room.
 func (b *Bot) mirrorFailed(ctx context.Context, inc *muster.Incident, why string) {
+	_, _, err := b.store.Update(context.WithoutCancel(ctx), inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Statuspage.GaveUpAt = max(i.Statuspage.GaveUpAt, len(inc.Public)+len(inc.ComponentLog))
+		return nil, nil
+	})
+	if err != nil {
+		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("record that the status page mirror gave up")
+	}
 	p, running := b.platforms[inc.Platform]
 	room := workRoom(inc)
 	if !running || room == "" {

@@ -48,6 +48,7 @@ type Server struct {
 	known      map[string]bool   // component ids the page has; nil: any
 	calls      []Call
 	fails      []failure
+	down       int // every call answers it while not 0
 }
 
 type failure struct {
@@ -82,6 +83,13 @@ func (s *Server) Fail(code, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fails = append(s.fails, failure{code, retryAfter})
+}
+
+// Down has every call answer code (503, say) until Down(0).
+func (s *Server) Down(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = code
 }
 
 // Incidents returns copies of the incidents, oldest first.
@@ -140,6 +148,9 @@ func fail(w http.ResponseWriter, code int, msg string) int {
 }
 
 func (s *Server) answer(w http.ResponseWriter, r *http.Request) int {
+	if s.down != 0 {
+		return fail(w, s.down, http.StatusText(s.down))
+	}
 	if len(s.fails) > 0 {
 		f := s.fails[0]
 		s.fails = s.fails[1:]
