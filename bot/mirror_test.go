@@ -286,3 +286,21 @@ func TestOutboxMovesOldSetting(t *testing.T) {
 		t.Errorf("outbox after delivery: %+v, %v", items, err)
 	}
 }
+
+// TestMirrorNamesFromTheFirstPost: a long first line is cut on a word,
+// under 80 characters, and the internal title never shows.
+func TestMirrorNamesFromTheFirstPost(t *testing.T) {
+	t.Parallel()
+	h, fake := mirrored(t, "key1")
+	inc := h.declare("sev2 secret-db-7 disk full")
+	publish(t, h, inc.ID, strings.Repeat("Checkout is slow for customers in Europe ", 4)+"\nMore soon.")
+	h.mustTick(time.Minute)
+	got := fake.Incidents()
+	if len(got) != 1 {
+		t.Fatalf("incidents %+v", got)
+	}
+	name := got[0].Name
+	if n := len([]rune(name)); n > 80 || !strings.HasSuffix(name, "…") || !strings.HasPrefix(name, "Checkout is slow") || strings.Contains(name, "secret-db-7") {
+		t.Errorf("name %q (%d characters): want the post's first line cut on a word to at most 80", name, n)
+	}
+}
