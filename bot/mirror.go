@@ -96,6 +96,9 @@ func (b *Bot) sendSyncItem(ctx context.Context, claims Store, it outbox.Item, no
 		return claims.DeleteOutbox(ctx, it.Key)
 	}
 	inc, err := b.store.Incident(ctx, p.Incident)
+	if muster.ErrorCode(err) == muster.ENOTFOUND {
+		return claims.DeleteOutbox(ctx, it.Key)
+	}
 	if err != nil {
 		return fmt.Errorf("status page mirror: read INC-%d: %w", p.Incident, err)
 	}
@@ -150,7 +153,7 @@ func (b *Bot) mirrorStep(ctx context.Context, inc *muster.Incident) (*muster.Inc
 	m.Components = len(inc.ComponentLog)
 	var err error
 	switch {
-	case call.Body == "" && call.Components == nil:
+	case m.ID != "" && call.Body == "" && call.Components == nil:
 		// Changes of components Statuspage does not know: nothing to send.
 	case m.ID == "":
 		m.ID, err = b.cfg.Mirror.CreateIncident(ctx, call)
