@@ -304,3 +304,22 @@ func TestMirrorNamesFromTheFirstPost(t *testing.T) {
 		t.Errorf("name %q (%d characters): want the post's first line cut on a word to at most 80", name, n)
 	}
 }
+
+// TestMirrorBlankFirstPost: a first post without text (which the commands
+// refuse) still creates the incident, named by its number, and the sync
+// ends instead of creating it again and again.
+func TestMirrorBlankFirstPost(t *testing.T) {
+	t.Parallel()
+	h, fake := mirrored(t, "key1")
+	inc := h.declare("sev2 Checkout down")
+	if _, _, err := h.db.Update(h.ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Public = append(i.Public, muster.PublicPost{At: t0, Status: i.Status}, muster.PublicPost{At: t0, Text: "Checkout is slow", Status: i.Status})
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustTick(time.Minute)
+	if got := fake.Incidents(); len(got) != 1 || got[0].Name != "Incident INC-1" || len(fake.Calls()) != 2 {
+		t.Errorf("incidents %+v, calls %+v; want one, named INC-1, in two calls", got, fake.Calls())
+	}
+}
