@@ -45,6 +45,8 @@ type Incident struct {
 	// components' states set for this incident, in order.
 	Public       []PublicPost      `json:"public,omitempty"`
 	ComponentLog []ComponentChange `json:"component_log,omitempty"`
+	// Statuspage is how far the Atlassian Statuspage mirror got.
+	Statuspage StatuspageMirror `json:"statuspage,omitzero"`
 
 	// StartedAt (impact began) and DetectedAt (first signal) are zero
 	// until someone sets them or an alert declares the incident: see

@@ -96,3 +96,29 @@ func (inc *Incident) LastPublic() (PublicPost, bool) {
 	}
 	return inc.Public[len(inc.Public)-1], true
 }
+
+// StatuspageMirror records what of an incident's public posts and
+// component changes the Atlassian Statuspage mirror has sent: the
+// Statuspage incident's id, and how many of Public and of ComponentLog it
+// carries. It is recorded after each call, so a restart or another
+// replica goes on from there instead of posting again.
+type StatuspageMirror struct {
+	ID         string `json:"id,omitempty"`
+	Posts      int    `json:"posts,omitempty"`
+	Components int    `json:"components,omitempty"`
+	// GaveUpAt is how many posts and component changes the incident had
+	// when the mirror last gave up: it tries again once there are more.
+	GaveUpAt int `json:"gave_up_at,omitempty"`
+}
+
+// StatuspageBehind reports whether the incident has public posts or
+// component changes its Statuspage mirror does not carry yet, and has had
+// more since the mirror last gave up. Component changes wait for the
+// first post: a Statuspage incident is created with one.
+func (inc *Incident) StatuspageBehind() bool {
+	m := inc.Statuspage
+	if inc.Private || len(inc.Public) == 0 || m.GaveUpAt >= len(inc.Public)+len(inc.ComponentLog) {
+		return false
+	}
+	return len(inc.Public) > m.Posts || len(inc.ComponentLog) > m.Components
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/commands"
+	"github.com/muster-bot/muster/outbox"
 )
 
 // Store is what the bot needs from storage. The bbolt store (store.DB)
@@ -31,9 +32,19 @@ type Store interface {
 	// the incident's timeline already holds.
 	Append(ctx context.Context, id int, key string, e muster.Entry) (muster.Entry, bool, error)
 	Revise(ctx context.Context, id int, messageID, key string, fn func(*muster.Entry) error) (muster.Entry, bool, error)
-	// The outbox is kept as a setting.
 	Setting(ctx context.Context, key string) (string, error)
 	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
+	OutboxStore
+}
+
+// OutboxStore keeps the outbox's items (see outbox.go). AddOutbox adds an
+// item unless one with its key waits; UpdateOutbox replaces a waiting one;
+// both report whether they did. Outbox lists the items in key order.
+type OutboxStore interface {
+	AddOutbox(ctx context.Context, it outbox.Item) (bool, error)
+	UpdateOutbox(ctx context.Context, it outbox.Item) (bool, error)
+	Outbox(ctx context.Context) ([]outbox.Item, error)
+	DeleteOutbox(ctx context.Context, key string) error
 }
 
 // Config is the part of the configuration the bot reads.
@@ -53,6 +64,12 @@ type Config struct {
 	// Wait pauses while another copy of an alert declares its incident;
 	// nil waits on a timer. Tests pass one that moves their fake clock.
 	Wait func(ctx context.Context, d time.Duration) error
+	// Mirror is the Atlassian Statuspage page public posts and component
+	// changes are mirrored to; nil mirrors nothing (see mirror.go).
+	Mirror StatusPage
+	// MirrorComponents maps a status page component's name to its id on
+	// the Statuspage page; components without one are not mirrored.
+	MirrorComponents map[string]string
 }
 
 // Bot connects platforms to the commands and the store.
@@ -71,6 +88,9 @@ type Bot struct {
 	sent sent
 	// outboxSeq makes the ids of posts queued in one nanosecond unique.
 	outboxSeq atomic.Int64
+	// oldOutboxMoved is set once the outbox of an older muster, one
+	// setting, is moved into items (see moveOldOutbox).
+	oldOutboxMoved atomic.Bool
 }
 
 // New returns a bot. Register the platforms before events arrive.

@@ -101,6 +101,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	for _, msg := range out.Announce {
 		b.announce(ctx, p, inc, msg)
 	}
+	b.mirrorIfBehind(ctx, inc)
 }
 
 // reply answers the sender of ev alone. On a platform whose replies the

@@ -10,6 +10,7 @@ import (
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot"
 	"github.com/muster-bot/muster/internal/fence"
+	"github.com/muster-bot/muster/outbox"
 )
 
 // leaderStore is the store as a leader's jobs write it: every write goes
@@ -31,6 +32,22 @@ func (s *leaderStore) Update(ctx context.Context, id int, fn func(*muster.Incide
 		s.lost.Store(true)
 	}
 	return inc, entries, err
+}
+
+// UpdateOutbox and DeleteOutbox are the leader's too: claiming, retrying
+// and dropping an outbox item.
+func (s *leaderStore) UpdateOutbox(ctx context.Context, it outbox.Item) (bool, error) {
+	if s.lost.Load() {
+		return false, fence.ErrLost
+	}
+	return s.Store.UpdateOutbox(ctx, it)
+}
+
+func (s *leaderStore) DeleteOutbox(ctx context.Context, key string) error {
+	if s.lost.Load() {
+		return fence.ErrLost
+	}
+	return s.Store.DeleteOutbox(ctx, key)
 }
 
 // startReminders runs the leader's reminders through jobs for their first

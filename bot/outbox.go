@@ -5,31 +5,37 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/outbox"
 )
 
-// The outbox keeps the room posts the platform did not take (it was down,
-// unreachable or rate-limiting past the client's own retries), durably,
-// in the store, until it takes them: a later success is still delivered,
-// once, and in order, since a room with posts waiting gets its new posts
-// queued behind them. The leader sends it on every tick, with the
-// reminders. A crash between a post and its removal may double it, never
-// lose it.
+// The outbox keeps what an outside system did not take yet, durably, in
+// the store, one item each (see package outbox): room posts the platform
+// did not take (it was down, unreachable or rate-limiting past the
+// client's own retries), and status page syncs (mirror.go). The leader
+// sends it on every tick, with the reminders. Before each try it claims
+// the item through its fenced store, so that a replica that lost the lead
+// sends nothing; a crash between a send and the item's removal may repeat
+// that send, never lose it.
+//
+// Room posts are delivered once and in order: a room with posts waiting
+// gets its new posts queued behind them, and the keys (kind, then the
+// time queued) list them in the order they were queued.
 
 const (
-	// outboxKey is the setting that holds the queue, as JSON: it is
-	// empty but for outages, so one value swapped as a whole is simple
-	// and small enough.
-	outboxKey = "outbox"
-	// outboxGiveUp is how long a post is retried: after a day, the room
+	kindPost = "post"
+	// postGiveUp is how long a post is retried: after a day, the room
 	// has moved on and the timeline holds what it said.
-	outboxGiveUp = 24 * time.Hour
-	// outboxMax bounds the queue in a long outage; the oldest go first.
+	postGiveUp = 24 * time.Hour
+	// outboxMax bounds the posts waiting in a long outage; the oldest go
+	// first.
 	outboxMax = 2000
+	// oldOutboxKey is the setting that held the whole queue, as one JSON
+	// list, before the outbox had items; moved into items once.
+	oldOutboxKey = "outbox"
 )
 
 // Record names where a posted message's id is kept on its incident, so
@@ -42,7 +48,7 @@ const (
 	recordAnnouncement record = "announcement" // updates thread under it
 )
 
-// queuedPost is one post waiting in the outbox.
+// queuedPost is what a post item carries.
 type queuedPost struct {
 	ID       string         `json:"id"`
 	Incident int            `json:"incident"`
@@ -52,11 +58,13 @@ type queuedPost struct {
 	Record   record         `json:"record,omitempty"`
 	// Announced posts are threaded under the incident's announcement,
 	// whose id is read when they are sent: it may be queued too.
-	Announced bool      `json:"announced,omitempty"`
-	Queued    time.Time `json:"queued"`
-	Attempts  int       `json:"attempts"`
-	Next      time.Time `json:"next"`
-	LastError string    `json:"last_error,omitempty"`
+	Announced bool `json:"announced,omitempty"`
+}
+
+// postKey orders posts by the time they were queued; the id, unique,
+// breaks ties.
+func postKey(queued time.Time, id string) string {
+	return fmt.Sprintf("%s/%020d/%s", kindPost, queued.UnixNano(), id)
 }
 
 // post sends msg to room now, or queues it when the room has posts
@@ -64,6 +72,8 @@ type queuedPost struct {
 // be delivered later; err says why it was not delivered now.
 func (b *Bot) post(ctx context.Context, p Platform, inc *muster.Incident, room string, msg muster.Message, rec record, announced bool) (id string, later bool, err error) {
 	q := b.newQueued(inc, room, msg, rec, announced)
+	now := b.now()
+	it := outbox.Item{Kind: kindPost, Key: postKey(now, q.ID), Queued: now, Next: now}
 	waiting, werr := b.roomWaiting(ctx, q.Platform, room)
 	if werr != nil {
 		b.log.Warn().Err(werr).Str("incident", inc.Ref()).Msg("read the outbox; posting directly")
@@ -75,15 +85,13 @@ func (b *Bot) post(ctx context.Context, p Platform, inc *muster.Incident, room s
 		if muster.ErrorCode(err) != muster.EINTERNAL {
 			return "", false, err // refused for good (no such channel, say): retrying changes nothing
 		}
-		q.Attempts, q.LastError = 1, err.Error()
-		q.Next = q.Queued.Add(outboxBackoff(1))
+		it = it.Claim(now).Failed(now, err, 0)
 	} else {
 		err = errors.New("posts to this room are waiting in the outbox")
 	}
 	// Queued even when the request that asked for it is cut short: the
 	// change it reports is saved.
-	if qerr := b.editOutbox(context.WithoutCancel(ctx), func(list []queuedPost) []queuedPost { return append(list, q) }); qerr != nil {
-
+	if qerr := b.queuePost(context.WithoutCancel(ctx), it, q); qerr != nil {
 		return "", false, errors.Join(err, fmt.Errorf("queue the post in the outbox: %w", qerr))
 	}
 	b.log.Warn().Err(err).Str("incident", inc.Ref()).Str("room", room).Msg("post queued in the outbox")
@@ -91,140 +99,188 @@ func (b *Bot) post(ctx context.Context, p Platform, inc *muster.Incident, room s
 }
 
 func (b *Bot) newQueued(inc *muster.Incident, room string, msg muster.Message, rec record, announced bool) queuedPost {
-	now := b.now()
 	return queuedPost{
-		ID:       inc.Ref() + "-" + strconv.FormatInt(now.UnixNano(), 36) + "-" + strconv.FormatInt(b.outboxSeq.Add(1), 36),
+		ID:       inc.Ref() + "-" + strconv.FormatInt(b.outboxSeq.Add(1), 36),
 		Incident: inc.ID, Platform: inc.Platform, Room: room, Message: msg, Record: rec, Announced: announced,
-		Queued: now, Next: now,
 	}
+}
+
+// queuePost adds a post to the outbox, and drops the oldest posts when
+// more than outboxMax wait.
+func (b *Bot) queuePost(ctx context.Context, it outbox.Item, q queuedPost) error {
+	payload, err := json.Marshal(q)
+	if err != nil {
+		return fmt.Errorf("encode the post: %w", err)
+	}
+	it.Payload = payload
+	if _, err := b.store.AddOutbox(ctx, it); err != nil {
+		return err
+	}
+	posts, err := b.waitingPosts(ctx)
+	if err != nil || len(posts) <= outboxMax {
+		return err
+	}
+	over := len(posts) - outboxMax
+	b.log.Error().Int("dropped", over).Msg("outbox full: the oldest posts are dropped")
+	for _, p := range posts[:over] {
+		if err := b.store.DeleteOutbox(ctx, p.item.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitingPost is a post item and what it carries.
+type waitingPost struct {
+	item outbox.Item
+	post queuedPost
+}
+
+// waitingPosts returns the posts in the outbox, oldest first.
+func (b *Bot) waitingPosts(ctx context.Context) ([]waitingPost, error) {
+	items, err := b.store.Outbox(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var posts []waitingPost
+	for _, it := range items {
+		if it.Kind != kindPost {
+			continue
+		}
+		var q queuedPost
+		if err := json.Unmarshal(it.Payload, &q); err != nil {
+			return nil, fmt.Errorf("decode outbox item %s: %w", it.Key, err)
+		}
+		posts = append(posts, waitingPost{it, q})
+	}
+	return posts, nil
 }
 
 // roomWaiting reports whether posts to room wait in the outbox.
 func (b *Bot) roomWaiting(ctx context.Context, platform, room string) (bool, error) {
-	list, _, err := b.readOutbox(ctx)
-	return slices.ContainsFunc(list, func(q queuedPost) bool { return q.Platform == platform && q.Room == room }), err
-}
-
-func (b *Bot) readOutbox(ctx context.Context) ([]queuedPost, string, error) {
-	v, err := b.store.Setting(ctx, outboxKey)
-	if err != nil || v == "" {
-		return nil, v, err
-	}
-	var list []queuedPost
-	if err := json.Unmarshal([]byte(v), &list); err != nil {
-		return nil, v, fmt.Errorf("decode the outbox: %w", err)
-	}
-	return list, v, nil
-}
-
-// editOutbox changes the queue with fn, swapped in whole so that two
-// writers (a command queueing, the leader sending) never lose each
-// other's change.
-func (b *Bot) editOutbox(ctx context.Context, fn func([]queuedPost) []queuedPost) error {
-	for range 50 {
-		list, old, err := b.readOutbox(ctx)
-		if err != nil {
-			return err
-		}
-		list = fn(list)
-		if over := len(list) - outboxMax; over > 0 {
-			b.log.Error().Int("dropped", over).Msg("outbox full: the oldest posts are dropped")
-			list = list[over:]
-		}
-		v := ""
-		if len(list) > 0 {
-			data, err := json.Marshal(list)
-			if err != nil {
-				return fmt.Errorf("encode the outbox: %w", err)
-			}
-			v = string(data)
-		}
-		ok, err := b.store.SwapSetting(ctx, outboxKey, old, v)
-		if err != nil {
-			return fmt.Errorf("write the outbox: %w", err)
-		}
-		if ok {
-			return nil
+	posts, err := b.waitingPosts(ctx)
+	for _, p := range posts {
+		if p.post.Platform == platform && p.post.Room == room {
+			return true, nil
 		}
 	}
-	return errors.New("write the outbox: it kept changing under us")
+	return false, err
 }
 
-// SendOutbox sends the posts waiting in the outbox that are due at now,
-// in order per room: once one fails, the room's later ones wait for the
-// next round.
+// SendOutbox sends what waits in the outbox and is due at now, claiming
+// each item through the bot's own store; the leader's ticks claim through
+// the store fenced by its lead (see StartReminders).
 func (b *Bot) SendOutbox(ctx context.Context, now time.Time) error {
-	list, _, err := b.readOutbox(ctx)
-	if err != nil || len(list) == 0 {
-		return err
-	}
-	blocked := map[string]bool{} // platform+room
+	return b.sendOutbox(ctx, b.store, now)
+}
+
+// sendOutbox sends the outbox, claiming, retrying and giving up items
+// through claims. What must land once an item was sent (its removal, the
+// progress it made) goes through the bot's own store: the send happened,
+// whoever leads now.
+func (b *Bot) sendOutbox(ctx context.Context, claims Store, now time.Time) error {
 	var errs []error
-	for _, q := range list {
-		where := q.Platform + "\x00" + q.Room
-		if blocked[where] {
-			continue
-		}
-		p, running := b.platforms[q.Platform]
-		if !running {
-			continue
-		}
-		if now.Sub(q.Queued) > outboxGiveUp {
-			b.log.Error().Str("incident", fmt.Sprintf("INC-%d", q.Incident)).Str("room", q.Room).Int("attempts", q.Attempts).
-				Str("last_error", q.LastError).Msg("outbox: gave up a post after a day of failures; the timeline holds what it said")
-			errs = append(errs, b.dropQueued(ctx, q.ID))
-			continue
-		}
-		if now.Before(q.Next) {
-			blocked[where] = true
-			continue
-		}
-		if err := b.sendQueued(ctx, p, q); err != nil {
-			blocked[where] = true
-			if muster.ErrorCode(err) != muster.EINTERNAL {
-				b.log.Error().Err(err).Str("incident", fmt.Sprintf("INC-%d", q.Incident)).Msg("outbox: the platform refused a post for good; dropped")
-				errs = append(errs, b.dropQueued(ctx, q.ID))
-				continue
-			}
-			errs = append(errs, b.editOutbox(ctx, func(list []queuedPost) []queuedPost {
-				for i := range list {
-					if list[i].ID == q.ID {
-						list[i].Attempts++
-						list[i].Next = now.Add(outboxBackoff(list[i].Attempts))
-						list[i].LastError = err.Error()
-					}
-				}
-				return list
-			}))
+	if !b.oldOutboxMoved.Load() {
+		moved, err := b.moveOldOutbox(ctx)
+		errs = append(errs, err)
+		b.oldOutboxMoved.Store(moved)
+	}
+	errs = append(errs, b.catchUpMirror(ctx))
+	items, err := b.store.Outbox(ctx)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	blocked := map[string]bool{} // platform NUL room: an earlier post waits
+	for _, it := range items {
+		switch it.Kind {
+		case kindPost:
+			errs = append(errs, b.sendPostItem(ctx, claims, it, now, blocked))
+		case kindStatuspage:
+			errs = append(errs, b.sendSyncItem(ctx, claims, it, now))
+		default:
+			// Queued by a newer muster; it sends it once it runs again.
+			b.log.Warn().Str("key", it.Key).Str("kind", it.Kind).Msg("outbox: an item of a kind this muster does not know; left waiting")
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// sendPostItem tries one post, in order per room: once one is not sent,
+// the room's later ones wait for the next round.
+func (b *Bot) sendPostItem(ctx context.Context, claims Store, it outbox.Item, now time.Time, blocked map[string]bool) error {
+	var q queuedPost
+	if err := json.Unmarshal(it.Payload, &q); err != nil {
+		b.log.Error().Err(err).Str("key", it.Key).Msg("outbox: a post that cannot be read; dropped")
+		return claims.DeleteOutbox(ctx, it.Key)
+	}
+	where := q.Platform + "\x00" + q.Room
+	if blocked[where] {
+		return nil
+	}
+	p, running := b.platforms[q.Platform]
+	if !running {
+		return nil
+	}
+	ref := fmt.Sprintf("INC-%d", q.Incident)
+	if now.Sub(it.Queued) > postGiveUp {
+		b.log.Error().Str("incident", ref).Str("room", q.Room).Int("attempts", it.Attempts).
+			Str("last_error", it.LastError).Msg("outbox: gave up a post after a day of failures; the timeline holds what it said")
+		return claims.DeleteOutbox(ctx, it.Key)
+	}
+	blocked[where] = true // unless it is sent, below
+	if now.Before(it.Next) {
+		return nil
+	}
+	claimed, err := b.claim(ctx, claims, it, now)
+	if claimed == nil {
+		return err
+	}
+	if err := b.sendQueued(ctx, p, it, q); err != nil {
+		if muster.ErrorCode(err) != muster.EINTERNAL {
+			b.log.Error().Err(err).Str("incident", ref).Msg("outbox: the platform refused a post for good; dropped")
+			return claims.DeleteOutbox(ctx, it.Key)
+		}
+		_, uerr := claims.UpdateOutbox(ctx, claimed.Failed(now, err, 0))
+		return uerr
+	}
+	blocked[where] = false
+	return nil
+}
+
+// claim writes the claim of it through claims before a try, and returns
+// the claimed item; nil when it is gone (sent by another leader, say) or
+// the claim failed.
+func (b *Bot) claim(ctx context.Context, claims Store, it outbox.Item, now time.Time) (*outbox.Item, error) {
+	c := it.Claim(now)
+	ok, err := claims.UpdateOutbox(ctx, c)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &c, nil
+}
+
 // sendQueued posts one queued message and, once posted, removes it and
 // keeps its id where the incident needs it.
-func (b *Bot) sendQueued(ctx context.Context, p Platform, q queuedPost) error {
+func (b *Bot) sendQueued(ctx context.Context, p Platform, it outbox.Item, q queuedPost) error {
 	msg := q.Message
-	if q.Announced || q.Record != recordNone {
+	if q.Announced {
 		inc, err := b.store.Incident(ctx, q.Incident)
 		if err != nil {
 			return fmt.Errorf("outbox: read INC-%d: %w", q.Incident, err)
 		}
-		if q.Announced {
-			if inc.Announcement == "" {
-				return fmt.Errorf("outbox: INC-%d's announcement is not posted yet", q.Incident)
-			}
-			msg.Thread = inc.Announcement
+		if inc.Announcement == "" {
+			return fmt.Errorf("outbox: INC-%d's announcement is not posted yet", q.Incident)
 		}
+		msg.Thread = inc.Announcement
 	}
 	id, err := p.Post(ctx, q.Room, msg)
 	if err != nil {
 		return err
 	}
-	if err := b.dropQueued(ctx, q.ID); err != nil {
+	if err := b.store.DeleteOutbox(ctx, it.Key); err != nil {
 		return err
 	}
-	b.log.Info().Str("incident", fmt.Sprintf("INC-%d", q.Incident)).Int("attempts", q.Attempts+1).Msg("outbox: post delivered")
+	b.log.Info().Str("incident", fmt.Sprintf("INC-%d", q.Incident)).Int("attempts", it.Attempts).Msg("outbox: post delivered")
 	if q.Record == recordNone {
 		return nil
 	}
@@ -246,13 +302,47 @@ func (b *Bot) sendQueued(ctx context.Context, p Platform, q queuedPost) error {
 	return nil
 }
 
-func (b *Bot) dropQueued(ctx context.Context, id string) error {
-	return b.editOutbox(ctx, func(list []queuedPost) []queuedPost {
-		return slices.DeleteFunc(list, func(q queuedPost) bool { return q.ID == id })
-	})
+// oldPost is a post as the single-setting outbox kept it.
+type oldPost struct {
+	queuedPost
+	Queued    time.Time `json:"queued"`
+	Attempts  int       `json:"attempts"`
+	Next      time.Time `json:"next"`
+	LastError string    `json:"last_error,omitempty"`
 }
 
-// outboxBackoff grows from 10 s to 5 min between tries.
-func outboxBackoff(attempts int) time.Duration {
-	return min(10*time.Second<<min(attempts-1, 5), 5*time.Minute)
+// moveOldOutbox moves the posts an older muster kept in one setting into
+// items, in their order, and then clears the setting. Each item's key is
+// made of the post's own time and id, so two replicas moving at once, or a
+// move cut short and done again, add each post once. It reports whether
+// the setting is empty now; an older muster still running beside this one
+// may have queued more meanwhile, which the next tick moves.
+func (b *Bot) moveOldOutbox(ctx context.Context) (bool, error) {
+	v, err := b.store.Setting(ctx, oldOutboxKey)
+	if err != nil || v == "" {
+		return err == nil, err
+	}
+	var list []oldPost
+	if err := json.Unmarshal([]byte(v), &list); err != nil {
+		return false, fmt.Errorf("move the old outbox: decode it: %w", err)
+	}
+	for _, p := range list {
+		payload, err := json.Marshal(p.queuedPost)
+		if err != nil {
+			return false, fmt.Errorf("move the old outbox: encode a post: %w", err)
+		}
+		it := outbox.Item{
+			Key: postKey(p.Queued, p.ID), Kind: kindPost, Payload: payload,
+			Queued: p.Queued, Next: p.Next, Attempts: p.Attempts, LastError: p.LastError,
+		}
+		if _, err := b.store.AddOutbox(ctx, it); err != nil {
+			return false, fmt.Errorf("move the old outbox: %w", err)
+		}
+	}
+	cleared, err := b.store.SwapSetting(ctx, oldOutboxKey, v, "")
+	if err != nil {
+		return false, fmt.Errorf("move the old outbox: clear the setting: %w", err)
+	}
+	b.log.Info().Int("posts", len(list)).Msg("moved the outbox of an older muster into outbox items")
+	return cleared, nil
 }

@@ -66,7 +66,7 @@ func (b *Bot) Tick(ctx context.Context, now time.Time) error {
 // store: the post happened, whoever leads now.
 func (b *Bot) tick(ctx context.Context, claims Store, now time.Time) error {
 	// What the platforms did not take before goes first, in order.
-	outboxErr := b.SendOutbox(ctx, now)
+	outboxErr := b.sendOutbox(ctx, claims, now)
 	open, err := b.store.Incidents(ctx, true)
 	if err != nil {
 		return errors.Join(outboxErr, fmt.Errorf("reminder tick: list open incidents: %w", err))

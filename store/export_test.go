@@ -64,3 +64,18 @@ func MakeSchema6(path string) error {
 	}
 	return b.Close()
 }
+
+// DropOutbox removes the outbox bucket of the closed store at path, as a
+// muster from before outbox items left its file.
+func DropOutbox(path string) error {
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = b.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte(bucketOutbox)) })
+	if err != nil {
+		b.Close()
+		return err
+	}
+	return b.Close()
+}

@@ -13,13 +13,15 @@
 //	keys       idempotency key → first-seen time, incident id, seq
 //	keytimes   first-seen time, idempotency key → nothing: the keys oldest first
 //	declared   declaration time, id → nothing: the incidents oldest first
+//	outbox     key → outbox.Item (JSON): what waits to be sent out
 //
 // Schema 1 kept each incident's timeline in a nested bucket; Open moves
 // such a file to the flat layout above once (see layout.go). Schema 2 had
 // no keytimes, schema 3 no copies in open; Open adds them once. Schema 5
 // kept new messages in a log beside the file; Open moves them into the
 // file once and removes the log (see migrate5to6.go). Schema 6 had no
-// declared bucket; Open builds it once (see declared.go).
+// declared bucket; Open builds it once (see declared.go). The outbox
+// bucket came without a schema bump: Open creates it (see outbox.go).
 //
 // Every write is one bbolt transaction, fsynced before it is
 // acknowledged. Appends that arrive together share one (see Append).
@@ -151,7 +153,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // the current schema. logPath is where a schema 5 file kept its message
 // log; it returns how many torn records it dropped from it.
 func initBuckets(tx *bolt.Tx, logPath string) (tornLog int, err error) {
-	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys, bucketKeyTimes, bucketDeclared} {
+	for _, name := range []string{bucketMeta, bucketIncidents, bucketOpen, bucketRooms, bucketEntries, bucketMessages, bucketHeld, bucketKeys, bucketKeyTimes, bucketDeclared, bucketOutbox} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return 0, fmt.Errorf("create bucket %s: %w", name, err)
 		}

@@ -149,6 +149,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Permissions:     cfg.PermissionList(),
 		Location:        cfg.Location(),
 	}, now)
+	mirror, mirrored := statuspageMirror(cfg.StatusPage)
 	a.bot = bot.New(db, cmds, bot.Config{
 		Severities: cfg.SeverityLadder(),
 		Roles:      cfg.RoleList(),
@@ -161,6 +162,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		NoICAfter:  cfg.Reminders.NoICAfter.Duration,
 		ExportDir:  cfg.Templates.ExportDir,
 		Observer:   m,
+		Mirror:     mirror, MirrorComponents: mirrored,
 	}, a.log, now)
 	if opts.Console {
 		name := cfg.Console.User

@@ -17,6 +17,7 @@
 //	tl/<id>/h/<message id>   a change held until its message arrives (JSON)
 //	key/<idempotency key>    what the key produced (JSON), on a week-long lease
 //	set/<name>               a setting
+//	out/<key>                an outbox item (JSON), waiting to be sent (see outbox.go)
 //
 // Every read-modify-write is an etcd transaction that compares the
 // revisions of what it read: two replicas that race on one incident

@@ -12,6 +12,7 @@ import (
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/internal/etcdtest"
 	"github.com/muster-bot/muster/internal/fence"
+	"github.com/muster-bot/muster/outbox"
 	"github.com/muster-bot/muster/store/etcd"
 	"github.com/muster-bot/muster/store/storetest"
 )
@@ -235,6 +236,20 @@ func TestFencedWrites(t *testing.T) {
 	}
 	if err := fenced.SetSetting(ctx, "webhooks.cursor", "9"); !errors.Is(err, fence.ErrLost) {
 		t.Errorf("fenced SetSetting after the lead was lost: %v, want fence.ErrLost", err)
+	}
+	// The outbox: any replica adds; only the leader claims and removes.
+	waiting := outbox.Item{Key: "post/1", Kind: "post", Queued: t0, Next: t0}
+	if added, err := db.AddOutbox(ctx, waiting); err != nil || !added {
+		t.Fatalf("unfenced AddOutbox = %v, %v", added, err)
+	}
+	if _, err := fenced.UpdateOutbox(ctx, waiting.Claim(t0)); !errors.Is(err, fence.ErrLost) {
+		t.Errorf("fenced UpdateOutbox after the lead was lost: %v, want fence.ErrLost", err)
+	}
+	if err := fenced.DeleteOutbox(ctx, waiting.Key); !errors.Is(err, fence.ErrLost) {
+		t.Errorf("fenced DeleteOutbox after the lead was lost: %v, want fence.ErrLost", err)
+	}
+	if items, err := db.Outbox(ctx); err != nil || len(items) != 1 || items[0].Attempts != 0 {
+		t.Errorf("outbox after refused writes = %+v, %v; want the item untouched", items, err)
 	}
 	// A week-old idempotency key, which pruning would delete.
 	etcd.SetNow(db, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) })

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/outbox"
 )
 
 // Store is everything muster asks of a store.
@@ -29,6 +30,10 @@ type Store interface {
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
 	SwapSetting(ctx context.Context, key, old, value string) (bool, error)
+	AddOutbox(ctx context.Context, it outbox.Item) (bool, error)
+	UpdateOutbox(ctx context.Context, it outbox.Item) (bool, error)
+	Outbox(ctx context.Context) ([]outbox.Item, error)
+	DeleteOutbox(ctx context.Context, key string) error
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -67,6 +72,8 @@ func Run(t *testing.T, open Opener) {
 		{"CancelledContextWritesNothing", testCancelledContextWritesNothing},
 		{"Ping", testPing},
 		{"PruneKeysKeepsFreshKeys", testPruneKeysKeepsFreshKeys},
+		{"Outbox", testOutbox},
+		{"OutboxAddHasOneWinner", testOutboxAddHasOneWinner},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
