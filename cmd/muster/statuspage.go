@@ -1,0 +1,24 @@
+package main
+
+import (
+	"github.com/muster-bot/muster/config"
+	"github.com/muster-bot/muster/web"
+)
+
+// statusConfig is what the public status pages need of statuspage.
+func statusConfig(sp config.StatusPage) web.StatusConfig {
+	c := web.StatusConfig{Title: sp.Title}
+	for _, comp := range sp.Components {
+		c.Components = append(c.Components, web.StatusComponent{Name: comp.Name, Description: comp.Description})
+	}
+	return c
+}
+
+// componentNames are the components `component` may set.
+func componentNames(sp config.StatusPage) []string {
+	names := make([]string, len(sp.Components))
+	for i, comp := range sp.Components {
+		names[i] = comp.Name
+	}
+	return names
+}
