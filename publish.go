@@ -103,3 +103,24 @@ func (inc *Incident) TroubledComponents() []string {
 	}
 	return names
 }
+
+// NextPublicDue is when the status page is next due a post at sev's
+// public_every: one period after the later of the newest public post and
+// the last reminder of it. Only an open, non-private incident that has
+// published at least once is due anything: publishing is what tells
+// muster customers are watching this incident. A time a clock set back
+// left in the future counts as now.
+func (inc *Incident) NextPublicDue(sev Severity, now time.Time) (time.Time, bool) {
+	last, ok := inc.LastPublic()
+	if !ok || !inc.Open() || inc.Private || sev.PublicEvery <= 0 {
+		return time.Time{}, false
+	}
+	base := last.At
+	if inc.Reminder.LastPublicNag.After(base) {
+		base = inc.Reminder.LastPublicNag
+	}
+	if base.After(now) {
+		base = now
+	}
+	return base.Add(sev.PublicEvery), true
+}
