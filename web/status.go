@@ -70,18 +70,22 @@ func NewStatus(store StatusStore, cfg StatusConfig, now func() time.Time, log ze
 		return nil, fmt.Errorf("parse web template status: %w", err)
 	}
 	p.page = t
-	css, err := fs.ReadFile(staticFiles, "static/status.css")
-	if err != nil {
-		return nil, fmt.Errorf("read embedded status.css: %w", err)
-	}
 	p.mux.HandleFunc("GET /status", p.html)
 	p.mux.HandleFunc("GET /status.json", p.json)
 	p.mux.HandleFunc("GET /status/feed.atom", p.atom)
-	p.mux.HandleFunc("GET /status/status.css", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		_, _ = w.Write(css)
-	})
+	// Its own copies of the assets: /static/ belongs to the incident
+	// pages, which may not be served.
+	for name, typ := range map[string]string{"status.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"} {
+		body, err := fs.ReadFile(staticFiles, "static/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("read embedded %s: %w", name, err)
+		}
+		p.mux.HandleFunc("GET /status/"+name, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", typ)
+			w.Header().Set("Cache-Control", "public, max-age=300")
+			_, _ = w.Write(body)
+		})
+	}
 	return p, nil
 }
 
@@ -89,7 +93,7 @@ func NewStatus(store StatusStore, cfg StatusConfig, now func() time.Time, log ze
 // Server.Register because these pages are served where the incident
 // pages are not (a non-loopback address without sign-in).
 func (p *StatusPages) Register(mux *http.ServeMux) {
-	for _, pattern := range []string{"GET /status", "GET /status.json", "GET /status/feed.atom", "GET /status/status.css"} {
+	for _, pattern := range []string{"GET /status", "GET /status.json", "GET /status/feed.atom", "GET /status/status.css", "GET /status/favicon.svg"} {
 		mux.Handle(pattern, p)
 	}
 }
