@@ -38,7 +38,7 @@ func (inc *Incident) Publish(text, by string, at time.Time) (Entry, error) {
 		return Entry{}, Errorf(EINVALID, "The post is %d characters long; a status page post may have at most %d. Keep it to what customers need.", n, MaxPublic)
 	}
 	if MentionsSomeone(text) {
-		return Entry{}, Errorf(EINVALID, "Public posts must not name people, groups or channels (the text has a mention: @…, <@…>, <!here>, <#…>); nothing was published. Write it for customers, without mentions.")
+		return Entry{}, Errorf(EINVALID, "Public posts must not name people, groups or channels, and this one mentions someone; nothing was published. Write it for customers, without mentions.")
 	}
 	inc.Public = append(inc.Public, PublicPost{At: at, Text: text, Status: inc.Status, By: by})
 	inc.Join(by)

@@ -33,14 +33,20 @@ func (c *Runner) public(ctx context.Context, r *Request) (*Outcome, error) {
 // publishResolution publishes the resolution and sets the incident's
 // components back to operational: the button offered at resolve.
 func (c *Runner) publishResolution(ctx context.Context, r *Request) (*Outcome, error) {
+	var troubled []string
 	out, _, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
+		troubled = inc.TroubledComponents()
 		return inc.PublishResolution(r.Event.User, c.now())
 	})
 	if err != nil {
 		return nil, err
 	}
 	post, _ := out.Incident.LastPublic()
-	out.Room = []muster.Message{PublicPosted(out.Incident, post, r.Event.User)}
+	msg := PublicPosted(out.Incident, post, r.Event.User)
+	if len(troubled) > 0 {
+		msg.Fields = []muster.Field{{Label: "Back to operational", Value: strings.Join(troubled, ", ")}}
+	}
+	out.Room = []muster.Message{msg}
 	return out, nil
 }
 

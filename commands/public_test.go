@@ -133,7 +133,10 @@ func TestResolveOffersToPublishTheResolution(t *testing.T) {
 	if _, err := e.run("bob", 1, button.Action); muster.ErrorCode(err) != muster.EINVALID {
 		t.Fatalf("press by someone who is neither IC nor Comms: err = %v, want a refusal", err)
 	}
-	e.must("alice", 1, button.Action)
+	pressed := e.must("alice", 1, button.Action)
+	if f := pressed.Room[0].Fields; len(f) != 1 || f[0].Value != "Checkout" {
+		t.Errorf("the room is told %+v, want Checkout back to operational", f)
+	}
 	inc := e.incident(1)
 	last, _ := inc.LastPublic()
 	if last.Text != muster.ResolvedText || last.Status != muster.StatusResolved {
