@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -31,6 +32,9 @@ type StatusStore interface {
 type StatusConfig struct {
 	Title      string // statuspage.title
 	Components []StatusComponent
+	// CacheFor is how long one read of the store serves the pages; 0
+	// reads it for every request.
+	CacheFor time.Duration
 }
 
 // StatusComponent is a configured component as customers see it.
@@ -55,6 +59,10 @@ type StatusPages struct {
 	log   zerolog.Logger
 	page  *template.Template
 	mux   *http.ServeMux
+
+	cacheMu  sync.Mutex
+	cached   statusView
+	cachedAt time.Time
 }
 
 // NewStatus parses the public page's template and routes its paths.
@@ -362,13 +370,22 @@ func latest(a, b time.Time) time.Time {
 }
 
 // state reads and builds the public state for a request.
+// A page open to the internet may be asked for far more often than it
+// changes: within CacheFor of the last read, requests share it, and one
+// read at a time goes to the store.
 func (p *StatusPages) state(r *http.Request) (statusView, error) {
+	p.cacheMu.Lock()
+	defer p.cacheMu.Unlock()
 	now := p.now()
+	if p.cfg.CacheFor > 0 && !p.cachedAt.IsZero() && now.Sub(p.cachedAt) < p.cfg.CacheFor && !now.Before(p.cachedAt) {
+		return p.cached, nil
+	}
 	list, from, err := p.load(r.Context(), now)
 	if err != nil {
 		return statusView{}, err
 	}
-	return p.view(list, from, now), nil
+	p.cached, p.cachedAt = p.view(list, from, now), now
+	return p.cached, nil
 }
 
 // html serves GET /status.

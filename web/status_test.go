@@ -247,3 +247,35 @@ func TestStatusInternal(t *testing.T) {
 	// The viewer is nobody in particular: a private incident is not theirs to see.
 	mustNotContain(t, "/status/internal", body, "Signing key leaked", "INC-2")
 }
+
+// TestStatusPageCache: within CacheFor requests share one read; after it
+// a new post shows.
+func TestStatusPageCache(t *testing.T) {
+	s := newSite(t)
+	now := t0
+	p, err := web.NewStatus(s.db, web.StatusConfig{Title: "Example status", CacheFor: 2 * time.Second}, func() time.Time { return now }, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	p.Register(mux)
+	get := func() string {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/status.json", nil))
+		return rec.Body.String()
+	}
+	id := s.declare("Checkout down", "SEV1", false, t0)
+	get()
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.Publish("We are investigating.", "U_carol", t0)
+		return []muster.Entry{e}, err
+	})
+	now = t0.Add(time.Second)
+	if strings.Contains(get(), "We are investigating.") {
+		t.Error("a read within CacheFor went to the store")
+	}
+	now = t0.Add(2 * time.Second)
+	if !strings.Contains(get(), "We are investigating.") {
+		t.Error("the post does not show once CacheFor has passed")
+	}
+}
