@@ -279,3 +279,36 @@ func TestStatusPageCache(t *testing.T) {
 		t.Error("the post does not show once CacheFor has passed")
 	}
 }
+
+// TestStatusHistorySpansDays: a state holds from its change until the
+// next change or the resolution, so an outage across midnight colours
+// both days, each by its worst state.
+func TestStatusHistorySpansDays(t *testing.T) {
+	s := newStatusSite(t)
+	start := time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC)
+	id := s.declare("Night outage", "SEV1", false, start)
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		a, _ := inc.SetComponent("API", muster.ComponentMajor, "U_alice", start)
+		b, err := inc.SetComponent("API", muster.ComponentDegraded, "U_alice", start.Add(90*time.Minute)) // 00:30 on the 29th
+		return []muster.Entry{a, b}, err
+	})
+	s.resolve(id, start.Add(26*time.Hour)) // 01:00 on the 30th
+	_, body, _ := s.getPublic("/status.json")
+	var got struct {
+		Components []struct {
+			Name    string
+			History []struct{ Date, State string }
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	var days []string
+	for _, d := range got.Components[0].History {
+		days = append(days, d.Date+" "+d.State)
+	}
+	want := []string{"2026-11-28 major", "2026-11-29 major", "2026-11-30 degraded"}
+	if strings.Join(days, ", ") != strings.Join(want, ", ") {
+		t.Errorf("API history = %v, want %v", days, want)
+	}
+}

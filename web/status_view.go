@@ -236,7 +236,7 @@ func history(list []*muster.Incident, component string, from, now time.Time) []d
 			for d := range days {
 				dayStart := from.AddDate(0, 0, d)
 				dayEnd := dayStart.AddDate(0, 0, 1)
-				if c.At.Before(dayEnd) && !until.Before(dayStart) && c.State.Rank() > days[d].State.Rank() {
+				if c.At.Before(dayEnd) && until.After(dayStart) && c.State.Rank() > days[d].State.Rank() {
 					days[d].State = c.State
 				}
 			}
