@@ -78,6 +78,9 @@ type ReminderState struct {
 	Missed       int       `json:"missed,omitempty"`  // reminders sent since LastUpdate
 	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
 	NoICNagged   bool      `json:"no_ic_nagged,omitempty"`
+	// LastPublicNag is the last reminder that the status page was stale
+	// (see NextPublicDue).
+	LastPublicNag time.Time `json:"last_public_nag,omitzero"`
 	// Pending is the reminder claimed at PendingAt and not yet known to
 	// have been posted. A process that dies while posting leaves it set,
 	// and the next one posts it again: a reminder may be doubled by a

@@ -17,6 +17,9 @@ func DefaultPermissions() Permissions {
 		"resolve": {RoleIC},
 		"reopen":  {RoleIC},
 		"handoff": {RoleIC},
+		// What customers read is Comms' to say, or the IC's.
+		"public":    {RoleIC, RoleComms},
+		"component": {RoleIC, RoleComms},
 	}
 }
 

@@ -8,6 +8,10 @@ import (
 // RoleIC is the key of the Incident Commander, the one mandatory role.
 const RoleIC = "ic"
 
+// RoleComms is the key of the Communications lead, who speaks for the
+// incident: status updates and the public status page.
+const RoleComms = "comms"
+
 // Role is one responder role. Key is what people type (`/incident role comms`).
 type Role struct {
 	Key   string // "comms"
@@ -41,7 +45,7 @@ func (r Roles) Keys() []string {
 func DefaultRoles() Roles {
 	return Roles{
 		{Key: RoleIC, Name: "Incident Commander", Short: "IC"},
-		{Key: "comms", Name: "Communications lead", Short: "Comms"},
+		{Key: RoleComms, Name: "Communications lead", Short: "Comms"},
 		{Key: "scribe", Name: "Scribe", Short: "Scribe"},
 		{Key: "ops", Name: "Ops lead", Short: "Ops"},
 	}

@@ -13,8 +13,11 @@ type Severity struct {
 	Aliases     []string      // other words for it: "p1", "critical"
 	Description string        // "Critical: complete outage, all hands"
 	UpdateEvery time.Duration // status-update cadence; 0 means no reminders
-	Notify      []string      // users, groups or channels invited or paged on declare
-	WarRoom     bool          // whether declaring creates a war room
+	// PublicEvery is how stale the public status page may get while an
+	// incident that published to it is open; 0 means no such reminder.
+	PublicEvery time.Duration
+	Notify      []string // users, groups or channels invited or paged on declare
+	WarRoom     bool     // whether declaring creates a war room
 	// EscalateAfter is how many consecutive reminders may go unanswered
 	// before the next one escalates to the IC and the announcement channel.
 	EscalateAfter int
@@ -187,8 +190,8 @@ func allLetters(s string) bool {
 // follows common industry practice: SEV1 critical through SEV4 low.
 func DefaultSeverities() Severities {
 	return Severities{
-		{Name: "SEV1", Description: "Critical: complete outage or data loss, all hands", UpdateEvery: 30 * time.Minute, WarRoom: true, EscalateAfter: 2},
-		{Name: "SEV2", Description: "High: a major feature is down for many users", UpdateEvery: time.Hour, WarRoom: true, EscalateAfter: 2},
+		{Name: "SEV1", Description: "Critical: complete outage or data loss, all hands", UpdateEvery: 30 * time.Minute, PublicEvery: 30 * time.Minute, WarRoom: true, EscalateAfter: 2},
+		{Name: "SEV2", Description: "High: a major feature is down for many users", UpdateEvery: time.Hour, PublicEvery: time.Hour, WarRoom: true, EscalateAfter: 2},
 		{Name: "SEV3", Description: "Medium: degraded service or a small subset of users", UpdateEvery: 4 * time.Hour, WarRoom: true, EscalateAfter: 2},
 		{Name: "SEV4", Description: "Low: minimal impact, no reminders", WarRoom: true, EscalateAfter: 2},
 	}

@@ -19,6 +19,7 @@ const (
 	NagUpdate   Nag = "update"   // no status update for one cadence period
 	NagEscalate Nag = "escalate" // the same, after EscalateAfter reminders went unanswered
 	NagNoIC     Nag = "no_ic"    // nobody has taken the IC role yet
+	NagPublic   Nag = "public"   // the status page is staler than the severity's public_every
 )
 
 // Due says which reminders an incident is owed at now. It is a pure
@@ -40,6 +41,9 @@ func Due(inc *muster.Incident, sev muster.Severity, noICAfter time.Duration, now
 		} else {
 			nags = append(nags, NagUpdate)
 		}
+	}
+	if at, ok := inc.NextPublicDue(sev, now); ok && !now.Before(at) {
+		nags = append(nags, NagPublic)
 	}
 	return nags
 }
@@ -137,7 +141,7 @@ func (b *Bot) nag(ctx context.Context, claims Store, id int, nag Nag, now time.T
 		}
 		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
 		before = inc.Reminder
-		if Nag(before.Pending) == nag && b.leftBehind(before.PendingAt) {
+		if Nag(before.Pending) == nag && b.leftBehind(before.PendingAt) && (nag == NagUpdate || nag == NagEscalate) {
 			// Posting again what a dead process claimed: counted already.
 			inc.Reminder.Missed = max(inc.Reminder.Missed-1, 0)
 			before.Missed = inc.Reminder.Missed
@@ -162,9 +166,14 @@ func (b *Bot) nag(ctx context.Context, claims Store, id int, nag Nag, now time.T
 				return nil, nil
 			}
 			r.Pending, r.PendingAt = "", time.Time{}
-			if nag == NagNoIC {
+			switch {
+			case nag == NagNoIC:
 				r.NoICNagged = before.NoICNagged
-			} else if r.LastNag.Equal(now) {
+			case nag == NagPublic:
+				if r.LastPublicNag.Equal(now) {
+					r.LastPublicNag = before.LastPublicNag
+				}
+			case r.LastNag.Equal(now):
 				r.LastNag, r.Missed = before.LastNag, before.Missed
 			}
 			return nil, nil
@@ -188,7 +197,7 @@ func (b *Bot) nag(ctx context.Context, claims Store, id int, nag Nag, now time.T
 		return fmt.Errorf("record %s reminder of %s: %w", nag, inc.Ref(), err)
 	}
 	b.log.Info().Str("incident", inc.Ref()).Str("nag", string(nag)).Msg("reminder sent")
-	if nag != NagNoIC {
+	if nag == NagUpdate || nag == NagEscalate {
 		// The reminder moved the next one a cadence on: the header, which
 		// names when the next update is due, must say so.
 		b.refreshHeader(ctx, b.platforms[inc.Platform], confirmed)
@@ -210,9 +219,17 @@ func (b *Bot) leftBehind(claimedAt time.Time) bool {
 // timeline entry to record once it has been delivered. It is exported for
 // `muster simulate`, which replays the same logic on paper.
 func Claim(inc *muster.Incident, sev muster.Severity, nag Nag, now time.Time) muster.Entry {
-	if nag == NagNoIC {
+	switch nag {
+	case NagNoIC:
 		inc.Reminder.NoICNagged = true
 		return muster.Entry{Kind: muster.EntryReminder, At: now, Text: fmt.Sprintf("Reminded: no Incident Commander after %s", muster.FormatDuration(now.Sub(inc.DeclaredAt)))}
+	case NagPublic:
+		since := "a while"
+		if last, ok := inc.LastPublic(); ok {
+			since = muster.FormatDuration(now.Sub(last.At))
+		}
+		inc.Reminder.LastPublicNag = now
+		return muster.Entry{Kind: muster.EntryReminder, At: now, Text: fmt.Sprintf("Reminded: no public post for %s (every %s)", since, muster.FormatDuration(sev.PublicEvery))}
 	}
 	inc.Reminder.Missed++
 	inc.Reminder.LastNag = now
@@ -245,6 +262,10 @@ func (b *Bot) sendNag(ctx context.Context, inc *muster.Incident, nag Nag, before
 	case NagUpdate:
 		text = fmt.Sprintf("⏰ %s %s needs a status update: the last one was %s ago and %s asks for one every %s. Post it with `update <text>`, or `snooze <duration>`.",
 			muster.Mention(comms), inc.Ref(), muster.FormatDuration(now.Sub(before.LastUpdate)), sev.Name, muster.FormatDuration(sev.UpdateEvery))
+	case NagPublic:
+		last, _ := inc.LastPublic()
+		text = fmt.Sprintf("📣 %s %s's status page was last updated %s ago and %s asks for a public post every %s while customers are watching. Post where things stand with `public <text>`.",
+			muster.Mention(comms), inc.Ref(), muster.FormatDuration(now.Sub(last.At)), sev.Name, muster.FormatDuration(sev.PublicEvery))
 	case NagEscalate:
 		who := muster.Mention(comms)
 		if ic != "" && ic != comms {

@@ -46,6 +46,9 @@ type Config struct {
 	// Location is the configured time zone, in which `started 09:55`
 	// reads its HH:MM; nil means UTC.
 	Location *time.Location
+	// Components are the status-page components' names
+	// (statuspage.components), what `component` may set.
+	Components []string
 }
 
 // Runner runs incident commands against a store.

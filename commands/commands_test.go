@@ -41,6 +41,7 @@ func newEnv(t testing.TB) *env {
 		Severities:      muster.DefaultSeverities(),
 		DefaultSeverity: "SEV3",
 		Roles:           muster.DefaultRoles(),
+		Components:      []string{"API", "Checkout", "Web app"},
 	}, func() time.Time { return e.now })
 	return e
 }

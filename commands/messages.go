@@ -179,3 +179,29 @@ func Topic(inc *muster.Incident) string {
 	}
 	return fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
 }
+
+// PublicPosted tells the war room what went to the status page, so that
+// everyone there knows what customers were told.
+func PublicPosted(inc *muster.Incident, post muster.PublicPost, by string) muster.Message {
+	return muster.Message{
+		Title:  fmt.Sprintf("📣 Published to the status page · %s · %s", inc.Ref(), post.Status),
+		Text:   post.Text,
+		Footer: "Published by " + muster.Mention(by) + ". Customers see this; `public <text>` posts the next one.",
+	}
+}
+
+// ComponentSet tells the war room a component's state on the status page.
+func ComponentSet(what string, state muster.ComponentState, by string) muster.Message {
+	icon := "🟠"
+	if state == muster.ComponentOperational {
+		icon = "🟢"
+	}
+	return muster.Message{Text: fmt.Sprintf("%s %s (set by %s).", icon, what, muster.Mention(by))}
+}
+
+// ResolutionButton offers, at resolve, to tell customers the incident is
+// over: one click publishes muster.ResolvedText and sets the incident's
+// components back to operational.
+func ResolutionButton(inc *muster.Incident) muster.Button {
+	return muster.Button{Label: "Publish the resolution", Action: "public " + resolutionWord, Value: inc.Ref(), Style: "primary"}
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/muster-bot/muster"
@@ -87,6 +88,7 @@ func (c *Runner) takesHeldIC(cmd *command, r *Request) bool {
 func CheckPermissions(perms muster.Permissions, roles muster.Roles) map[string]string {
 	reg := newRegistry(roles)
 	problems := map[string]string{}
+	defaults := muster.DefaultPermissions()
 	for name, allowed := range perms {
 		cmd, ok := reg.lookup(name)
 		switch {
@@ -98,6 +100,11 @@ func CheckPermissions(perms muster.Permissions, roles muster.Roles) map[string]s
 			continue
 		case cmd.name != name:
 			problems[name] = fmt.Sprintf("%q is an alias; set the permission for `%s`", name, cmd.name)
+			continue
+		}
+		if def, ok := defaults[name]; ok && slices.Equal(def, allowed) {
+			// A default may name a role the config left out (comms): a
+			// seat nobody can hold is the IC's, so the rule still holds.
 			continue
 		}
 		for _, key := range allowed {

@@ -45,6 +45,8 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "started", usage: "<HH:MM|RFC 3339 time|25m ago>", summary: "when impact began (default: when it was detected)", needsIncident: true, run: (*Runner).started})
 	reg.add(&command{name: "detected", usage: "<HH:MM|RFC 3339 time|25m ago>", summary: "when the first signal came (default: the declaration)", needsIncident: true, run: (*Runner).detected})
 	reg.add(&command{name: "update", usage: "<text>", summary: "post a status update to the room and stakeholders; resets the reminder", needsIncident: true, run: (*Runner).statusUpdate})
+	reg.add(&command{name: "public", usage: "<text> | resolution", summary: "publish a customer-facing post to the status page (no mentions); `resolution` once resolved", needsIncident: true, run: (*Runner).public})
+	reg.add(&command{name: "component", usage: "<name> <operational|degraded|partial|major>", summary: "set a status-page component's state for this incident", needsIncident: true, run: (*Runner).component})
 	reg.add(&command{name: "note", usage: "<text>", summary: "record a key event in the timeline", needsIncident: true, run: (*Runner).note})
 	reg.add(&command{name: "action", usage: "<text> [@owner] [due YYYY-MM-DD] [p0|p1|p2] | done <n>", summary: "add an action item, or mark one done", needsIncident: true, run: (*Runner).action})
 	reg.add(&command{name: "resolve", usage: "[summary]", summary: "resolve: stop reminders, post the postmortem draft, announce", needsIncident: true, run: (*Runner).resolve})

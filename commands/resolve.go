@@ -36,6 +36,11 @@ func (c *Runner) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 		draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
 	}
 	draft.Title = fmt.Sprintf("✅ %s resolved after %s", inc.Ref(), muster.FormatDuration(inc.TimeToResolve()))
+	if offersResolution(inc) {
+		// Customers were told of the incident: one click tells them it is over.
+		draft.Text += " Customers were told of this incident on the status page: “Publish the resolution” tells them it is over."
+		draft.Buttons = []muster.Button{ResolutionButton(inc)}
+	}
 	out.Room = []muster.Message{draft}
 	announce := fmt.Sprintf("✅ %s (%s) resolved after %s.", inc.Ref(), inc.Title, muster.FormatDuration(inc.TimeToResolve()))
 	if inc.Summary != "" {

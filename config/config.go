@@ -151,6 +151,7 @@ type Severity struct {
 	Aliases       []string `yaml:"aliases"` // other words for it: p1, critical
 	Description   string   `yaml:"description"`
 	UpdateEvery   Duration `yaml:"update_every"` // zero: no reminders
+	PublicEvery   Duration `yaml:"public_every"` // zero: no public-page reminders
 	Notify        []string `yaml:"notify"`
 	WarRoom       *bool    `yaml:"war_room"`       // nil in the file means true; Parse fills it in
 	EscalateAfter int      `yaml:"escalate_after"` // default 2
@@ -311,6 +312,7 @@ func Default() *Config {
 			Aliases:       append([]string(nil), s.Aliases...),
 			Description:   s.Description,
 			UpdateEvery:   Duration{s.UpdateEvery},
+			PublicEvery:   Duration{s.PublicEvery},
 			Notify:        s.Notify,
 			WarRoom:       &s.WarRoom,
 			EscalateAfter: s.EscalateAfter,
@@ -385,6 +387,7 @@ func (c *Config) SeverityLadder() muster.Severities {
 			Aliases:       append([]string(nil), s.Aliases...),
 			Description:   s.Description,
 			UpdateEvery:   s.UpdateEvery.Duration,
+			PublicEvery:   s.PublicEvery.Duration,
 			Notify:        append([]string(nil), s.Notify...),
 			WarRoom:       s.WarRoom == nil || *s.WarRoom,
 			EscalateAfter: s.EscalateAfter,

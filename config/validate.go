@@ -54,6 +54,7 @@ func validate(c *Config, r *report) {
 	checkPrefix(r, "war_room.prefix", c.WarRoom.Prefix)
 	nonEmpty(r, "war_room.responders", c.WarRoom.Responders)
 	validateRunbooks(c, r)
+	validateComponents(c, r)
 	validatePlatforms(c, r)
 	validateAlertmanager(c, r)
 	for i, u := range c.Webhooks.URLs {
@@ -237,6 +238,7 @@ func validateSeverities(c *Config, r *report) {
 			first[muster.SeverityKey(s.Name)] = i
 		}
 		nonNegative(r, p+".update_every", s.UpdateEvery, "leave it empty for no reminders")
+		nonNegative(r, p+".public_every", s.PublicEvery, "leave it empty for no public-page reminders")
 		validateHours(r, p+".working_hours", s.WorkingHours)
 		if s.EscalateAfter < 1 {
 			r.addf(p+".escalate_after", "is %d; it must be at least 1 (default 2)", s.EscalateAfter)

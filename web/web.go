@@ -120,7 +120,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	}
 	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
 		livePoll: cmp.Or(cfg.LivePoll, livePoll), liveFor: cmp.Or(cfg.LiveFor, liveFor), stopping: make(chan struct{})}
-	for _, name := range []string{"list", "incident", "error", "insights"} {
+	for _, name := range []string{"list", "incident", "error", "insights", "status_internal"} {
 		t, err := template.New("layout.html").Funcs(s.funcs()).ParseFS(htmlFiles, "html/layout.html", "html/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse web template %s: %w", name, err)
@@ -137,6 +137,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	s.mux.HandleFunc("GET /incidents/{n}/postmortem.md", s.postmortemMarkdown)
 	s.mux.HandleFunc("GET /incidents/{n}/events", s.events)
 	s.mux.HandleFunc("GET /insights", s.insightsPage)
+	s.mux.HandleFunc("GET /status/internal", s.statusInternal)
 	if cfg.SignIn != nil {
 		for _, pattern := range signInRoutes {
 			s.mux.Handle(pattern, cfg.SignIn)
@@ -161,7 +162,7 @@ func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
 // is a GET pattern of its own, so that mux's other routes keep their
 // answers to other methods and paths (405, 404).
 func (s *Server) Register(mux *http.ServeMux) {
-	for _, pattern := range []string{"GET /{$}", "GET /incidents/", "GET /insights", "GET /static/", "GET /api/v1/"} {
+	for _, pattern := range []string{"GET /{$}", "GET /incidents/", "GET /insights", "GET /status/internal", "GET /static/", "GET /api/v1/"} {
 		mux.Handle(pattern, s)
 	}
 	if s.cfg.SignIn != nil {

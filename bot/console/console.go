@@ -49,8 +49,11 @@ type Console struct {
 	room    string
 	rooms   []string
 	buttons map[string][]keyed // last buttons posted, per room
-	keys    map[string]*keyring
-	seq     int
+	// buttonsOf is the message each room's buttons belong to: a message
+	// redrawn without buttons takes away its own, not a later message's.
+	buttonsOf map[string]string
+	keys      map[string]*keyring
+	seq       int
 	// prompting is true while the prompt waits for a line: whatever is
 	// printed then came from elsewhere (a reminder tick) and is printed
 	// under the line being typed, with the prompt again after it.
@@ -66,7 +69,7 @@ func New(out io.Writer, user string, interactive bool, clock *Clock, incidents I
 	return &Console{
 		out: out, interactive: interactive, clock: clock, incidents: incidents, tick: tick,
 		user: user, room: lobby, rooms: []string{lobby, announcements},
-		buttons: map[string][]keyed{}, keys: map[string]*keyring{},
+		buttons: map[string][]keyed{}, buttonsOf: map[string]string{}, keys: map[string]*keyring{},
 	}
 }
 

@@ -363,3 +363,37 @@ func TestHelpHintsOnTheConsole(t *testing.T) {
 		t.Errorf("output %q lacks %q", out.String(), want)
 	}
 }
+
+// TestPressAfterHeaderLosesItsButtons: the header redrawn without
+// buttons (a resolved incident's) leaves the buttons of a later message,
+// such as the resolve message's "Publish the resolution", pressable.
+func TestPressAfterHeaderLosesItsButtons(t *testing.T) {
+	c, _, rec, _ := newConsole(t)
+	ctx := context.Background()
+	room := "inc-7-checkout"
+	if _, err := c.CreateRoom(ctx, room, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Post(ctx, room, header()); err != nil {
+		t.Fatal(err)
+	}
+	resolved := muster.Message{Text: "INC-7 resolved", Buttons: []muster.Button{{Label: "Publish the resolution", Action: "public resolution", Value: "INC-7"}}}
+	if _, err := c.Post(ctx, room, resolved); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Update(ctx, room, "b1", muster.Message{Title: "INC-7 · resolved"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Line(ctx, ":press Publish the resolution", rec, rec)
+	if len(rec.events) != 1 || rec.events[0].Action != "public resolution" || rec.events[0].Value != "INC-7" {
+		t.Fatalf("events = %+v, want the resolution pressed", rec.events)
+	}
+	// The header redrawn without buttons when its own were the last: gone.
+	if err := c.Update(ctx, room, "b2", muster.Message{Text: "INC-7 resolved"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Line(ctx, ":press 1", rec, rec)
+	if len(rec.events) != 1 {
+		t.Errorf("a button of a message redrawn without it was pressed: %+v", rec.events)
+	}
+}

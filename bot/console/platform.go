@@ -19,7 +19,7 @@ func (c *Console) Post(ctx context.Context, room string, msg muster.Message) (st
 	var buttons []keyed
 	if len(msg.Buttons) > 0 {
 		buttons = c.keysFor(room, msg.Buttons)
-		c.buttons[room] = buttons
+		c.buttons[room], c.buttonsOf[room] = buttons, id
 	}
 	prefix := fmt.Sprintf("[%s] muster: ", c.roomLabel(room))
 	if msg.Thread != "" {
@@ -34,7 +34,9 @@ func (c *Console) Update(ctx context.Context, room, id string, msg muster.Messag
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	buttons := c.keysFor(room, msg.Buttons)
-	c.buttons[room] = buttons
+	if len(buttons) > 0 || c.buttonsOf[room] == id {
+		c.buttons[room], c.buttonsOf[room] = buttons, id
+	}
 	// The menus and the cheat-sheet do not change; printing them again at
 	// every change would bury the conversation.
 	msg.Menus, msg.Footer = nil, ""

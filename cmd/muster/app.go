@@ -84,6 +84,7 @@ type App struct {
 	clock    *console.Clock
 	http     *http.Server
 	pages    *web.Server // nil when web.enabled is false
+	status   *web.StatusPages
 	// bodies bounds the request bodies read at once before a platform has
 	// checked who sent them, over every endpoint.
 	bodies *inbound.Gate
@@ -141,6 +142,10 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 			return nil, fmt.Errorf("load web pages: %w", err)
 		}
 	}
+	if a.status, err = web.NewStatus(db, statusConfig(cfg.StatusPage), now, a.log.With().Str("component", "statuspage").Logger()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load status pages: %w", err)
+	}
 	cmds := commands.New(db, pm, commands.Config{
 		Severities:      cfg.SeverityLadder(),
 		DefaultSeverity: cfg.DefaultSeverity,
@@ -148,6 +153,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Runbooks:        cfg.RunbookList(),
 		Permissions:     cfg.PermissionList(),
 		Location:        cfg.Location(),
+		Components:      componentNames(cfg.StatusPage),
 	}, now)
 	mirror, mirrored := statuspageMirror(cfg.StatusPage)
 	a.bot = bot.New(db, cmds, bot.Config{
@@ -503,6 +509,7 @@ func (a *App) routes() http.Handler {
 	if a.pages != nil {
 		a.pages.Register(mux)
 	}
+	a.status.Register(mux) // public, whatever web.enabled says
 	if am := a.cfg.Alertmanager; am.Token != "" {
 		sevs := map[string]string{}
 		for _, m := range am.Severities {

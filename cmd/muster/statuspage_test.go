@@ -2,158 +2,106 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/bot/slack/fakeslack"
-	"github.com/muster-bot/muster/config"
-	"github.com/muster-bot/muster/statuspage/fakestatuspage"
+	"github.com/chromedp/chromedp"
 )
 
-// startMirrorApp runs the real app against fake Slack, mirroring to the
-// fake Statuspage page sp, on the store at path (so that a second call
-// is a restart).
-func startMirrorApp(t *testing.T, fake *fakeslack.Server, sp *fakestatuspage.Server, path string) *slackApp {
+const statusYAML = "statuspage:\n  title: Example status\n  components:\n    - name: Checkout\n      description: Cart and payment\n    - name: API\n"
+
+// getBody returns the status and body of a GET of url.
+func getBody(t *testing.T, url string) (int, string) {
 	t.Helper()
-	yaml := fmt.Sprintf(`store:
-  path: %s
-reminders:
-  tick: 24h
-slack:
-  announce_channel: CANNOUNCE
-statuspage:
-  components:
-    - name: Checkout
-      atlassian_id: cmp1
-    - name: Search
-  atlassian:
-    page_id: %s
-    api_url: %s
-`, path, sp.PageID, sp.URL)
-	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret, "SLACK_API_URL": fake.URL(), "STATUSPAGE_API_KEY": sp.APIKey}
-	getenv := func(k string) string { return env[k] }
-	cfg, err := config.Parse([]byte(yaml), "test.yaml", getenv)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	res, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: t0}
-	app, err := New(cfg, Options{Listener: ln, Now: clock.Now, Stdout: io.Discard, Stderr: io.Discard, Getenv: getenv})
-	if err != nil {
-		t.Fatalf("new app: %v", err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	s := &slackApp{t: t, app: app, fake: fake, clock: clock, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: stop}
-	go func() { s.done <- app.Run(ctx) }()
-	t.Cleanup(func() { s.shutdown() })
-	eventually(t, "the app is ready", func() bool {
-		resp, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return s
-}
-
-// publishAs adds a public post and component changes to an incident
-// through the app's store, as `/incident public` and `/incident
-// component` do.
-func publishAs(t *testing.T, s *slackApp, id int, status muster.Status, text string, changes ...muster.ComponentChange) {
-	t.Helper()
-	_, _, err := s.app.db.Update(context.Background(), id, func(inc *muster.Incident) ([]muster.Entry, error) {
-		inc.Status = status
-		inc.Public = append(inc.Public, muster.PublicPost{At: s.clock.Now(), Text: text, Status: status})
-		for _, c := range changes {
-			c.At = s.clock.Now()
-			inc.ComponentLog = append(inc.ComponentLog, c)
-		}
-		return nil, nil
-	})
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res.StatusCode, string(body)
 }
 
-// leaderTick advances the clock by d and runs the leader's tick.
-func leaderTick(t *testing.T, s *slackApp, d time.Duration) {
-	t.Helper()
-	s.clock.Advance(d)
-	if err := s.app.bot.Tick(context.Background(), s.clock.Now()); err != nil {
-		t.Fatalf("tick: %v", err)
-	}
-}
-
-// TestStatuspageMirror, as a runbook: Comms publishes the first post
-// (Statuspage answers 500 once, so it goes out on the retry), muster is
-// restarted with a newer post waiting in the outbox after a 503, and the restarted leader updates
-// the same Statuspage incident; a private incident is never mirrored,
-// and every post is one call.
-func TestStatuspageMirror(t *testing.T) {
+// TestStatusPagesWithoutIncidentPages: with web.enabled false the public
+// status pages are still served; the incident pages and the internal
+// status page are not.
+func TestStatusPagesWithoutIncidentPages(t *testing.T) {
 	fake := newFakeSlack(t)
-	sp := fakestatuspage.New(t, "pg1", "sp-key")
-	sp.Components("cmp1")
-	path := filepath.Join(t.TempDir(), "muster.db")
-	s := startMirrorApp(t, fake, sp, path)
-	s.command("UALICE", "CGENERAL", "declare sev1 Primary DB OOM after deploy 4512", "declare")
-	s.command("UALICE", "CGENERAL", "declare private sev2 Suspected credential leak", "declare2")
-	s.app.slack.Drain()
-
-	sp.Fail(http.StatusInternalServerError, 0)
-	publishAs(t, s, 1, muster.StatusInvestigating, "Checkout is failing for some customers",
-		muster.ComponentChange{Component: "Checkout", State: muster.ComponentMajor})
-	publishAs(t, s, 2, muster.StatusInvestigating, "This must never be public")
-	leaderTick(t, s, time.Minute)
-	if got := sp.Incidents(); len(got) != 0 {
-		t.Fatalf("created despite the 500: %+v", got)
-	}
-	leaderTick(t, s, 15*time.Second)
-	got := sp.Incidents()
-	if len(got) != 1 || got[0].Name != "Checkout is failing for some customers" || sp.ComponentState("cmp1") != "major_outage" {
-		t.Fatalf("after the retry: %+v, cmp1 %q; want one incident named from the post, cmp1 major_outage", got, sp.ComponentState("cmp1"))
-	}
-
-	// A newer post fails once and waits in the outbox when muster
-	// restarts: the restarted leader sends it to the same incident.
-	publishAs(t, s, 1, muster.StatusMitigated, "A fix is rolling out.",
-		muster.ComponentChange{Component: "Checkout", State: muster.ComponentDegraded})
-	sp.Fail(http.StatusServiceUnavailable, 0)
-	leaderTick(t, s, time.Minute)
-	s.shutdown()
-	s = startMirrorApp(t, fake, sp, path)
-	if items, err := s.app.db.Outbox(context.Background()); err != nil || len(items) != 1 || items[0].Attempts != 1 {
-		t.Fatalf("outbox after the restart: %+v, %v; want the sync that failed once", items, err)
-	}
-	leaderTick(t, s, 2*time.Minute)
-	leaderTick(t, s, 3*time.Minute)
-	got = sp.Incidents()
-	if len(got) != 1 || len(got[0].Updates) != 2 || got[0].Status != "monitoring" || sp.ComponentState("cmp1") != "degraded_performance" {
-		t.Fatalf("after the restart: %+v, cmp1 %q; want the same incident, 2 updates, monitoring, degraded_performance", got, sp.ComponentState("cmp1"))
-	}
-	for _, inc := range got {
-		for _, u := range inc.Updates {
-			if u.Body == "This must never be public" {
-				t.Errorf("a private incident's post reached Statuspage")
-			}
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
+	s := startSlackApp(t, fake, env, "web:\n  enabled: false\n"+statusYAML)
+	for path, want := range map[string]int{
+		"/status": 200, "/status.json": 200, "/status/feed.atom": 200, "/status/status.css": 200,
+		"/": 404, "/incidents/1": 404, "/status/internal": 404,
+	} {
+		if code, _ := getBody(t, s.url+path); code != want {
+			t.Errorf("GET %s = %d, want %d", path, code, want)
 		}
 	}
-	var ok int
-	for _, c := range sp.Calls() {
-		if c.Code/100 == 2 {
-			ok++
+}
+
+// TestBrowserStatusPage drives the real program through the fake Slack:
+// declare, take IC, talk and post an internal update, publish a post and
+// set a component; a private incident tries to publish too. In a real
+// browser the public page shows the post and the component's state, and
+// nothing internal.
+func TestBrowserStatusPage(t *testing.T) {
+	b := newBrowser(t)
+	fake := newFakeSlack(t)
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
+	s := startSlackApp(t, fake, env, statusYAML)
+	s.command("UALICE", "CGENERAL", "declare sev1 Checkout down for ACME Corp", "d1")
+	room := s.warRoom("inc-1-checkout-down-for-acme-corp")
+	s.command("UALICE", room.ID, "ic", "ic")
+	s.message("Ev1", "UALICE", room.ID, "1700000100.000100", "db-7 is on fire, ping UBOB", 0)
+	s.command("UALICE", room.ID, "update Failing over db-7 to the replica", "u1")
+	s.command("UALICE", room.ID, "public We are investigating failed payments.", "p1")
+	s.command("UALICE", room.ID, "component checkout major", "c1")
+	s.command("UALICE", "CGENERAL", "declare sev1 private Signing key leaked", "d2")
+	s.command("UALICE", "CGENERAL", "public INC-2 PRIVATE POST", "p2")
+	eventually(t, "the post and the component are stored", func() bool {
+		inc, err := s.app.db.Incident(context.Background(), 1)
+		return err == nil && len(inc.Public) == 1 && len(inc.ComponentLog) == 1
+	})
+	if inc, err := s.app.db.Incident(context.Background(), 2); err != nil || len(inc.Public) != 0 {
+		t.Fatalf("the private incident published: %+v (%v)", inc, err)
+	}
+
+	b.run(t, 10*time.Second, "open the status page",
+		chromedp.Navigate(s.url+"/status"),
+		chromedp.WaitVisible(chromedp.CSS("main")),
+	)
+	page := b.text(t, "body")
+	for _, want := range []string{"Example status", "Major outage", "We are investigating failed payments.", "Checkout", "Cart and payment", "Current incidents"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the status page does not show %q:\n%s", want, page)
 		}
 	}
-	if ok != 2 || len(sp.Calls()) != 4 {
-		t.Errorf("calls %+v; want one successful call per post, after a 500 and a 503", sp.Calls())
+	for _, secret := range []string{"ACME", "db-7", "Failing over", "UALICE", "UBOB", "Signing key", "PRIVATE POST", "INC-"} {
+		if strings.Contains(page, secret) {
+			t.Errorf("the status page shows %q:\n%s", secret, page)
+		}
 	}
+	// What a person sees of the components: Checkout in a major outage,
+	// API operational.
+	if got := b.text(t, "article.component:nth-of-type(2) h3"); !strings.Contains(got, "API") || !strings.Contains(got, "Operational") {
+		t.Errorf("API heading = %q, want it operational", got)
+	}
+	if dir := os.Getenv("MUSTER_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot the status page: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "status-light.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.checkLoopbackOnly(t)
 }
