@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +177,7 @@ func TestListOpenFirstAndFilters(t *testing.T) {
 	for _, c := range []struct{ query, want string }{
 		{"?status=sleeping", "investigating, identified"},
 		{"?severity=SEV9", "SEV1"},
-		{"?page=x", "whole number"},
+		{"?before=12", "not a list position"},
 	} {
 		code, body, _ := s.get("/"+c.query, "")
 		if code != http.StatusBadRequest || !strings.Contains(body, c.want) {
@@ -182,20 +186,152 @@ func TestListOpenFirstAndFilters(t *testing.T) {
 	}
 }
 
+// listed returns the incident numbers a list page shows, in order, and
+// the link to the next page ("" on the last).
+func listed(t *testing.T, body string) (ids []int, next string) {
+	t.Helper()
+	for _, m := range regexp.MustCompile(`<td><a href="/incidents/(\d+)">`).FindAllStringSubmatch(body, -1) {
+		n, _ := strconv.Atoi(m[1])
+		ids = append(ids, n)
+	}
+	if m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(body); m != nil {
+		next = html.UnescapeString(m[1])
+	}
+	return ids, next
+}
+
+// walk follows the list's next links from path and returns every incident
+// number shown, page by page.
+func (s *site) walk(t *testing.T, path string) [][]int {
+	t.Helper()
+	var pages [][]int
+	for path != "" {
+		code, body, _ := s.get(path, "")
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", path, code, body)
+		}
+		ids, next := listed(t, body)
+		pages = append(pages, ids)
+		if len(pages) > 100 {
+			t.Fatal("the list's next links do not end")
+		}
+		path = next
+	}
+	return pages
+}
+
+// TestListPaginates: the pages, followed by their "Older" links, show
+// every incident once, open ones first and then newest declared first,
+// also when many were declared at the same instant.
 func TestListPaginates(t *testing.T) {
 	s := newSite(t)
-	for i := 1; i <= 120; i++ {
-		s.declare(fmt.Sprintf("Incident number %03d", i), "SEV3", false, t0.Add(time.Duration(i)*time.Minute))
+	for i := 1; i <= 130; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		if i > 60 && i <= 100 {
+			at = t0.Add(time.Hour) // forty at one instant, across a page boundary
+		}
+		id := s.declare(fmt.Sprintf("Incident number %03d", i), "SEV3", false, at)
+		if i%10 != 0 {
+			s.resolve(id, at.Add(time.Minute))
+		}
 	}
-	_, first, _ := s.get("/", "")
-	mustContain(t, "page 1", first, "Incident number 120", "Incident number 071", "Older →", "120 incidents")
-	mustNotContain(t, "page 1", first, "Incident number 070", "← Newer")
-	_, second, _ := s.get("/?page=2", "")
-	mustContain(t, "page 2", second, "Incident number 070", "Incident number 021", "← Newer", "Older →")
-	mustNotContain(t, "page 2", second, "Incident number 071", "Incident number 020")
-	_, third, _ := s.get("/?page=3", "")
-	mustContain(t, "page 3", third, "Incident number 001")
-	mustNotContain(t, "page 3", third, "Older →")
+	openIDs := []int{130, 120, 110, 100, 90, 80, 70, 60, 50, 40, 30, 20, 10}
+	want := append([]int(nil), openIDs...) // open first, newest first, then by number
+	for i := 130; i >= 1; i-- {
+		if i%10 != 0 {
+			want = append(want, i)
+		}
+	}
+	pages := s.walk(t, "/")
+	var got []int
+	for i, p := range pages {
+		if len(p) > 50 {
+			t.Errorf("page %d shows %d incidents, more than 50", i+1, len(p))
+		}
+		got = append(got, p...)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages show\n%v\nwant\n%v", got, want)
+	}
+	if len(pages) != 3 {
+		t.Errorf("%d pages, want 3", len(pages))
+	}
+	_, second, _ := s.get("/?before=x", "")
+	mustContain(t, "a bad cursor", second, "not a list position")
+}
+
+// TestListFilterWalksPages: a filter that matches one incident in twenty
+// fills its pages from further back, with no duplicate or gap, and the
+// read stops at its bound with a note and a link to go on.
+func TestListFilterWalksPages(t *testing.T) {
+	s := newSite(t)
+	var want []int
+	for i := 1; i <= 2100; i++ {
+		sev := "SEV3"
+		if i%20 == 0 {
+			sev = "SEV1"
+		}
+		inc, first, err := muster.NewIncident(fmt.Sprintf("Incident %d", i), muster.Severity{Name: sev}, false, "U_alice", t0.Add(time.Duration(i)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc.Status = muster.StatusResolved
+		if err := s.db.Create(context.Background(), inc, first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 2100; i >= 1; i-- {
+		if i%20 == 0 {
+			want = append(want, i)
+		}
+	}
+	var got []int
+	for _, p := range s.walk(t, "/?severity=SEV1") {
+		got = append(got, p...)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SEV1 pages show\n%v\nwant\n%v", got, want)
+	}
+
+	// Nothing matches: the read stops after its bound and says so.
+	_, body, _ := s.get("/?q=nowhere", "")
+	mustContain(t, "a search with no match", body, `id="stopped"`, "Searched 2000 incidents", "Search older incidents")
+	ids, next := listed(t, body)
+	if len(ids) != 0 || next == "" {
+		t.Fatalf("first page of no match: %v, next %q", ids, next)
+	}
+	_, body, _ = s.get(next, "")
+	mustContain(t, "the rest of a search with no match", body, "No incidents match", "← Newest")
+	mustNotContain(t, "the rest of a search with no match", body, `id="stopped"`, `rel="next"`)
+
+	// A window of dates: the 1st of December from 09:00 holds 899 minutes
+	// (minute 900 is midnight, the 2nd).
+	ids, _ = listed(t, mustGet(t, s, "/?from=2026-12-01&to=2026-12-01&severity=SEV1"))
+	if len(ids) != 44 || ids[0] != 880 || ids[len(ids)-1] != 20 {
+		t.Errorf("SEV1 of 2026-12-01: %d incidents, %v", len(ids), ids)
+	}
+	ids, _ = listed(t, mustGet(t, s, "/?from=2026-12-02&to=2026-12-02&severity=SEV1"))
+	if len(ids) != 50 || ids[0] != 2100 || ids[49] != 1120 {
+		t.Errorf("SEV1 of 2026-12-02: %d incidents, %v", len(ids), ids)
+	}
+	for _, c := range []struct{ query, want string }{
+		{"?from=12/01/2026", "YYYY-MM-DD"},
+		{"?from=2026-12-03&to=2026-12-01", "after to"},
+	} {
+		code, body, _ := s.get("/"+c.query, "")
+		if code != http.StatusBadRequest || !strings.Contains(body, c.want) {
+			t.Errorf("GET /%s: %d, want 400 naming %q\n%s", c.query, code, c.want, body)
+		}
+	}
+}
+
+func mustGet(t *testing.T, s *site, path string) string {
+	t.Helper()
+	code, body, _ := s.get(path, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", path, code, body)
+	}
+	return body
 }
 
 func TestIncidentPage(t *testing.T) {
@@ -323,10 +459,10 @@ func TestAPIContent(t *testing.T) {
 	auth := "Bearer " + token
 	var list struct {
 		Incidents []struct{ Ref, Title, Severity string }
-		Total     int
+		Next      string
 	}
 	_, body, _ := s.get("/api/v1/incidents?status=open", auth)
-	if err := json.Unmarshal([]byte(body), &list); err != nil || list.Total != 1 || list.Incidents[0].Ref != "INC-1" {
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Incidents) != 1 || list.Incidents[0].Ref != "INC-1" || list.Next != "" {
 		t.Errorf("list = %+v (%v)\n%s", list, err, body)
 	}
 	var tl struct {
@@ -379,8 +515,8 @@ func TestPrivateIncidentIsNotThere(t *testing.T) {
 		_, body, _ := s.get(route.path, route.auth)
 		mustNotContain(t, route.path, body, "Leaked", fmt.Sprintf("INC-%d", secret), fmt.Sprintf("/incidents/%d", secret))
 	}
-	if _, body, _ := s.get("/", ""); !strings.Contains(body, "Ordinary outage") || !strings.Contains(body, "1 incidents") {
-		t.Errorf("the list lost the ordinary incident or counts the private one:\n%s", body)
+	if ids, _ := listed(t, mustGet(t, s, "/")); !slices.Equal(ids, []int{1}) {
+		t.Errorf("the list shows %v, want the ordinary incident alone", ids)
 	}
 }
 
