@@ -497,6 +497,7 @@ func TestPrivateIncidentIsNotThere(t *testing.T) {
 		{"/incidents/INC-%d", ""},
 		{"/incidents/%d?after=1", ""},
 		{"/incidents/%d/postmortem.md", ""},
+		{"/incidents/%d/postmortem", ""},
 		{"/api/v1/incidents/%d", auth},
 		{"/api/v1/incidents/%d/timeline", auth},
 	} {
@@ -590,4 +591,94 @@ func TestTextIsEscaped(t *testing.T) {
 		mustNotContain(t, path, body, "<script>alert", "<img src=x")
 		mustContain(t, path, body, "&lt;script&gt;alert(1)&lt;/script&gt; checkout")
 	}
+}
+
+// countingStore counts the timeline reads of the pages.
+type countingStore struct {
+	*store.DB
+	entriesAfter int
+}
+
+func (c *countingStore) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error) {
+	c.entriesAfter++
+	return c.DB.EntriesAfter(ctx, id, after, limit)
+}
+
+// TestLatestUpdateReadsNoTimeline: the incident page takes the latest
+// update from the incident and reads one page of the timeline, however
+// long it is; an incident stored before it kept its latest update still
+// shows it, from its timeline.
+func TestLatestUpdateReadsNoTimeline(t *testing.T) {
+	s := newSite(t)
+	id := s.declare("Checkout returns 500s", "SEV1", false, t0)
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.PostUpdate("Rolled back; errors falling", "U_carol", t0.Add(time.Minute))
+		return []muster.Entry{e}, err
+	})
+	for i := range 300 {
+		s.say(id, fmt.Sprintf("message %d", i), t0.Add(2*time.Minute))
+	}
+	old := s.declare("Stored before the field", "SEV2", false, t0)
+	s.update(old, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.PostUpdate("An update of long ago", "U_dave", t0.Add(time.Minute))
+		inc.LatestUpdate = nil
+		return []muster.Entry{e}, err
+	})
+	none := s.declare("Nothing said yet", "SEV3", false, t0)
+
+	counted := &countingStore{DB: s.db}
+	h, err := web.New(counted, web.Config{}, func() time.Time { return t0.Add(time.Hour) }, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id    int
+		want  string
+		reads int
+	}{
+		{id, "Rolled back; errors falling", 1},
+		{old, "An update of long ago", 2},
+		{none, "No status update yet", 1},
+	} {
+		counted.entriesAfter = 0
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/incidents/%d", c.id), nil))
+		mustContain(t, fmt.Sprintf("INC-%d", c.id), rec.Body.String(), c.want)
+		if counted.entriesAfter != c.reads {
+			t.Errorf("INC-%d: %d timeline reads, want %d", c.id, counted.entriesAfter, c.reads)
+		}
+	}
+}
+
+// TestPostmortemPage: the draft as HTML, converted from the same Markdown
+// as the download, with everything people wrote shown as text: no markup,
+// no script, no javascript: link, under the pages' policy.
+func TestPostmortemPage(t *testing.T) {
+	s := newSite(t)
+	id := s.declare(`<script>alert(1)</script> checkout`, "SEV1", false, t0)
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		inc.Description = "<div class=x>\nan HTML block"
+		e1, _ := inc.AddNote(`<img src=x onerror="alert(2)"> and [a link](javascript:alert(3))`, "U_carol", t0.Add(time.Minute))
+		e2, _ := inc.AddNote("line one\nline two", "U_carol", t0.Add(2*time.Minute))
+		e3, err := inc.Resolve(`<b>fixed</b> <style>body{}</style>`, "U_alice", t0.Add(time.Hour))
+		return []muster.Entry{e1, e2, e3}, err
+	})
+	path := fmt.Sprintf("/incidents/%d/postmortem", id)
+	code, body, h := s.get(path, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", path, code, body)
+	}
+	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+	mustContain(t, "the postmortem page", body,
+		"<h1>INC-1: &lt;script&gt;alert(1)&lt;/script&gt; checkout</h1>", "<table>", "<h2>Key timestamps</h2>",
+		"&lt;img src=x", "&lt;div class=x&gt;", "line one<br>", "postmortem.md",
+	)
+	mustNotContain(t, "the postmortem page", body, "<script", "<img", "<style", "<div", "<b>fixed", `href="javascript:`, "style=", "&lt;br&gt;", "raw HTML omitted")
+	_, incident, _ := s.get(fmt.Sprintf("/incidents/%d", id), "")
+	mustContain(t, "the incident page", incident, `href="/incidents/1/postmortem"`)
 }
