@@ -84,6 +84,8 @@ type Server struct {
 	livePoll, liveFor time.Duration
 	stopping          chan struct{} // closed by Stop: the live streams end
 	stopOnce          sync.Once
+
+	cadences muster.CadenceMemo // settled cadences, for /insights
 }
 
 // New parses the embedded templates and routes the pages and the API.

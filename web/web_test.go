@@ -596,7 +596,12 @@ func TestTextIsEscaped(t *testing.T) {
 // countingStore counts the timeline reads of the pages.
 type countingStore struct {
 	*store.DB
-	entriesAfter int
+	entriesAfter, timelines int
+}
+
+func (c *countingStore) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
+	c.timelines++
+	return c.DB.Timeline(ctx, id)
 }
 
 func (c *countingStore) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error) {
