@@ -1,7 +1,9 @@
 package muster
 
 import (
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -156,4 +158,55 @@ func missedSlots(segs []cadenceSegment, start, end time.Time) int {
 		}
 	}
 	return n
+}
+
+// CadenceMemo remembers what MeasureCadence found for resolved incidents,
+// so that `stats` and /insights over a long window read the timelines of
+// the incidents resolved since they last looked, not of every incident
+// each time. A resolved incident's cadence is settled: nothing is posted
+// or nagged after the resolution, and a reopen and a new resolution change
+// ResolvedAt, which is part of the key. One memo serves one ladder. The
+// zero value is ready; it is safe for concurrent use.
+type CadenceMemo struct {
+	mu sync.Mutex
+	m  map[cadenceKey]Cadence
+}
+
+type cadenceKey struct {
+	id       int
+	resolved int64 // ResolvedAt, in Unix nanoseconds
+}
+
+// cadenceMemoSize bounds the memory a memo holds, about a hundred bytes
+// an incident; past it, the memo starts again empty.
+const cadenceMemoSize = 100_000
+
+// Measure is MeasureCadence of inc, from memory when inc is resolved and
+// was measured before; timeline reads inc's timeline otherwise.
+func (m *CadenceMemo) Measure(inc *Incident, ladder Severities, now time.Time, timeline func() ([]Entry, error)) (Cadence, error) {
+	key := cadenceKey{id: inc.ID, resolved: inc.ResolvedAt.UnixNano()}
+	settled := !inc.Open() && !inc.ResolvedAt.IsZero()
+	if settled {
+		m.mu.Lock()
+		c, ok := m.m[key]
+		m.mu.Unlock()
+		if ok {
+			return c, nil
+		}
+	}
+	entries, err := timeline()
+	if err != nil {
+		return Cadence{}, err
+	}
+	slices.SortStableFunc(entries, func(a, b Entry) int { return a.At.Compare(b.At) })
+	c := MeasureCadence(inc, entries, ladder, now)
+	if settled {
+		m.mu.Lock()
+		if m.m == nil || len(m.m) >= cadenceMemoSize {
+			m.m = make(map[cadenceKey]Cadence)
+		}
+		m.m[key] = c
+		m.mu.Unlock()
+	}
+	return c, nil
 }

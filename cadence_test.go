@@ -1,6 +1,7 @@
 package muster_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -58,4 +59,50 @@ func TestMeasureCadenceCountsMissedSlots(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCadenceMemo: a resolved incident's timeline is read once; an open
+// one's at every look; a reopened and resolved again one once more.
+func TestCadenceMemo(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	inc, first, err := muster.NewIncident("checkout down", muster.Severity{Name: "SEV2", UpdateEvery: 30 * time.Minute}, false, "U1", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc.ID = 1
+	ladder := muster.Severities{{Name: "SEV2", UpdateEvery: 30 * time.Minute}}
+	timeline := []muster.Entry{first}
+	var memo muster.CadenceMemo
+	reads := 0
+	look := func(want int) muster.Cadence {
+		t.Helper()
+		reads = 0
+		c, err := memo.Measure(inc, ladder, at.Add(5*time.Hour), func() ([]muster.Entry, error) { reads++; return slices.Clone(timeline), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads != want {
+			t.Errorf("%d timeline reads, want %d", reads, want)
+		}
+		return c
+	}
+	look(1)
+	look(1) // open: read again
+	e, err := inc.Resolve("fixed", "U1", at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeline = append(timeline, e)
+	first1 := look(1)
+	if again := look(0); again != first1 {
+		t.Errorf("remembered %+v, measured %+v", again, first1)
+	}
+	e, _ = inc.Reopen("U1", at.Add(2*time.Hour))
+	timeline = append(timeline, e)
+	e, _ = inc.Resolve("fixed again", "U1", at.Add(3*time.Hour))
+	timeline = append(timeline, e)
+	if c := look(1); c == first1 {
+		t.Errorf("the second resolution kept the first's cadence %+v", c)
+	}
+	look(0)
 }

@@ -61,6 +61,10 @@ func fill(t *testing.T, v reflect.Value, path string) {
 		fill(t, e, path+".value")
 		m.SetMapIndex(k, e)
 		v.Set(m)
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		fill(t, p.Elem(), path)
+		v.Set(p)
 	default:
 		t.Fatalf("%s: fill knows no %s; teach it, and Incident.Clone, this kind", path, v.Kind())
 	}
@@ -81,6 +85,11 @@ func scribble(v reflect.Value) {
 	case reflect.Map:
 		for _, k := range v.MapKeys() {
 			v.SetMapIndex(k, reflect.Zero(v.Type().Elem()))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			e := v.Elem()
+			e.Set(reflect.Zero(e.Type()))
 		}
 	}
 }

@@ -41,6 +41,11 @@ type Incident struct {
 	Actions      []ActionItem      `json:"actions,omitempty"`
 	Summary      string            `json:"summary,omitempty"`
 
+	// LatestUpdate is the last status update posted, kept on the incident
+	// so that a page shows it without reading the timeline. Nil when none
+	// was posted, and on incidents stored before it was kept.
+	LatestUpdate *StatusUpdate `json:"latest_update,omitempty"`
+
 	// What the status pages show: the posts Comms published and the
 	// components' states set for this incident, in order.
 	Public       []PublicPost      `json:"public,omitempty"`
@@ -59,6 +64,13 @@ type Incident struct {
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 
 	Reminder ReminderState `json:"reminder"`
+}
+
+// StatusUpdate is a status update as the incident keeps its latest one.
+type StatusUpdate struct {
+	Text string    `json:"text"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
 }
 
 // SeverityChange is one entry of an incident's severity history.
@@ -144,6 +156,10 @@ func (inc *Incident) Clone() *Incident {
 	c.Actions = slices.Clone(inc.Actions)
 	c.Public = slices.Clone(inc.Public)
 	c.ComponentLog = slices.Clone(inc.ComponentLog)
+	if inc.LatestUpdate != nil {
+		u := *inc.LatestUpdate
+		c.LatestUpdate = &u
+	}
 	return &c
 }
 
@@ -284,6 +300,7 @@ func (inc *Incident) PostUpdate(text, by string, at time.Time) (Entry, error) {
 	inc.Reminder.LastNag = time.Time{}
 	inc.Reminder.Missed = 0
 	inc.Join(by)
+	inc.LatestUpdate = &StatusUpdate{Text: text, By: by, At: at}
 	return Entry{Kind: EntryUpdate, At: at, Actor: by, Text: text, Key: true}, nil
 }
 

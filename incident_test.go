@@ -82,3 +82,31 @@ func wantTrue(b bool, err error) error {
 	}
 	return err
 }
+
+// TestPostUpdateKeepsLatest: the incident carries its latest update, so a
+// page need not read the timeline for it; a refused update leaves it.
+func TestPostUpdateKeepsLatest(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	inc, _, err := muster.NewIncident("checkout down", muster.Severity{Name: "SEV2"}, false, "U1", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.LatestUpdate != nil {
+		t.Fatalf("a new incident has latest update %+v, want none", inc.LatestUpdate)
+	}
+	for i, text := range []string{"rolled back", "error rate falling"} {
+		if _, err := inc.PostUpdate(text, "U2", at.Add(time.Duration(i+1)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := muster.StatusUpdate{Text: "error rate falling", By: "U2", At: at.Add(2 * time.Minute)}
+	if inc.LatestUpdate == nil || *inc.LatestUpdate != want {
+		t.Errorf("latest update %+v, want %+v", inc.LatestUpdate, want)
+	}
+	if _, err := inc.PostUpdate("  ", "U3", at.Add(time.Hour)); err == nil {
+		t.Fatal("an empty update was accepted")
+	}
+	if *inc.LatestUpdate != want {
+		t.Errorf("a refused update changed the latest to %+v", inc.LatestUpdate)
+	}
+}

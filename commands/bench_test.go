@@ -3,11 +3,14 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/store/storetest"
 )
 
 // BenchmarkPostmortemCommand10k measures `postmortem` on an incident with
@@ -44,4 +47,30 @@ func BenchmarkPostmortemCommand10k(b *testing.B) {
 		}
 		b.SetBytes(int64(len(out.Room[0].File.Content)))
 	}
+}
+
+// BenchmarkStatsHistory runs `stats 90d` over a history of 100,000
+// incidents an hour apart (2,160 in the window) and about 2,000,000
+// timeline entries, built once per run (skipped with -short):
+//
+//	go test -run '^$' -bench StatsHistory -benchtime 50x ./commands/
+func BenchmarkStatsHistory(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds a store of 100,000 incidents; not with -short")
+	}
+	e := newEnv(b)
+	storetest.LoadHistory(b, e.db, storetest.History{Incidents: 100_000, Entries: 2_000_000, Open: 5, LongEntries: 1000, End: t0})
+	e.now = t0
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		out := e.must("alice", 0, "stats 90d")
+		took = append(took, time.Since(start))
+		if out.Reply == nil || !strings.HasPrefix(out.Reply.Title, "Incidents declared in the last 90d: 21") {
+			b.Fatalf("stats 90d: %+v", out.Reply)
+		}
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2])/float64(time.Millisecond), "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100])/float64(time.Millisecond), "p99-ms")
 }

@@ -58,6 +58,7 @@ type Runner struct {
 	cfg         Config
 	now         func() time.Time
 	registry    *registry
+	cadences    muster.CadenceMemo // settled cadences, for stats
 }
 
 // New returns the commands over store. now is the clock; tests pass a fake.

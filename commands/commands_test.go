@@ -3,8 +3,10 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -593,5 +595,39 @@ func TestListCountsInWords(t *testing.T) {
 	}
 	if got := e.must("bob", 0, "list").Reply.Title; got != "2 open incidents" {
 		t.Errorf("list of two: %q", got)
+	}
+}
+
+// TestListAllShowsTheRecent: `list all` shows the open incidents, newest
+// first, then the twenty most recently declared resolved ones, and says
+// that older ones are on the web list; nothing private to the asker.
+func TestListAllShowsTheRecent(t *testing.T) {
+	e := newEnv(t)
+	for i := 1; i <= 30; i++ {
+		e.now = t0.Add(time.Duration(i) * time.Minute)
+		e.must("alice", 0, fmt.Sprintf("declare sev3 Incident number %02d", i))
+		if i%6 != 0 {
+			e.must("alice", i, "resolve")
+		}
+	}
+	e.must("alice", 0, "declare private sev1 Signing key leaked")
+	out := e.must("bob", 0, "list all").Reply
+	var refs []string
+	for _, line := range strings.Split(out.Text, "\n") {
+		if ref, _, ok := strings.Cut(strings.TrimPrefix(line, "• "), " "); ok && strings.HasPrefix(line, "• ") {
+			refs = append(refs, ref)
+		}
+	}
+	want := []string{"INC-30", "INC-24", "INC-18", "INC-12", "INC-6"}
+	for i := 29; len(want) < 25; i-- {
+		if i%6 != 0 {
+			want = append(want, fmt.Sprintf("INC-%d", i))
+		}
+	}
+	if !slices.Equal(refs, want) {
+		t.Errorf("list all shows\n%v\nwant\n%v", refs, want)
+	}
+	if out.Title != "25 incidents" || !strings.Contains(out.Text, "Older incidents are on the web") || strings.Contains(out.Text, "Signing key") {
+		t.Errorf("list all: %q\n%s", out.Title, out.Text)
 	}
 }

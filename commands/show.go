@@ -1,9 +1,13 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/muster-bot/muster"
 )
@@ -36,7 +40,12 @@ func (c *Runner) show(ctx context.Context, r *Request) (*Outcome, error) {
 	return &Outcome{Incident: inc, Reply: &msg}, nil
 }
 
-// list handles `list [open|all]`.
+// listRecent is how many resolved incidents `list all` shows, newest
+// first: the whole history is the web list's, a page at a time.
+const listRecent = 20
+
+// list handles `list [open|all]`: the open incidents, newest first, and
+// with `all` the most recently declared resolved ones after them.
 func (c *Runner) list(ctx context.Context, r *Request) (*Outcome, error) {
 	openOnly := true
 	switch {
@@ -46,11 +55,27 @@ func (c *Runner) list(ctx context.Context, r *Request) (*Outcome, error) {
 	default:
 		return nil, c.malformed("list", "Say `open` or `all`.")
 	}
-	incidents, err := c.store.Incidents(ctx, openOnly)
+	// The store keeps an index of the open incidents, so this reads them
+	// alone however long the history.
+	incidents, err := c.store.Incidents(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
 	incidents = muster.Visible(incidents, r.Event)
+	slices.SortFunc(incidents, func(a, b *muster.Incident) int {
+		if c := b.DeclaredAt.Compare(a.DeclaredAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	older := false
+	if !openOnly {
+		recent, more, err := c.recentResolved(ctx, r.Event, len(incidents))
+		if err != nil {
+			return nil, err
+		}
+		incidents, older = append(incidents, recent...), more
+	}
 	if len(incidents) == 0 {
 		if openOnly {
 			return &Outcome{Reply: private("No open incidents. 🎉 `list all` shows the resolved ones.")}, nil
@@ -71,6 +96,9 @@ func (c *Runner) list(ctx context.Context, r *Request) (*Outcome, error) {
 		}
 		b.WriteByte('\n')
 	}
+	if older {
+		fmt.Fprintf(&b, "Older incidents are on the web incident list; here, the %d most recent resolved ones.", listRecent)
+	}
 	noun := "incidents"
 	if len(incidents) == 1 {
 		noun = "incident"
@@ -80,6 +108,28 @@ func (c *Runner) list(ctx context.Context, r *Request) (*Outcome, error) {
 	}
 	title := fmt.Sprintf("%d %s", len(incidents), noun)
 	return &Outcome{Reply: &muster.Message{Title: title, Text: strings.TrimRight(b.String(), "\n")}}, nil
+}
+
+// recentResolved reads the newest incidents from the declaration index,
+// once: enough for listRecent resolved ones after the open ones (open
+// counts them) unless private ones the asker may not see are among them.
+// more tells whether older ones are left.
+func (c *Runner) recentResolved(ctx context.Context, ev muster.Event, open int) (list []*muster.Incident, more bool, err error) {
+	limit := 2*listRecent + open
+	all, err := c.store.IncidentsDeclared(ctx, time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64), limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("list recent incidents: %w", err)
+	}
+	for _, inc := range muster.Visible(all, ev) {
+		if inc.Open() {
+			continue
+		}
+		if len(list) == listRecent {
+			return list, true, nil
+		}
+		list = append(list, inc)
+	}
+	return list, len(all) == limit, nil
 }
 
 // help handles `help [command]`.

@@ -42,12 +42,10 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 		}
 		count++
 		bySeverity[inc.Severity]++
-		timeline, err := c.store.Timeline(ctx, inc.ID)
+		cad, err := c.cadences.Measure(inc, c.cfg.Severities, c.now(), func() ([]muster.Entry, error) { return c.store.Timeline(ctx, inc.ID) })
 		if err != nil {
 			return nil, fmt.Errorf("read timeline of %s for stats: %w", inc.Ref(), err)
 		}
-		slices.SortStableFunc(timeline, func(a, b muster.Entry) int { return a.At.Compare(b.At) })
-		cad := muster.MeasureCadence(inc, timeline, c.cfg.Severities, c.now())
 		due, onTime = due+cad.Due, onTime+cad.OnTime
 		actions += len(inc.Actions)
 		for _, a := range inc.Actions {

@@ -22,39 +22,82 @@ func (db *DB) Create(ctx context.Context, inc *muster.Incident, first muster.Ent
 		return fmt.Errorf("create incident: nil incident")
 	}
 	var id int
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		n, err := tx.Bucket([]byte(bucketIncidents)).NextSequence()
-		if err != nil {
-			return fmt.Errorf("next incident number: %w", err)
-		}
-		// A copy, so that a failed transaction leaves the caller's incident
-		// without a number that was never stored.
-		rec := *inc
-		rec.ID = int(n)
-		if err := index(tx, rec.ID, placement{}, placementOf(&rec)); err != nil {
-			return err
-		}
-		if err := putIncident(tx, &rec); err != nil {
-			return err
-		}
-		if err := indexDeclared(tx, &rec); err != nil {
-			return err
-		}
-		tl, err := timeline(tx, rec.ID)
-		if err != nil {
-			return err
-		}
-		if err := appendEntry(tl, &first); err != nil {
-			return err
-		}
-		id = rec.ID
-		return nil
+	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		id, err = create(tx, inc, []muster.Entry{first})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create incident: %w", err)
 	}
 	inc.ID = id
 	return nil
+}
+
+// Import stores incidents with their whole timelines, numbered as Create
+// numbers them, in one transaction: a bulk load (a history brought from
+// elsewhere, a benchmark's data set) without a commit per incident.
+// timelines[i] is incidents[i]'s, first entry first; each needs one entry
+// at least. It sets the incidents' IDs once the transaction is durable.
+func (db *DB) Import(ctx context.Context, incidents []*muster.Incident, timelines [][]muster.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("import incidents: %w", err)
+	}
+	if len(incidents) != len(timelines) {
+		return fmt.Errorf("import incidents: %d incidents but %d timelines", len(incidents), len(timelines))
+	}
+	ids := make([]int, len(incidents))
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for i, inc := range incidents {
+			if inc == nil || len(timelines[i]) == 0 {
+				return fmt.Errorf("import incident %d of %d: no incident or an empty timeline", i+1, len(incidents))
+			}
+			id, err := create(tx, inc, slices.Clone(timelines[i]))
+			if err != nil {
+				return err
+			}
+			ids[i] = id
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import incidents: %w", err)
+	}
+	for i, inc := range incidents {
+		inc.ID = ids[i]
+	}
+	return nil
+}
+
+// create numbers and stores a copy of inc, indexed, with entries as its
+// timeline, and returns its number.
+func create(tx *bolt.Tx, inc *muster.Incident, entries []muster.Entry) (int, error) {
+	n, err := tx.Bucket([]byte(bucketIncidents)).NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("next incident number: %w", err)
+	}
+	// A copy, so that a failed transaction leaves the caller's incident
+	// without a number that was never stored.
+	rec := *inc
+	rec.ID = int(n)
+	if err := index(tx, rec.ID, placement{}, placementOf(&rec)); err != nil {
+		return 0, err
+	}
+	if err := putIncident(tx, &rec); err != nil {
+		return 0, err
+	}
+	if err := indexDeclared(tx, &rec); err != nil {
+		return 0, err
+	}
+	tl, err := timeline(tx, rec.ID)
+	if err != nil {
+		return 0, err
+	}
+	for i := range entries {
+		if err := appendEntry(tl, &entries[i]); err != nil {
+			return 0, err
+		}
+	}
+	return rec.ID, nil
 }
 
 // Incident returns incident id, or an ENOTFOUND error.

@@ -64,29 +64,31 @@ func toAPI(inc *muster.Incident) apiIncident {
 }
 
 // apiList serves GET /api/v1/incidents with the list's filters
-// (?status=&severity=&q=&page=).
+// (?status=&severity=&q=&from=&to=&before=), a page at a time: "next" is
+// the before= of the next page, absent on the last one.
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	f, err := s.parseFilter(r)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
-	page, total, more, err := s.matching(r, f)
+	page, err := s.matching(r, f)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
 	}
 	out := struct {
 		Incidents []apiIncident `json:"incidents"`
-		Total     int           `json:"total"`
-		Page      int           `json:"page"`
-		NextPage  int           `json:"next_page,omitempty"`
-	}{Incidents: make([]apiIncident, 0, len(page)), Total: total, Page: f.Page}
-	for _, inc := range page {
+		Next      string        `json:"next,omitempty"`
+		// Stopped: the read reached its bound before the page was full;
+		// more may match further back, from next on.
+		Stopped bool `json:"stopped,omitempty"`
+	}{Incidents: make([]apiIncident, 0, len(page.Incidents)), Stopped: page.Stopped}
+	for _, inc := range page.Incidents {
 		out.Incidents = append(out.Incidents, toAPI(inc))
 	}
-	if more {
-		out.NextPage = f.Page + 1
+	if !page.Next.zero() {
+		out.Next = page.Next.String()
 	}
 	s.writeJSON(w, http.StatusOK, out)
 }

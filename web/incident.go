@@ -61,7 +61,7 @@ func (s *Server) incident(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	latest, err := s.latestUpdate(r.Context(), inc.ID)
+	latest, err := s.latestUpdate(r.Context(), inc)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -87,9 +87,21 @@ func (s *Server) incident(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "incident", v)
 }
 
-// latestUpdate finds the incident's latest status update, reading the
-// timeline a bounded page at a time.
-func (s *Server) latestUpdate(ctx context.Context, id int) (*muster.Entry, error) {
+// latestUpdate is the incident's latest status update. The incident
+// carries it; only one stored before it did, and whose reminder clock
+// moved since the declaration (an update or a reopen), has its timeline
+// read for it, a bounded page at a time.
+func (s *Server) latestUpdate(ctx context.Context, inc *muster.Incident) (*muster.Entry, error) {
+	if u := inc.LatestUpdate; u != nil {
+		return &muster.Entry{Kind: muster.EntryUpdate, At: u.At, Actor: u.By, Text: u.Text, Key: true}, nil
+	}
+	if inc.Reminder.LastUpdate.Equal(inc.DeclaredAt) {
+		return nil, nil
+	}
+	return s.scanLatestUpdate(ctx, inc.ID)
+}
+
+func (s *Server) scanLatestUpdate(ctx context.Context, id int) (*muster.Entry, error) {
 	const chunk = 500
 	var latest *muster.Entry
 	for after := 0; ; {

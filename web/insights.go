@@ -188,12 +188,11 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 			res[mi] = append(res[mi], inc.TimeToResolve())
 		}
 
-		timeline, err := s.store.Timeline(ctx, inc.ID)
+		c, err := s.cadences.Measure(inc, ladder, now, func() ([]muster.Entry, error) { return s.store.Timeline(ctx, inc.ID) })
 		if err != nil {
 			return nil, fmt.Errorf("read timeline of %s for insights: %w", inc.Ref(), err)
 		}
-		slices.SortStableFunc(timeline, func(a, b muster.Entry) int { return a.At.Compare(b.At) })
-		if c := muster.MeasureCadence(inc, timeline, ladder, now); c.Measured {
+		if c.Measured {
 			mc := &v.Cadence[mi]
 			mc.Incidents++
 			mc.Due += c.Due

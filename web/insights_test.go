@@ -251,3 +251,39 @@ func BenchmarkInsights(b *testing.B) {
 		}
 	}
 }
+
+// TestInsightsRemembersSettledCadences: a second look at /insights reads
+// the timelines of the open incidents alone; a resolved incident reopened
+// and resolved again is measured afresh.
+func TestInsightsRemembersSettledCadences(t *testing.T) {
+	s := newSite(t)
+	resolved := s.declare("Resolved one", "SEV2", false, t0)
+	s.resolve(resolved, t0.Add(time.Hour))
+	s.declare("Open one", "SEV2", false, t0.Add(2*time.Hour))
+	counted := &countingStore{DB: s.db}
+	h, err := web.New(counted, web.Config{}, func() time.Time { return t0.Add(48 * time.Hour) }, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	look := func(want int) {
+		t.Helper()
+		counted.timelines = 0
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/insights?window=30d", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET /insights: %d", rec.Code)
+		}
+		if counted.timelines != want {
+			t.Errorf("%d timelines read, want %d", counted.timelines, want)
+		}
+	}
+	look(2)
+	look(1)
+	s.update(resolved, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.Reopen("U_alice", t0.Add(3*time.Hour))
+		return []muster.Entry{e}, err
+	})
+	s.resolve(resolved, t0.Add(4*time.Hour))
+	look(2)
+	look(1)
+}

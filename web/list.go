@@ -2,28 +2,91 @@ package web
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/muster-bot/muster"
 )
 
-// filter is the incident list's query: ?status=&severity=&q=&page=.
+// How the list reads the declaration index: a chunk at a time, starting
+// with a page's worth, and never more than scanLimit incidents for one
+// request, so that a filter that matches little costs a bounded read and
+// says where it stopped rather than reading the whole history.
+const (
+	scanChunkMax = 400
+	scanLimit    = 2000
+)
+
+// dateLayout is how the list's from and to dates are written.
+const dateLayout = "2006-01-02"
+
+// startOfTime and endOfTime bound an open-ended window: the ends of
+// time.Time's nanosecond range, which the index keys hold.
+var (
+	startOfTime = time.Unix(0, math.MinInt64)
+	endOfTime   = time.Unix(0, math.MaxInt64)
+)
+
+// filter is the incident list's query:
+// ?status=&severity=&q=&from=&to=&before=. A service filter waits for the
+// service catalog: incidents have no services to match yet.
 type filter struct {
 	Status   string // "", "open", "resolved" or a status name
 	Severity string // "" or a severity name of the ladder
 	Text     string // words in the title or the reference
-	Page     int    // 1-based
+	From, To string // declared on or after From and on or before To (dates, UTC), as given
+	from, to time.Time
+	Before   cursor // the page starts after this incident; zero on the first page
+}
+
+// cursor is a position in the list after its open incidents: the
+// declaration index orders by time, then number, newest first.
+type cursor struct {
+	At time.Time
+	ID int
+}
+
+func (c cursor) zero() bool { return c.ID == 0 }
+
+func (c cursor) String() string { return fmt.Sprintf("%d_%d", c.At.UnixNano(), c.ID) }
+
+func cursorOf(inc *muster.Incident) cursor { return cursor{At: inc.DeclaredAt, ID: inc.ID} }
+
+// after reports whether inc comes after c in list order.
+func (c cursor) after(inc *muster.Incident) bool {
+	if c.zero() {
+		return true
+	}
+	if d := inc.DeclaredAt.Compare(c.At); d != 0 {
+		return d < 0
+	}
+	return inc.ID < c.ID
+}
+
+func parseCursor(v string) (cursor, bool) {
+	ns, id, ok := strings.Cut(v, "_")
+	if !ok {
+		return cursor{}, false
+	}
+	n, err1 := strconv.ParseInt(ns, 10, 64)
+	i, err2 := strconv.Atoi(id)
+	if err1 != nil || err2 != nil || i <= 0 {
+		return cursor{}, false
+	}
+	return cursor{At: time.Unix(0, n).UTC(), ID: i}, true
 }
 
 // parseFilter reads the list's query parameters, naming the valid choices
 // of one that is wrong.
 func (s *Server) parseFilter(r *http.Request) (filter, error) {
 	q := r.URL.Query()
-	f := filter{Text: strings.TrimSpace(q.Get("q")), Page: 1}
+	f := filter{Text: strings.TrimSpace(q.Get("q"))}
 	switch st := strings.ToLower(strings.TrimSpace(q.Get("status"))); st {
 	case "", "all":
 	case "open", "resolved":
@@ -42,11 +105,35 @@ func (s *Server) parseFilter(r *http.Request) (filter, error) {
 		}
 		f.Severity = found.Name
 	}
-	page, err := intParam(r, "page", 1)
-	if err != nil {
-		return f, err
+	for _, d := range []struct {
+		name string
+		text *string
+		at   *time.Time
+		next bool // the end of the day: to is inclusive
+	}{{"from", &f.From, &f.from, false}, {"to", &f.To, &f.to, true}} {
+		v := strings.TrimSpace(q.Get(d.name))
+		if v == "" {
+			continue
+		}
+		at, err := time.Parse(dateLayout, v)
+		if err != nil {
+			return f, muster.Errorf(muster.EINVALID, "%s=%q is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01.", d.name, v)
+		}
+		if d.next {
+			at = at.AddDate(0, 0, 1)
+		}
+		*d.text, *d.at = v, at
 	}
-	f.Page = max(page, 1)
+	if !f.to.IsZero() && !f.from.Before(f.to) {
+		return f, muster.Errorf(muster.EINVALID, "from=%s is after to=%s; give from on or before to.", f.From, f.To)
+	}
+	if v := q.Get("before"); v != "" {
+		c, ok := parseCursor(v)
+		if !ok {
+			return f, muster.Errorf(muster.EINVALID, "before=%q is not a list position; follow the list's \"Older\" link rather than writing one.", v)
+		}
+		f.Before = c
+	}
 	return f, nil
 }
 
@@ -69,6 +156,9 @@ func (f filter) match(inc *muster.Incident) bool {
 	if f.Severity != "" && inc.Severity != f.Severity {
 		return false
 	}
+	if !f.from.IsZero() && inc.DeclaredAt.Before(f.from) || !f.to.IsZero() && !inc.DeclaredAt.Before(f.to) {
+		return false
+	}
 	if f.Text != "" {
 		hay := strings.ToLower(inc.Title + " " + inc.Ref())
 		for _, w := range strings.Fields(strings.ToLower(f.Text)) {
@@ -80,20 +170,21 @@ func (f filter) match(inc *muster.Incident) bool {
 	return true
 }
 
-// query is the filter as a query string for page page, for the links.
-func (f filter) query(page int) string {
+// openOnly reports whether only open incidents can match: every status but
+// "resolved" is one an open incident has.
+func (f filter) openOnly() bool { return f.Status != "" && f.Status != "resolved" }
+
+// query is the filter as a query string starting at before (the first
+// page when zero), for the links.
+func (f filter) query(before cursor) string {
 	v := url.Values{}
-	if f.Status != "" {
-		v.Set("status", f.Status)
+	for _, p := range [][2]string{{"status", f.Status}, {"severity", f.Severity}, {"q", f.Text}, {"from", f.From}, {"to", f.To}} {
+		if p[1] != "" {
+			v.Set(p[0], p[1])
+		}
 	}
-	if f.Severity != "" {
-		v.Set("severity", f.Severity)
-	}
-	if f.Text != "" {
-		v.Set("q", f.Text)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
+	if !before.zero() {
+		v.Set("before", before.String())
 	}
 	if len(v) == 0 {
 		return "/"
@@ -101,50 +192,102 @@ func (f filter) query(page int) string {
 	return "/?" + v.Encode()
 }
 
-// ordered puts open incidents first, newest declared first, then the
-// resolved ones, most recently resolved first.
-func ordered(list []*muster.Incident) {
-	slices.SortFunc(list, func(a, b *muster.Incident) int {
-		if a.Open() != b.Open() {
-			if a.Open() {
-				return -1
-			}
-			return 1
-		}
-		if !a.Open() {
-			if c := b.ResolvedAt.Compare(a.ResolvedAt); c != 0 {
-				return c
-			}
-		}
-		if c := b.DeclaredAt.Compare(a.DeclaredAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
+// listing is one page of the list.
+type listing struct {
+	Incidents []*muster.Incident
+	Next      cursor // where the next page starts; zero when there is none
+	Scanned   int    // incidents read from the declaration index
+	// Stopped is set when the read reached scanLimit before the page was
+	// full; Reached is the declaration time it got back to.
+	Stopped bool
+	Reached time.Time
 }
 
-// matching returns the page of incidents f asks for, in list order, and
-// whether there are more after it.
-func (s *Server) matching(r *http.Request, f filter) (page []*muster.Incident, total int, more bool, err error) {
-	// The store lists every incident; an index by declaration time, when
-	// the store has one, lets this read a page alone.
-	all, err := s.store.Incidents(r.Context(), f.Status == "open")
-	if err != nil {
-		return nil, 0, false, err
+// matching returns the page of incidents f asks for. The first page
+// starts with the open incidents (few, read from the store's open index),
+// newest first; then, on every page, the others, newest declared first,
+// read from the declaration index a chunk at a time until the page is
+// full or scanLimit incidents were read. Nothing counts them all: that
+// would read the whole history.
+func (s *Server) matching(r *http.Request, f filter) (listing, error) {
+	ctx := r.Context()
+	var out listing
+	if f.Before.zero() && f.Status != "resolved" {
+		open, err := s.store.Incidents(ctx, true)
+		if err != nil {
+			return out, err
+		}
+		for _, inc := range s.visible(r, open) {
+			if f.match(inc) {
+				out.Incidents = append(out.Incidents, inc)
+			}
+		}
+		slices.SortFunc(out.Incidents, func(a, b *muster.Incident) int {
+			if c := b.DeclaredAt.Compare(a.DeclaredAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.ID, a.ID)
+		})
 	}
-	var kept []*muster.Incident
-	for _, inc := range s.visible(r, all) {
-		if f.match(inc) {
-			kept = append(kept, inc)
+	if f.openOnly() {
+		return out, nil
+	}
+	from, to := cmp.Or(f.from, startOfTime), cmp.Or(f.to, endOfTime)
+	pos := f.Before
+	chunk := listPage
+	// The index is read by time alone, so each read after the first gets
+	// again the incidents declared at pos's instant that were already
+	// read (same of them, at least); extra asks for that many more.
+	same, extra := 0, 0
+	for out.Scanned < scanLimit {
+		if !pos.zero() && pos.At.Before(to) {
+			// Incidents declared at pos.At with a lower number than pos
+			// come after it: the window keeps that instant.
+			to = pos.At.Add(1)
+		}
+		n := min(chunk, scanLimit-out.Scanned) + extra
+		chunk = min(2*chunk, scanChunkMax)
+		list, err := s.store.IncidentsDeclared(ctx, from, to, n)
+		if err != nil {
+			return out, err
+		}
+		shown := s.visible(r, list)
+		seen := make(map[*muster.Incident]bool, len(shown))
+		for _, inc := range shown {
+			seen[inc] = true
+		}
+		moved := false
+		for _, inc := range list {
+			if !pos.after(inc) {
+				continue // at pos's instant, not after it: read already
+			}
+			if moved = true; inc.DeclaredAt.Equal(pos.At) {
+				same++
+			} else {
+				same = 1
+			}
+			out.Scanned++
+			pos = cursorOf(inc)
+			if inc.Open() || !seen[inc] || !f.match(inc) {
+				continue // open ones are on the first page
+			}
+			out.Incidents = append(out.Incidents, inc)
+			if len(out.Incidents) >= listPage {
+				out.Next = pos
+				return out, nil
+			}
+		}
+		if len(list) < n {
+			return out, nil // the window is read to its start
+		}
+		if extra = same; !moved {
+			// A cursor from an earlier request, at an instant shared by
+			// more incidents than this read got: ask for more.
+			extra = 2 * n
 		}
 	}
-	ordered(kept)
-	from := (f.Page - 1) * listPage
-	if from >= len(kept) {
-		return nil, len(kept), false, nil
-	}
-	to := min(from+listPage, len(kept))
-	return kept[from:to], len(kept), to < len(kept), nil
+	out.Next, out.Stopped, out.Reached = pos, true, pos.At
+	return out, nil
 }
 
 type listView struct {
@@ -152,9 +295,11 @@ type listView struct {
 	Severities []string
 	Statuses   []string
 	Incidents  []*muster.Incident
-	Total      int
-	Prev, Next string // links, empty when there is no such page
-	Now        string
+	First      string // link to the first page, when not on it
+	Next       string // link to the next page, empty when there is none
+	Stopped    bool   // the read stopped at its bound before the page was full
+	Scanned    int
+	Reached    time.Time
 }
 
 // list serves GET /: the incidents, open first.
@@ -164,18 +309,19 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	page, total, more, err := s.matching(r, f)
+	page, err := s.matching(r, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := listView{Filter: f, Severities: s.cfg.Severities.Names(), Incidents: page, Total: total,
-		Statuses: []string{"open", "resolved", "investigating", "identified", "mitigated"}}
-	if f.Page > 1 {
-		v.Prev = f.query(f.Page - 1)
+	v := listView{Filter: f, Severities: s.cfg.Severities.Names(), Incidents: page.Incidents,
+		Statuses: []string{"open", "resolved", "investigating", "identified", "mitigated"},
+		Stopped:  page.Stopped, Scanned: page.Scanned, Reached: page.Reached}
+	if !f.Before.zero() {
+		v.First = f.query(cursor{})
 	}
-	if more {
-		v.Next = f.query(f.Page + 1)
+	if !page.Next.zero() {
+		v.Next = f.query(page.Next)
 	}
 	s.render(w, r, http.StatusOK, "list", v)
 }

@@ -38,7 +38,7 @@ func (s *Server) statusInternal(w http.ResponseWriter, r *http.Request) {
 	}
 	var v internalView
 	for _, inc := range s.visible(r, open) {
-		latest, err := s.latestUpdate(ctx, inc.ID)
+		latest, err := s.latestUpdate(ctx, inc)
 		if err != nil {
 			s.fail(w, r, err)
 			return

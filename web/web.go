@@ -108,6 +108,8 @@ type Server struct {
 	livePoll, liveFor time.Duration
 	stopping          chan struct{} // closed by Stop: the live streams end
 	stopOnce          sync.Once
+
+	cadences muster.CadenceMemo // settled cadences, for /insights
 }
 
 // New parses the embedded templates and routes the pages and the API.
@@ -120,7 +122,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	}
 	s := &Server{store: store, cfg: cfg, now: now, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
 		livePoll: cmp.Or(cfg.LivePoll, livePoll), liveFor: cmp.Or(cfg.LiveFor, liveFor), stopping: make(chan struct{})}
-	for _, name := range []string{"list", "incident", "error", "insights", "status_internal"} {
+	for _, name := range []string{"list", "incident", "error", "insights", "postmortem", "status_internal"} {
 		t, err := template.New("layout.html").Funcs(s.funcs()).ParseFS(htmlFiles, "html/layout.html", "html/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse web template %s: %w", name, err)
@@ -135,6 +137,7 @@ func New(store Store, cfg Config, now func() time.Time, log zerolog.Logger) (*Se
 	s.mux.HandleFunc("GET /{$}", s.list)
 	s.mux.HandleFunc("GET /incidents/{n}", s.incident)
 	s.mux.HandleFunc("GET /incidents/{n}/postmortem.md", s.postmortemMarkdown)
+	s.mux.HandleFunc("GET /incidents/{n}/postmortem", s.postmortemPage)
 	s.mux.HandleFunc("GET /incidents/{n}/events", s.events)
 	s.mux.HandleFunc("GET /insights", s.insightsPage)
 	s.mux.HandleFunc("GET /status/internal", s.statusInternal)

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +177,7 @@ func TestListOpenFirstAndFilters(t *testing.T) {
 	for _, c := range []struct{ query, want string }{
 		{"?status=sleeping", "investigating, identified"},
 		{"?severity=SEV9", "SEV1"},
-		{"?page=x", "whole number"},
+		{"?before=12", "not a list position"},
 	} {
 		code, body, _ := s.get("/"+c.query, "")
 		if code != http.StatusBadRequest || !strings.Contains(body, c.want) {
@@ -182,20 +186,152 @@ func TestListOpenFirstAndFilters(t *testing.T) {
 	}
 }
 
+// listed returns the incident numbers a list page shows, in order, and
+// the link to the next page ("" on the last).
+func listed(t *testing.T, body string) (ids []int, next string) {
+	t.Helper()
+	for _, m := range regexp.MustCompile(`<td><a href="/incidents/(\d+)">`).FindAllStringSubmatch(body, -1) {
+		n, _ := strconv.Atoi(m[1])
+		ids = append(ids, n)
+	}
+	if m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(body); m != nil {
+		next = html.UnescapeString(m[1])
+	}
+	return ids, next
+}
+
+// walk follows the list's next links from path and returns every incident
+// number shown, page by page.
+func (s *site) walk(t *testing.T, path string) [][]int {
+	t.Helper()
+	var pages [][]int
+	for path != "" {
+		code, body, _ := s.get(path, "")
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", path, code, body)
+		}
+		ids, next := listed(t, body)
+		pages = append(pages, ids)
+		if len(pages) > 100 {
+			t.Fatal("the list's next links do not end")
+		}
+		path = next
+	}
+	return pages
+}
+
+// TestListPaginates: the pages, followed by their "Older" links, show
+// every incident once, open ones first and then newest declared first,
+// also when many were declared at the same instant.
 func TestListPaginates(t *testing.T) {
 	s := newSite(t)
-	for i := 1; i <= 120; i++ {
-		s.declare(fmt.Sprintf("Incident number %03d", i), "SEV3", false, t0.Add(time.Duration(i)*time.Minute))
+	for i := 1; i <= 130; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		if i > 60 && i <= 100 {
+			at = t0.Add(time.Hour) // forty at one instant, across a page boundary
+		}
+		id := s.declare(fmt.Sprintf("Incident number %03d", i), "SEV3", false, at)
+		if i%10 != 0 {
+			s.resolve(id, at.Add(time.Minute))
+		}
 	}
-	_, first, _ := s.get("/", "")
-	mustContain(t, "page 1", first, "Incident number 120", "Incident number 071", "Older →", "120 incidents")
-	mustNotContain(t, "page 1", first, "Incident number 070", "← Newer")
-	_, second, _ := s.get("/?page=2", "")
-	mustContain(t, "page 2", second, "Incident number 070", "Incident number 021", "← Newer", "Older →")
-	mustNotContain(t, "page 2", second, "Incident number 071", "Incident number 020")
-	_, third, _ := s.get("/?page=3", "")
-	mustContain(t, "page 3", third, "Incident number 001")
-	mustNotContain(t, "page 3", third, "Older →")
+	openIDs := []int{130, 120, 110, 100, 90, 80, 70, 60, 50, 40, 30, 20, 10}
+	want := append([]int(nil), openIDs...) // open first, newest first, then by number
+	for i := 130; i >= 1; i-- {
+		if i%10 != 0 {
+			want = append(want, i)
+		}
+	}
+	pages := s.walk(t, "/")
+	var got []int
+	for i, p := range pages {
+		if len(p) > 50 {
+			t.Errorf("page %d shows %d incidents, more than 50", i+1, len(p))
+		}
+		got = append(got, p...)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages show\n%v\nwant\n%v", got, want)
+	}
+	if len(pages) != 3 {
+		t.Errorf("%d pages, want 3", len(pages))
+	}
+	_, second, _ := s.get("/?before=x", "")
+	mustContain(t, "a bad cursor", second, "not a list position")
+}
+
+// TestListFilterWalksPages: a filter that matches one incident in twenty
+// fills its pages from further back, with no duplicate or gap, and the
+// read stops at its bound with a note and a link to go on.
+func TestListFilterWalksPages(t *testing.T) {
+	s := newSite(t)
+	var want []int
+	for i := 1; i <= 2100; i++ {
+		sev := "SEV3"
+		if i%20 == 0 {
+			sev = "SEV1"
+		}
+		inc, first, err := muster.NewIncident(fmt.Sprintf("Incident %d", i), muster.Severity{Name: sev}, false, "U_alice", t0.Add(time.Duration(i)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc.Status = muster.StatusResolved
+		if err := s.db.Create(context.Background(), inc, first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 2100; i >= 1; i-- {
+		if i%20 == 0 {
+			want = append(want, i)
+		}
+	}
+	var got []int
+	for _, p := range s.walk(t, "/?severity=SEV1") {
+		got = append(got, p...)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SEV1 pages show\n%v\nwant\n%v", got, want)
+	}
+
+	// Nothing matches: the read stops after its bound and says so.
+	_, body, _ := s.get("/?q=nowhere", "")
+	mustContain(t, "a search with no match", body, `id="stopped"`, "Searched 2000 incidents", "Search older incidents")
+	ids, next := listed(t, body)
+	if len(ids) != 0 || next == "" {
+		t.Fatalf("first page of no match: %v, next %q", ids, next)
+	}
+	_, body, _ = s.get(next, "")
+	mustContain(t, "the rest of a search with no match", body, "No incidents match", "← Newest")
+	mustNotContain(t, "the rest of a search with no match", body, `id="stopped"`, `rel="next"`)
+
+	// A window of dates: the 1st of December from 09:00 holds 899 minutes
+	// (minute 900 is midnight, the 2nd).
+	ids, _ = listed(t, mustGet(t, s, "/?from=2026-12-01&to=2026-12-01&severity=SEV1"))
+	if len(ids) != 44 || ids[0] != 880 || ids[len(ids)-1] != 20 {
+		t.Errorf("SEV1 of 2026-12-01: %d incidents, %v", len(ids), ids)
+	}
+	ids, _ = listed(t, mustGet(t, s, "/?from=2026-12-02&to=2026-12-02&severity=SEV1"))
+	if len(ids) != 50 || ids[0] != 2100 || ids[49] != 1120 {
+		t.Errorf("SEV1 of 2026-12-02: %d incidents, %v", len(ids), ids)
+	}
+	for _, c := range []struct{ query, want string }{
+		{"?from=12/01/2026", "YYYY-MM-DD"},
+		{"?from=2026-12-03&to=2026-12-01", "after to"},
+	} {
+		code, body, _ := s.get("/"+c.query, "")
+		if code != http.StatusBadRequest || !strings.Contains(body, c.want) {
+			t.Errorf("GET /%s: %d, want 400 naming %q\n%s", c.query, code, c.want, body)
+		}
+	}
+}
+
+func mustGet(t *testing.T, s *site, path string) string {
+	t.Helper()
+	code, body, _ := s.get(path, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", path, code, body)
+	}
+	return body
 }
 
 func TestIncidentPage(t *testing.T) {
@@ -323,10 +459,10 @@ func TestAPIContent(t *testing.T) {
 	auth := "Bearer " + token
 	var list struct {
 		Incidents []struct{ Ref, Title, Severity string }
-		Total     int
+		Next      string
 	}
 	_, body, _ := s.get("/api/v1/incidents?status=open", auth)
-	if err := json.Unmarshal([]byte(body), &list); err != nil || list.Total != 1 || list.Incidents[0].Ref != "INC-1" {
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Incidents) != 1 || list.Incidents[0].Ref != "INC-1" || list.Next != "" {
 		t.Errorf("list = %+v (%v)\n%s", list, err, body)
 	}
 	var tl struct {
@@ -361,6 +497,7 @@ func TestPrivateIncidentIsNotThere(t *testing.T) {
 		{"/incidents/INC-%d", ""},
 		{"/incidents/%d?after=1", ""},
 		{"/incidents/%d/postmortem.md", ""},
+		{"/incidents/%d/postmortem", ""},
 		{"/api/v1/incidents/%d", auth},
 		{"/api/v1/incidents/%d/timeline", auth},
 	} {
@@ -379,8 +516,8 @@ func TestPrivateIncidentIsNotThere(t *testing.T) {
 		_, body, _ := s.get(route.path, route.auth)
 		mustNotContain(t, route.path, body, "Leaked", fmt.Sprintf("INC-%d", secret), fmt.Sprintf("/incidents/%d", secret))
 	}
-	if _, body, _ := s.get("/", ""); !strings.Contains(body, "Ordinary outage") || !strings.Contains(body, "1 incidents") {
-		t.Errorf("the list lost the ordinary incident or counts the private one:\n%s", body)
+	if ids, _ := listed(t, mustGet(t, s, "/")); !slices.Equal(ids, []int{1}) {
+		t.Errorf("the list shows %v, want the ordinary incident alone", ids)
 	}
 }
 
@@ -454,4 +591,99 @@ func TestTextIsEscaped(t *testing.T) {
 		mustNotContain(t, path, body, "<script>alert", "<img src=x")
 		mustContain(t, path, body, "&lt;script&gt;alert(1)&lt;/script&gt; checkout")
 	}
+}
+
+// countingStore counts the timeline reads of the pages.
+type countingStore struct {
+	*store.DB
+	entriesAfter, timelines int
+}
+
+func (c *countingStore) Timeline(ctx context.Context, id int) ([]muster.Entry, error) {
+	c.timelines++
+	return c.DB.Timeline(ctx, id)
+}
+
+func (c *countingStore) EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error) {
+	c.entriesAfter++
+	return c.DB.EntriesAfter(ctx, id, after, limit)
+}
+
+// TestLatestUpdateReadsNoTimeline: the incident page takes the latest
+// update from the incident and reads one page of the timeline, however
+// long it is; an incident stored before it kept its latest update still
+// shows it, from its timeline.
+func TestLatestUpdateReadsNoTimeline(t *testing.T) {
+	s := newSite(t)
+	id := s.declare("Checkout returns 500s", "SEV1", false, t0)
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.PostUpdate("Rolled back; errors falling", "U_carol", t0.Add(time.Minute))
+		return []muster.Entry{e}, err
+	})
+	for i := range 300 {
+		s.say(id, fmt.Sprintf("message %d", i), t0.Add(2*time.Minute))
+	}
+	old := s.declare("Stored before the field", "SEV2", false, t0)
+	s.update(old, func(inc *muster.Incident) ([]muster.Entry, error) {
+		e, err := inc.PostUpdate("An update of long ago", "U_dave", t0.Add(time.Minute))
+		inc.LatestUpdate = nil
+		return []muster.Entry{e}, err
+	})
+	none := s.declare("Nothing said yet", "SEV3", false, t0)
+
+	counted := &countingStore{DB: s.db}
+	h, err := web.New(counted, web.Config{}, func() time.Time { return t0.Add(time.Hour) }, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id    int
+		want  string
+		reads int
+	}{
+		{id, "Rolled back; errors falling", 1},
+		{old, "An update of long ago", 2},
+		{none, "No status update yet", 1},
+	} {
+		counted.entriesAfter = 0
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/incidents/%d", c.id), nil))
+		mustContain(t, fmt.Sprintf("INC-%d", c.id), rec.Body.String(), c.want)
+		if counted.entriesAfter != c.reads {
+			t.Errorf("INC-%d: %d timeline reads, want %d", c.id, counted.entriesAfter, c.reads)
+		}
+	}
+}
+
+// TestPostmortemPage: the draft as HTML, converted from the same Markdown
+// as the download, with everything people wrote shown as text: no markup,
+// no script, no javascript: link, under the pages' policy.
+func TestPostmortemPage(t *testing.T) {
+	s := newSite(t)
+	id := s.declare(`<script>alert(1)</script> checkout`, "SEV1", false, t0)
+	s.update(id, func(inc *muster.Incident) ([]muster.Entry, error) {
+		inc.Description = "<div class=x>\nan HTML block"
+		e1, _ := inc.AddNote(`<img src=x onerror="alert(2)"> and [a link](javascript:alert(3))`, "U_carol", t0.Add(time.Minute))
+		e2, _ := inc.AddNote("line one\nline two", "U_carol", t0.Add(2*time.Minute))
+		e3, err := inc.Resolve(`<b>fixed</b> <style>body{}</style>`, "U_alice", t0.Add(time.Hour))
+		return []muster.Entry{e1, e2, e3}, err
+	})
+	path := fmt.Sprintf("/incidents/%d/postmortem", id)
+	code, body, h := s.get(path, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", path, code, body)
+	}
+	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+	mustContain(t, "the postmortem page", body,
+		"<h1>INC-1: &lt;script&gt;alert(1)&lt;/script&gt; checkout</h1>", "<table>", "<h2>Key timestamps</h2>",
+		"&lt;img src=x", "&lt;div class=x&gt;", "line one<br>", "postmortem.md",
+	)
+	mustNotContain(t, "the postmortem page", body, "<script", "<img", "<style", "<div", "<b>fixed", `href="javascript:`, "style=", "&lt;br&gt;", "raw HTML omitted")
+	_, incident, _ := s.get(fmt.Sprintf("/incidents/%d", id), "")
+	mustContain(t, "the incident page", incident, `href="/incidents/1/postmortem"`)
 }
