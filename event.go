@@ -62,4 +62,7 @@ type Declaration struct {
 	// alert's start): the incident's start of impact and detection both.
 	// A time after the declaration counts as the declaration.
 	Since time.Time
+	// Services are the affected services' names, as in the catalog; none
+	// lets the keywords of the catalog decide.
+	Services []string
 }

@@ -40,6 +40,7 @@ type Incident struct {
 	Invited      []string          `json:"invited,omitempty"` // people invited to the room; members of a private incident
 	Actions      []ActionItem      `json:"actions,omitempty"`
 	Summary      string            `json:"summary,omitempty"`
+	Services     []string          `json:"services,omitempty"` // affected services, by catalog name
 
 	// LatestUpdate is the last status update posted, kept on the incident
 	// so that a page shows it without reading the timeline. Nil when none
@@ -155,6 +156,7 @@ func (inc *Incident) Clone() *Incident {
 	c.Invited = slices.Clone(inc.Invited)
 	c.Actions = slices.Clone(inc.Actions)
 	c.Public = slices.Clone(inc.Public)
+	c.Services = slices.Clone(inc.Services)
 	c.ComponentLog = slices.Clone(inc.ComponentLog)
 	if inc.LatestUpdate != nil {
 		u := *inc.LatestUpdate
