@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,45 @@ func TestStatuspageMirror(t *testing.T) {
 	}
 	if ok != 2 || len(sp.Calls()) != 4 {
 		t.Errorf("calls %+v; want one successful call per post, after a 500 and a 503", sp.Calls())
+	}
+}
+
+// TestStatuspageMirrorFromCommands, as Comms works it: `public` and
+// `component` in the war room, then resolve and one click on "Publish the
+// resolution": Statuspage gets the incident, its update and its
+// resolution, with the component back to operational.
+func TestStatuspageMirrorFromCommands(t *testing.T) {
+	fake := newFakeSlack(t)
+	sp := fakestatuspage.New(t, "pg1", "sp-key")
+	sp.Components("cmp1")
+	s := startMirrorApp(t, fake, sp, filepath.Join(t.TempDir(), "muster.db"))
+	s.command("UALICE", "CGENERAL", "declare sev1 Primary DB OOM after deploy 4512", "declare")
+	room := s.warRoom("inc-1-primary-db-oom-after-deploy-4512")
+	s.command("UALICE", room.ID, "ic", "ic")
+	s.command("UALICE", room.ID, "public Some customers cannot check out. We are on it.", "public1")
+	s.command("UALICE", room.ID, "component checkout major", "component")
+	s.app.slack.Drain()
+	leaderTick(t, s, time.Minute)
+	got := sp.Incidents()
+	if len(got) != 1 || got[0].Status != "investigating" || sp.ComponentState("cmp1") != "major_outage" {
+		t.Fatalf("after public and component: %+v, cmp1 %q; want one investigating incident, cmp1 major_outage", got, sp.ComponentState("cmp1"))
+	}
+	if strings.Contains(got[0].Name, "Primary DB") {
+		t.Errorf("Statuspage incident named %q: the internal title went public", got[0].Name)
+	}
+
+	s.command("UALICE", room.ID, "resolve Rolled back deploy 4512", "resolve")
+	s.app.slack.Drain()
+	s.click("UALICE", room.ID, "Publish the resolution")
+	s.app.slack.Drain()
+	leaderTick(t, s, time.Minute)
+	got = sp.Incidents()
+	if len(got) != 1 || got[0].Status != "resolved" || sp.ComponentState("cmp1") != "operational" {
+		t.Fatalf("after the resolution: %+v, cmp1 %q; want the same incident resolved, cmp1 operational", got, sp.ComponentState("cmp1"))
+	}
+	for _, u := range got[0].Updates {
+		if strings.Contains(u.Body, "4512") || strings.Contains(u.Body, "UALICE") {
+			t.Errorf("update %q carries war-room text", u.Body)
+		}
 	}
 }
