@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 // Event is one event the fake accepted or refused.
@@ -261,7 +262,7 @@ func (s *Server) invalid(ev Event, hasPayload bool) []string {
 		}
 		if strings.TrimSpace(ev.Summary) == "" {
 			errs = append(errs, "'payload.summary' is missing or blank")
-		} else if len(ev.Summary) > 1024 {
+		} else if utf8.RuneCountInString(ev.Summary) > 1024 {
 			errs = append(errs, "'payload.summary' is too long (maximum is 1024 characters)")
 		}
 		if strings.TrimSpace(ev.Source) == "" {
