@@ -75,7 +75,9 @@ func WebhookBody(eventType string, inc WebhookIncident, at time.Time) []byte {
 
 // Signature returns the X-PagerDuty-Signature value of body signed with
 // each secret, comma-separated, as PagerDuty sends it while a secret is
-// rotated.
+// rotated. It is computed here from the documentation rather than with
+// pagerduty.Sign, so that a test checks the receiver against PagerDuty's
+// format instead of against itself.
 func Signature(body []byte, secrets ...string) string {
 	sigs := make([]string, len(secrets))
 	for i, s := range secrets {
