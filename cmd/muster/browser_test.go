@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/muster-bot/muster"
 )
 
 // browser is a headless Debian chromium driven through chromedp, with a
@@ -204,7 +207,7 @@ func TestScreenshots(t *testing.T) {
 	b := newBrowser(t)
 	fake := newFakeSlack(t)
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret}
-	s := startSlackApp(t, fake, env, "")
+	s := startSlackApp(t, fake, env, "statuspage:\n  title: Example status\n  components:\n    - name: Checkout\n      description: Cart, payment and order confirmation\n    - name: Search\n    - name: API\n")
 	// Messages carry the Slack timestamp of the app's clock.
 	ts := func() string { return fmt.Sprintf("%d.000100", s.clock.Now().Unix()) }
 	s.command("UCAROL", "CGENERAL", "declare sev3 Search results are stale", "d1")
@@ -223,9 +226,12 @@ func TestScreenshots(t *testing.T) {
 	s.command("UBOB", room.ID, "status mitigated", "m")
 	s.command("UBOB", room.ID, "action add Alert on checkout 5xx rate above 2%", "a1")
 	s.message("Ev3", "UALICE", room.ID, ts(), "Error rate back to 0.1%", 0)
+	s.command("UBOB", room.ID, "public Some customers could not check out. A fix is in place and we are monitoring.", "p1")
+	s.command("UBOB", room.ID, "component checkout degraded", "c1")
+	s.command("UCAROL", "CGENERAL", "resolve INC-1 Rebuilt the stale search index", "r1")
 	eventually(t, "the last message is stored", func() bool {
 		tl, err := s.app.db.Timeline(context.Background(), 3)
-		return err == nil && strings.Contains(tl[len(tl)-1].Text, "back to 0.1%")
+		return err == nil && slices.ContainsFunc(tl, func(e muster.Entry) bool { return strings.Contains(e.Text, "back to 0.1%") })
 	})
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -235,6 +241,10 @@ func TestScreenshots(t *testing.T) {
 		for _, page := range []struct{ name, path, wait string }{
 			{"incidents", "/", "table"},
 			{"incident", "/incidents/3", "#live"},
+			{"postmortem", "/incidents/3/postmortem", "main"},
+			{"insights", "/insights", "main"},
+			{"status-internal", "/status/internal", "main"},
+			{"status", "/status", "main"},
 		} {
 			ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{

@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,15 +91,6 @@ func TestBrowserStatusPage(t *testing.T) {
 	// API operational.
 	if got := b.text(t, "article.component:nth-of-type(2) h3"); !strings.Contains(got, "API") || !strings.Contains(got, "Operational") {
 		t.Errorf("API heading = %q, want it operational", got)
-	}
-	if dir := os.Getenv("MUSTER_SCREENSHOTS"); dir != "" {
-		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot the status page: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "status-light.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	b.checkLoopbackOnly(t)
 }
