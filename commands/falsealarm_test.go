@@ -88,3 +88,15 @@ func TestStatsAlertAccuracy(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsWithoutAlerts: a team that sends no alerts and marks no false
+// alarms sees no alert lines in stats.
+func TestStatsWithoutAlerts(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev2 Checkout 5xx")
+	for _, f := range e.must("bob", 0, "stats 7d").Reply.Fields {
+		if strings.Contains(f.Label, "lert") {
+			t.Errorf("stats shows %q: %q", f.Label, f.Value)
+		}
+	}
+}

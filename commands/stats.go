@@ -86,10 +86,15 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 			{Label: "MTTR (impact started → resolved)", Value: meanMedian(ttr)},
 			{Label: "Status updates on time", Value: share(onTime, due)},
 			{Label: "Action items", Value: fmt.Sprintf("%d open of %d", openActions, actions)},
-			{Label: "Alert groups received", Value: receivedText(received)},
-			{Label: "Declared from alerts", Value: acc.declaredText()},
-			{Label: "Resolved as false alarms", Value: acc.falseText()},
 		},
+	}
+	// Alert accuracy, once there is any: a team that sends no alerts and
+	// marks no false alarms is not shown three lines of zeros.
+	if received.Total() > 0 || acc.fromAlerts > 0 || acc.falseAlarms > 0 {
+		msg.Fields = append(msg.Fields,
+			muster.Field{Label: "Alert groups received", Value: receivedText(received)},
+			muster.Field{Label: "Declared from alerts", Value: acc.declaredText()},
+			muster.Field{Label: "Resolved as false alarms", Value: acc.falseText()})
 	}
 	return &Outcome{Reply: msg}, nil
 }
