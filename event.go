@@ -65,4 +65,7 @@ type Declaration struct {
 	// Services are the affected services' names, as in the catalog; none
 	// lets the keywords of the catalog decide.
 	Services []string
+	// Source is the alert source declaring, "" for people (see
+	// Incident.Source).
+	Source string
 }

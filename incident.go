@@ -41,6 +41,11 @@ type Incident struct {
 	Actions      []ActionItem      `json:"actions,omitempty"`
 	Summary      string            `json:"summary,omitempty"`
 	Services     []string          `json:"services,omitempty"` // affected services, by catalog name
+	// Source is the alert source that declared the incident (SourceGrafana,
+	// …), "" when people declared it; FalseAlarm is set when it was
+	// resolved as a false alarm. Together they measure alert accuracy.
+	Source     string `json:"source,omitempty"`
+	FalseAlarm bool   `json:"false_alarm,omitempty"`
 
 	// LatestUpdate is the last status update posted, kept on the incident
 	// so that a page shows it without reading the timeline. Nil when none
@@ -277,6 +282,19 @@ func (inc *Incident) Resolve(summary, by string, at time.Time) (Entry, error) {
 	return Entry{Kind: EntryResolved, At: at, Actor: by, Text: text, Key: true}, nil
 }
 
+// ResolveFalseAlarm resolves the incident as a false alarm: nothing was
+// wrong, the alert (or the person) that raised it was. It counts against
+// the accuracy of the alert that declared it.
+func (inc *Incident) ResolveFalseAlarm(summary, by string, at time.Time) (Entry, error) {
+	e, err := inc.Resolve(summary, by, at)
+	if err != nil {
+		return Entry{}, err
+	}
+	inc.FalseAlarm = true
+	e.Text = strings.Replace(e.Text, "Resolved", "Resolved as a false alarm", 1)
+	return e, nil
+}
+
 // Reopen brings a resolved incident back to investigating and restarts
 // its reminder clock.
 func (inc *Incident) Reopen(by string, at time.Time) (Entry, error) {
@@ -285,6 +303,7 @@ func (inc *Incident) Reopen(by string, at time.Time) (Entry, error) {
 	}
 	inc.Status = StatusInvestigating
 	inc.ResolvedAt = time.Time{}
+	inc.FalseAlarm = false // its next resolution says again what it was
 	inc.Reminder = ReminderState{LastUpdate: at, NoICNagged: inc.Reminder.NoICNagged}
 	return Entry{Kind: EntryReopened, At: at, Actor: by, Text: "Reopened", Key: true}, nil
 }

@@ -12,9 +12,14 @@ import (
 	"github.com/muster-bot/muster/internal/pause"
 )
 
-// Alert is a notification from alerting (Alertmanager) about one group of
-// alerts, already authenticated and translated by its adapter.
+// Alert is a notification from alerting (Alertmanager, Grafana, the
+// generic JSON alert) about one group of alerts, already authenticated and
+// translated by its adapter. Its text is data: the title is never read as
+// command words, and mentions in it are shown as text, never sent.
 type Alert struct {
+	// Source is the adapter's name (muster.SourceGrafana, …); "" is
+	// Alertmanager. Groups of different sources never meet.
+	Source   string
 	GroupKey string   // the same group never declares twice while its incident is open
 	Firing   bool     // false: the group resolved
 	Severity string   // mapped from the alerts' labels
@@ -26,6 +31,32 @@ type Alert struct {
 	Key      string // idempotency key of this notification (Alertmanager repeats them)
 	Platform string // where a new incident is declared…
 	Room     string // …and from which channel
+	// Services names the affected services the alert labels with, for
+	// the declaration; the catalog decides what they match.
+	Services []string
+}
+
+// source is a's source, Alertmanager when unsaid.
+func (a Alert) source() string {
+	if a.Source == "" {
+		return muster.SourceAlertmanager
+	}
+	return a.Source
+}
+
+// sourceNames are how the room names each source.
+var sourceNames = map[string]string{
+	muster.SourceAlertmanager: "Alertmanager",
+	muster.SourceGrafana:      "Grafana",
+	muster.SourceAlert:        "Alerting",
+}
+
+// inert shows the user mentions an alert's text carries as plain text:
+// whoever can send an alert must not be able to ping people through the
+// bot. Special mentions (@here, <!channel>) are defused by every
+// platform's renderer, for all text the bot posts.
+func inert(s string) string {
+	return muster.ReplaceMentions(s, func(id string) string { return "@" + id })
 }
 
 const (
@@ -51,8 +82,13 @@ func (b *Bot) Alert(ctx context.Context, a Alert) error {
 	if !ok {
 		return fmt.Errorf("alert for unregistered platform %q", a.Platform)
 	}
+	a.Title = inert(a.Title)
+	for i, l := range a.Lines {
+		a.Lines[i] = inert(l)
+	}
+	b.countAlert(ctx, a)
 	inc, err := b.alertIncident(ctx, p, a)
-	l := b.log.Info().Str("group", a.GroupKey).Bool("firing", a.Firing).Int("alerts", len(a.Lines))
+	l := b.log.Info().Str("source", a.source()).Str("group", a.GroupKey).Bool("firing", a.Firing).Int("alerts", len(a.Lines))
 	if inc != nil {
 		l = l.Str("incident", inc.Ref())
 	}
@@ -60,13 +96,14 @@ func (b *Bot) Alert(ctx context.Context, a Alert) error {
 	if err != nil || inc == nil {
 		return err // nil, nil: resolved before anyone declared, nothing to tell
 	}
-	text := fmt.Sprintf("🔔 Alertmanager: %d alert(s) firing", len(a.Lines))
+	name := sourceNames[a.source()]
+	text := fmt.Sprintf("🔔 %s: %d alert(s) firing", name, len(a.Lines))
 	if !a.Firing {
-		text = "✅ Alertmanager reports the alerts resolved. Run `resolve` when you agree the incident is over."
+		text = fmt.Sprintf("✅ %s reports the alerts resolved. Run `resolve` when you agree the incident is over, or `resolve false-alarm` if nothing was wrong.", name)
 	}
 	body := strings.Join(a.Lines, "\n")
 	entry := muster.Entry{Kind: muster.EntryNote, At: b.now(), Text: strings.TrimSpace(text + "\n" + body)}
-	_, appended, err := b.store.Append(ctx, inc.ID, "alertmanager:"+a.Key, entry)
+	_, appended, err := b.store.Append(ctx, inc.ID, a.source()+":"+a.Key, entry)
 	if err != nil {
 		return fmt.Errorf("record alert in %s: %w", inc.Ref(), err)
 	}
@@ -87,7 +124,7 @@ func (b *Bot) Alert(ctx context.Context, a Alert) error {
 // returns nil, nil for a resolved group with no open incident. Claims
 // carry the time of b.now, and the waits go by it too.
 func (b *Bot) alertIncident(ctx context.Context, p Platform, a Alert) (*muster.Incident, error) {
-	key := "alertmanager.group." + a.GroupKey
+	key := a.source() + ".group." + a.GroupKey
 	give := b.now().Add(claimWait)
 	for {
 		v, err := b.store.Setting(ctx, key)
@@ -192,7 +229,7 @@ func (b *Bot) groupIncident(ctx context.Context, v string) (*muster.Incident, er
 // "Private registry unreachable" or "SEV1 replica lag" is a title, never
 // command words.
 func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert, remember func(*muster.Incident) error) (*muster.Incident, error) {
-	d := muster.Declaration{Title: a.Title, Severity: a.Severity, Since: a.StartsAt}
+	d := muster.Declaration{Title: a.Title, Severity: a.Severity, Since: a.StartsAt, Services: a.Services, Source: a.source()}
 	ev := muster.Event{Platform: a.Platform, Kind: muster.EventCommand, Room: a.Room, At: b.now(), Text: "declare", Declare: &d}
 	out, err := b.commands.Declare(ctx, d, "")
 	if err != nil {

@@ -16,6 +16,9 @@ type Observer interface {
 	Milestones(before, after *muster.Incident)
 	ReminderSent(inc *muster.Incident, nag string)
 	UpdatePosted(inc *muster.Incident, onTime bool)
+	// AlertReceived is called once for each alert group that starts
+	// firing, by source (muster.SourceGrafana, …).
+	AlertReceived(source string)
 }
 
 type noObserver struct{}
@@ -24,6 +27,7 @@ func (noObserver) Declared(*muster.Incident)                 {}
 func (noObserver) Milestones(before, after *muster.Incident) {}
 func (noObserver) ReminderSent(*muster.Incident, string)     {}
 func (noObserver) UpdatePosted(*muster.Incident, bool)       {}
+func (noObserver) AlertReceived(string)                      {}
 
 // observe tells the observer what a command changed: a declaration, the
 // milestones reached, a status update and whether it came in time.

@@ -52,6 +52,8 @@ func (o *observer) UpdatePosted(inc *muster.Incident, onTime bool) {
 	o.add("update %s on time %v", inc.Ref(), onTime)
 }
 
+func (o *observer) AlertReceived(source string) { o.add("alert %s", source) }
+
 func (o *observer) got() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -27,6 +27,9 @@ type Store interface {
 	// first, at most limit (0: all).
 	IncidentsDeclared(ctx context.Context, from, to time.Time, limit int) ([]*muster.Incident, error)
 	Timeline(ctx context.Context, id int) ([]muster.Entry, error)
+	// Setting reads a saved value: `stats` reads the alert counts
+	// (muster.AlertCountKey) with it.
+	Setting(ctx context.Context, key string) (string, error)
 }
 
 // Postmortems renders the postmortem draft. *templates.Postmortem satisfies it.

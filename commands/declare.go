@@ -88,6 +88,7 @@ func (c *Runner) Declare(ctx context.Context, d muster.Declaration, declarer str
 		return nil, err
 	}
 	inc.Description = strings.TrimSpace(d.Description)
+	inc.Source = d.Source
 	if !d.Since.IsZero() {
 		// An alert's clock may run a little ahead of muster's; its start
 		// is never taken for a time after the declaration.

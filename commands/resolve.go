@@ -4,22 +4,31 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/templates"
 )
 
-// resolve handles `resolve [summary]`: reminders stop (the reminder logic
-// skips resolved incidents), the postmortem draft is posted in the room
-// and stakeholders are told.
+// falseAlarm is the word after resolve that marks a false alarm.
+const falseAlarmWord = "false-alarm"
+
+// resolve handles `resolve [false-alarm] [summary]`: reminders stop (the
+// reminder logic skips resolved incidents), the postmortem draft is
+// posted in the room and stakeholders are told. false-alarm marks an
+// incident nothing was wrong in, for the alert accuracy `stats` reports.
 func (c *Runner) resolve(ctx context.Context, r *Request) (*Outcome, error) {
-	summary := r.Call.Rest
+	summary, falseAlarm := resolveArgs(r.Call)
 	if r.Call.Verb == "status" {
-		summary = "" // `status resolved` carries no summary
+		summary, falseAlarm = "", false // `status resolved` carries no summary
 	}
 	out, _, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
-		e, err := inc.Resolve(summary, r.Event.User, c.now())
+		resolve := inc.Resolve
+		if falseAlarm {
+			resolve = inc.ResolveFalseAlarm
+		}
+		e, err := resolve(summary, r.Event.User, c.now())
 		return []muster.Entry{e}, err
 	})
 	if err != nil {
@@ -35,19 +44,41 @@ func (c *Runner) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 	} else {
 		draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
 	}
-	draft.Title = fmt.Sprintf("✅ %s resolved after %s", inc.Ref(), muster.FormatDuration(inc.TimeToResolve()))
+	how := "resolved"
+	if inc.FalseAlarm {
+		how = "resolved as a false alarm"
+	}
+	draft.Title = fmt.Sprintf("✅ %s %s after %s", inc.Ref(), how, muster.FormatDuration(inc.TimeToResolve()))
 	if offersResolution(inc) {
 		// Customers were told of the incident: one click tells them it is over.
 		draft.Text += " Customers were told of this incident on the status page: “Publish the resolution” tells them it is over."
 		draft.Buttons = []muster.Button{ResolutionButton(inc)}
 	}
 	out.Room = []muster.Message{draft}
-	announce := fmt.Sprintf("✅ %s (%s) resolved after %s.", inc.Ref(), inc.Title, muster.FormatDuration(inc.TimeToResolve()))
+	announce := fmt.Sprintf("✅ %s (%s) %s after %s.", inc.Ref(), inc.Title, how, muster.FormatDuration(inc.TimeToResolve()))
 	if inc.Summary != "" {
 		announce += " " + inc.Summary
 	}
 	out.Announce = []muster.Message{{Text: announce}}
 	return out, nil
+}
+
+// resolveArgs splits `resolve [false-alarm] [summary]`; the word is
+// matched whatever its case, and "false alarm" in two words too, since
+// people type both.
+func resolveArgs(call Call) (summary string, falseAlarm bool) {
+	rest := strings.TrimSpace(call.Rest)
+	first, after, _ := strings.Cut(rest, " ")
+	switch {
+	case strings.EqualFold(first, falseAlarmWord):
+		return strings.TrimSpace(after), true
+	case strings.EqualFold(first, "false"):
+		second, after2, _ := strings.Cut(strings.TrimSpace(after), " ")
+		if strings.EqualFold(second, "alarm") {
+			return strings.TrimSpace(after2), true
+		}
+	}
+	return rest, false
 }
 
 // reopen handles `reopen`.

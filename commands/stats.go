@@ -34,6 +34,7 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	}
 	all = muster.Visible(all, r.Event)
 	var ttd, ttdecl, tta, ttm, ttr []time.Duration
+	var acc accuracy
 	bySeverity := map[string]int{}
 	count, actions, openActions, due, onTime := 0, 0, 0, 0, 0
 	for _, inc := range all {
@@ -42,6 +43,7 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 		}
 		count++
 		bySeverity[inc.Severity]++
+		acc.count(inc)
 		cad, err := c.cadences.Measure(inc, c.cfg.Severities, c.now(), func() ([]muster.Entry, error) { return c.store.Timeline(ctx, inc.ID) })
 		if err != nil {
 			return nil, fmt.Errorf("read timeline of %s for stats: %w", inc.Ref(), err)
@@ -65,6 +67,10 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 			ttr = append(ttr, inc.TimeToResolve())
 		}
 	}
+	received, err := alertsReceived(ctx, c.store, since, c.now())
+	if err != nil {
+		return nil, err
+	}
 	var counts []string
 	for _, name := range c.cfg.Severities.Names() {
 		counts = append(counts, fmt.Sprintf("%s %d", name, bySeverity[name]))
@@ -82,7 +88,81 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 			{Label: "Action items", Value: fmt.Sprintf("%d open of %d", openActions, actions)},
 		},
 	}
+	// Alert accuracy, once there is any: a team that sends no alerts and
+	// marks no false alarms is not shown three lines of zeros.
+	if received.Total() > 0 || acc.fromAlerts > 0 || acc.falseAlarms > 0 {
+		msg.Fields = append(msg.Fields,
+			muster.Field{Label: "Alert groups received", Value: receivedText(received)},
+			muster.Field{Label: "Declared from alerts", Value: acc.declaredText()},
+			muster.Field{Label: "Resolved as false alarms", Value: acc.falseText()})
+	}
 	return &Outcome{Reply: msg}, nil
+}
+
+// accuracy counts, over some incidents, those alerts declared and those
+// resolved as false alarms.
+type accuracy struct {
+	all, fromAlerts, falseAlarms, falseFromAlerts int
+}
+
+func (a *accuracy) count(inc *muster.Incident) {
+	a.all++
+	if inc.Source != "" {
+		a.fromAlerts++
+	}
+	if inc.FalseAlarm {
+		a.falseAlarms++
+		if inc.Source != "" {
+			a.falseFromAlerts++
+		}
+	}
+}
+
+// declaredText is "3 of 9 incidents; 2 real (67%)": a real one is one not
+// resolved as a false alarm, open ones included.
+func (a accuracy) declaredText() string {
+	if a.fromAlerts == 0 {
+		return fmt.Sprintf("0 of %d incidents", a.all)
+	}
+	real := a.fromAlerts - a.falseFromAlerts
+	return fmt.Sprintf("%d of %d incidents; %d real (%d%%)", a.fromAlerts, a.all, real, (100*real+a.fromAlerts/2)/a.fromAlerts)
+}
+
+// falseText is "2 (1 declared from alerts)".
+func (a accuracy) falseText() string {
+	return fmt.Sprintf("%d (%d declared from alerts)", a.falseAlarms, a.falseFromAlerts)
+}
+
+// maxAlertDays bounds the days of alert counts a report reads: ten years.
+const maxAlertDays = 3660
+
+// alertsReceived adds up the alert groups received (see
+// muster.AlertCounts) on the UTC days from since's to now's. The counts
+// are kept per day, so a window shorter than a day reads whole days.
+func alertsReceived(ctx context.Context, s Store, since, now time.Time) (muster.AlertCounts, error) {
+	sum := muster.AlertCounts{}
+	for _, day := range muster.AlertDays(since, now, maxAlertDays) {
+		v, err := s.Setting(ctx, muster.AlertCountKey(day))
+		if err != nil {
+			return nil, fmt.Errorf("read the alerts received on %s: %w", day.Format(time.DateOnly), err)
+		}
+		sum.Add(muster.ParseAlertCounts(v))
+	}
+	return sum, nil
+}
+
+// receivedText is "7 (alertmanager 5 · grafana 2)".
+func receivedText(c muster.AlertCounts) string {
+	var by []string
+	for _, src := range muster.AlertSources() {
+		if c[src] > 0 {
+			by = append(by, fmt.Sprintf("%s %d", src, c[src]))
+		}
+	}
+	if len(by) == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s)", c.Total(), strings.Join(by, " · "))
 }
 
 // parseWindow accepts whole days ("30d") or a Go duration ("12h").

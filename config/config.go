@@ -191,13 +191,17 @@ type WarRoom struct {
 
 // Alertmanager configures POST /hooks/alertmanager, which declares an
 // incident for a firing alert group. It is enabled by ALERTMANAGER_TOKEN,
-// the bearer token Alertmanager must send.
+// the bearer token Alertmanager must send. Grafana's webhook
+// (POST /hooks/grafana) and the generic JSON alert (POST /hooks/alert)
+// are enabled by ALERT_TOKEN and declare where and at the severities this
+// section says: one place for where alerts land, whoever sends them.
 type Alertmanager struct {
 	Platform      string          `yaml:"platform"`       // where incidents are declared: slack or teams
 	Room          string          `yaml:"room"`           // the channel they are declared from
 	SeverityLabel string          `yaml:"severity_label"` // default "severity"
 	Severities    []AlertSeverity `yaml:"severities"`     // label value → severity
 	Token         string          `yaml:"-" env:"ALERTMANAGER_TOKEN" secret:"true"`
+	AlertToken    string          `yaml:"-" env:"ALERT_TOKEN" secret:"true"` // Grafana's and the generic alert's
 }
 
 // Webhooks configures the signed JSON events sent on every state change of

@@ -19,6 +19,7 @@ var secrets = map[string]string{
 	"TEAMS_APP_PASSWORD":        "secret-teams-password",
 	"TEAMS_TENANT_ID":           "secret-teams-tenant",
 	"ALERTMANAGER_TOKEN":        "secret-alertmanager-token",
+	"ALERT_TOKEN":               "secret-alert-token",
 	"WEBHOOK_SECRET":            "secret-webhook-secret",
 	"ETCD_PASSWORD":             "secret-etcd-password",
 	"MUSTER_API_TOKEN":          "secret-muster-api-token",

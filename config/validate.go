@@ -146,7 +146,7 @@ func validateAlertmanager(c *Config, r *report) {
 			}
 		}
 	}
-	if a.Token == "" {
+	if a.Token == "" && a.AlertToken == "" {
 		return
 	}
 	if a.Platform != "slack" && a.Platform != "teams" {

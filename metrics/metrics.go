@@ -49,6 +49,7 @@ type Metrics struct {
 	requests                     *prometheus.CounterVec
 	ack                          *prometheus.HistogramVec
 	calls                        *prometheus.CounterVec
+	alerts, falseAlarms          *prometheus.CounterVec
 	leading                      prometheus.Gauge
 }
 
@@ -76,13 +77,24 @@ func New(reg prometheus.Registerer, store Store, severities []string) *Metrics {
 		requests:   counter("muster_requests_total", "Inbound platform requests, by the status of their acknowledgement.", "platform", "kind", "code"),
 		ack:        histogram("muster_ack_seconds", "Time from receiving a platform request to writing its acknowledgement.", ackBuckets, "platform", "kind"),
 		calls:      counter("muster_platform_calls_total", "Outbound platform API calls, each attempt counted, by result: ok, rate_limited, error.", "platform", "method", "result"),
+		alerts: counter("muster_alerts_received_total",
+			"Alert groups that started firing (first, or again after resolving), by source: alertmanager, grafana, alert. Repeats and retries do not count.", "source"),
+		falseAlarms: counter("muster_incidents_false_alarm_total", "Incidents resolved as false alarms.", "severity"),
 		leading: prometheus.NewGauge(prometheus.GaugeOpts{Name: "muster_leader",
 			Help: "1 while this replica runs the reminders and scheduled jobs (always, with one process on bbolt), else 0. Summed over replicas it should be 1."}),
 	}
-	reg.MustRegister(m.declared, m.resolved, m.toDetect, m.toDeclare, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls, m.leading,
+	reg.MustRegister(m.declared, m.resolved, m.toDetect, m.toDeclare, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls, m.alerts, m.falseAlarms, m.leading,
 		&openCollector{store: store, severities: severities, desc: prometheus.NewDesc("muster_incidents_open",
 			"Incidents open now, read from the store at scrape time.", []string{"severity", "status"}, nil)})
+	for _, src := range muster.AlertSources() {
+		m.alerts.WithLabelValues(src) // a series at 0 from the start, for rate()
+	}
 	return m
+}
+
+// AlertReceived counts an alert group that started firing.
+func (m *Metrics) AlertReceived(source string) {
+	m.alerts.WithLabelValues(source).Inc()
 }
 
 // Leading records whether this replica leads.
@@ -116,6 +128,9 @@ func (m *Metrics) Milestones(before, after *muster.Incident) {
 	}
 	if before.Open() && !after.Open() {
 		m.resolved.WithLabelValues(sev).Inc()
+		if after.FalseAlarm {
+			m.falseAlarms.WithLabelValues(sev).Inc()
+		}
 		m.toResolve.WithLabelValues(sev).Observe(after.TimeToResolve().Seconds())
 		m.toDetect.WithLabelValues(sev).Observe(after.TimeToDetect().Seconds())
 		m.toDeclare.WithLabelValues(sev).Observe(after.TimeToDeclare().Seconds())

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -90,6 +91,23 @@ func (m monthCadence) Percent() string {
 	return fmt.Sprintf("%.0f%%", 100*float64(m.OnTime)/float64(m.Due))
 }
 
+// monthAlerts is one month's row of the alert-accuracy table.
+type monthAlerts struct {
+	Month       time.Time
+	Received    int // alert groups that started firing (muster.AlertCounts)
+	Declared    int // incidents alerts declared
+	FalseAlarms int // of those, resolved as false alarms
+}
+
+// Real is the share of the incidents alerts declared that were not false
+// alarms, "—" when alerts declared none.
+func (m monthAlerts) Real() string {
+	if m.Declared == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", 100*float64(m.Declared-m.FalseAlarms)/float64(m.Declared))
+}
+
 // actionCounts splits the action items of the window's incidents in
 // three: open (not done, not past due), overdue and done.
 type actionCounts struct {
@@ -107,9 +125,11 @@ type insights struct {
 	Weeks      []weekCount
 	Months     []monthTimes
 	Cadence    []monthCadence
+	Alerts     []monthAlerts
 	Actions    actionCounts
 
 	WeekChart, TimesChart, CadenceChart, ActionChart chart
+	AlertChart                                       chart
 	Detect, Ack, Res                                 chart
 }
 
@@ -163,6 +183,13 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 	ack := make([][]time.Duration, len(months))
 	res := make([][]time.Duration, len(months))
 	v.Cadence = make([]monthCadence, len(months))
+	v.Alerts = make([]monthAlerts, len(months))
+	for i, m := range months {
+		v.Alerts[i].Month = m
+	}
+	if err := s.alertsReceived(ctx, v.Alerts, monthIndex, from, now); err != nil {
+		return nil, err
+	}
 
 	for _, inc := range s.visible(r, all) {
 		at := inc.DeclaredAt.UTC()
@@ -186,6 +213,13 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 		}
 		if !inc.ResolvedAt.IsZero() {
 			res[mi] = append(res[mi], inc.TimeToResolve())
+		}
+
+		if inc.Source != "" {
+			v.Alerts[mi].Declared++
+			if inc.FalseAlarm {
+				v.Alerts[mi].FalseAlarms++
+			}
 		}
 
 		c, err := s.cadences.Measure(inc, ladder, now, func() ([]muster.Entry, error) { return s.store.Timeline(ctx, inc.ID) })
@@ -217,6 +251,26 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 	}
 	s.draw(v)
 	return v, nil
+}
+
+// maxAlertDays bounds the days of alert counts the page reads; the
+// longest window is a year.
+const maxAlertDays = 400
+
+// alertsReceived adds the alert groups received on each UTC day of the
+// window to its month's row. The counts are kept per day, so the first
+// day of the window is read whole.
+func (s *Server) alertsReceived(ctx context.Context, rows []monthAlerts, monthIndex map[time.Time]int, from, now time.Time) error {
+	for _, day := range muster.AlertDays(from, now, maxAlertDays) {
+		v, err := s.store.Setting(ctx, muster.AlertCountKey(day))
+		if err != nil {
+			return fmt.Errorf("read the alerts received on %s: %w", day.Format(time.DateOnly), err)
+		}
+		if i, ok := monthIndex[monthStart(day)]; ok {
+			rows[i].Received += muster.ParseAlertCounts(v).Total()
+		}
+	}
+	return nil
 }
 
 // weekStart is the Monday 00:00 UTC of t's week.
@@ -285,6 +339,13 @@ func (s *Server) draw(v *insights) {
 		cad[i] = group{Label: c.Month.Format("Jan 2006"), Values: []float64{float64(c.OnTime), float64(c.Missed)}}
 	}
 	v.CadenceChart = barChart("Status updates due per month", []series{{Name: "on time", Class: "ontime"}, {Name: "missed", Class: "missed"}}, cad, true, countScale)
+
+	al := make([]group, len(v.Alerts))
+	for i, a := range v.Alerts {
+		al[i] = group{Label: a.Month.Format("Jan 2006"), Values: []float64{float64(a.Received), float64(a.Declared), float64(a.FalseAlarms)}}
+	}
+	v.AlertChart = barChart("Alert accuracy per month",
+		[]series{{Name: "alert groups", Class: "received"}, {Name: "declared", Class: "declared"}, {Name: "false alarms", Class: "falsealarm"}}, al, false, countScale)
 
 	v.ActionChart = barChart("Action items", []series{{Name: "open", Class: "open"}, {Name: "overdue", Class: "overdue"}, {Name: "done", Class: "done"}},
 		[]group{

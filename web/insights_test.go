@@ -169,8 +169,8 @@ func TestInsightsSVG(t *testing.T) {
 	for _, w := range []string{"30d", "90d", "365d"} {
 		_, body, _ := s.get("/insights?window="+w, "")
 		svgs := regexp.MustCompile(`(?s)<svg.*?</svg>`).FindAllString(body, -1)
-		if len(svgs) != 6 {
-			t.Fatalf("window=%s: %d charts, want 6", w, len(svgs))
+		if len(svgs) != 7 {
+			t.Fatalf("window=%s: %d charts, want 7", w, len(svgs))
 		}
 		for i, svg := range svgs {
 			dec := xml.NewDecoder(strings.NewReader(svg))

@@ -36,6 +36,9 @@ type Store interface {
 	IncidentsDeclared(ctx context.Context, from, to time.Time, limit int) ([]*muster.Incident, error)
 	EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error)
 	Timeline(ctx context.Context, id int) ([]muster.Entry, error)
+	// Setting reads a saved value: the insights read the alert counts
+	// (muster.AlertCountKey) with it.
+	Setting(ctx context.Context, key string) (string, error)
 }
 
 // Postmortem renders a postmortem draft; *templates.Postmortem does.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -128,9 +129,12 @@ func (cfg Config) translate(p Payload, raw []byte) (bot.Alert, error) {
 	if r := []rune(title); len(r) > muster.MaxTitle {
 		title = string(r[:muster.MaxTitle-1]) + "…"
 	}
-	var lines []string
+	var lines, services []string
 	var starts time.Time // of the earliest firing alert
 	for _, al := range p.Alerts {
+		if svc := al.Labels["service"]; svc != "" && !slices.Contains(services, svc) {
+			services = append(services, svc)
+		}
 		if al.Status == "firing" && !al.StartsAt.IsZero() && (starts.IsZero() || al.StartsAt.Before(starts)) {
 			starts = al.StartsAt
 		}
@@ -147,8 +151,13 @@ func (cfg Config) translate(p Payload, raw []byte) (bot.Alert, error) {
 		}
 		lines = append(lines, line)
 	}
+	if svc := p.CommonLabels["service"]; svc != "" && !slices.Contains(services, svc) {
+		services = append(services, svc)
+	}
+	slices.Sort(services)
 	sum := sha256.Sum256(raw)
 	return bot.Alert{
+		Source: muster.SourceAlertmanager, Services: services,
 		GroupKey: p.GroupKey, Firing: p.Status == "firing", Severity: sev, Title: title, Lines: lines,
 		StartsAt: starts.UTC(),
 		Key:      hex.EncodeToString(sum[:12]), Platform: cfg.Platform, Room: cfg.Room,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot"
+	"github.com/muster-bot/muster/bot/alerthook"
 	"github.com/muster-bot/muster/bot/alertmanager"
 	"github.com/muster-bot/muster/bot/console"
 	"github.com/muster-bot/muster/bot/slack"
@@ -510,15 +511,23 @@ func (a *App) routes() http.Handler {
 		a.pages.Register(mux)
 	}
 	a.status.Register(mux) // public, whatever web.enabled says
-	if am := a.cfg.Alertmanager; am.Token != "" {
-		sevs := map[string]string{}
-		for _, m := range am.Severities {
-			sevs[strings.ToLower(m.Label)] = m.Severity
-		}
+	am := a.cfg.Alertmanager
+	sevs := map[string]string{}
+	for _, m := range am.Severities {
+		sevs[strings.ToLower(m.Label)] = m.Severity
+	}
+	if am.Token != "" {
 		mux.Handle("/hooks/alertmanager", alertmanager.Handler(alertmanager.Config{
 			Token: am.Token, Platform: am.Platform, Room: am.Room, SeverityLabel: am.SeverityLabel,
 			Severities: sevs, DefaultSeverity: a.cfg.DefaultSeverity,
 		}, a.bot, a.log))
+	}
+	if am.AlertToken != "" {
+		// Grafana and the generic alert land where Alertmanager's do.
+		hc := alerthook.Config{Token: am.AlertToken, Platform: am.Platform, Room: am.Room, SeverityLabel: am.SeverityLabel,
+			Severities: sevs, Ladder: a.cfg.SeverityLadder(), DefaultSeverity: a.cfg.DefaultSeverity}
+		mux.Handle("POST /hooks/grafana", alerthook.Grafana(hc, a.bot, a.log))
+		mux.Handle("POST /hooks/alert", alerthook.Generic(hc, a.bot, a.log))
 	}
 	return mux
 }
