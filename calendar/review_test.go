@@ -79,3 +79,30 @@ func TestProposeReviewWithHoursShorterThanTheMeeting(t *testing.T) {
 		t.Errorf("got %s, %v; want %s, false", got, in, want)
 	}
 }
+
+// Whatever the resolve time, the proposal is on a working day, inside
+// working hours, at least a day after the resolve, and on the grid.
+func FuzzProposeReview(f *testing.F) {
+	f.Add(int64(1796807730), false)
+	f.Add(int64(1774620000), true) // the Friday before summer time
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, unix int64, weekends bool) {
+		resolved := time.Unix(unix%(1<<34), 0) // years 1970–2514
+		got, _ := calendar.ProposeReview(resolved, loc, calendar.Window{Weekends: weekends})
+		local := got.In(loc)
+		clock := local.Hour()*60 + local.Minute()
+		switch {
+		case got.Before(resolved.Add(calendar.DefaultFrom)):
+			t.Errorf("%s: proposed %s, less than a day later", resolved, local)
+		case !weekends && (local.Weekday() == time.Saturday || local.Weekday() == time.Sunday):
+			t.Errorf("%s: proposed %s, a weekend", resolved, local)
+		case clock < 9*60 || clock+60 > 17*60:
+			t.Errorf("%s: proposed %s, outside 09:00–17:00", resolved, local)
+		case local.Minute()%30 != 0 || local.Second() != 0:
+			t.Errorf("%s: proposed %s, off the half-hour grid", resolved, local)
+		}
+	})
+}

@@ -145,3 +145,19 @@ func TestFakeDeliveriesReachAReceiver(t *testing.T) {
 		t.Errorf("reopen event %+v", e)
 	}
 }
+
+func FuzzParseWebhook(f *testing.F) {
+	for _, name := range []string{"issues-closed.json", "issues-reopened.json"} {
+		data, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := github.ParseWebhook("issues", body)
+		if err == nil && ev.Ref.Number == 0 {
+			t.Errorf("an event without an issue number: %+v", ev)
+		}
+	})
+}

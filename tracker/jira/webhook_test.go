@@ -135,3 +135,19 @@ func TestFakeDeliveriesReachAReceiver(t *testing.T) {
 		t.Errorf("edit event %+v, want not done, not a change", e)
 	}
 }
+
+func FuzzParseWebhook(f *testing.F) {
+	for _, name := range []string{"testdata/issue-updated-done.json", "testdata/comment-created.json"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := jira.ParseWebhook(body)
+		if err == nil && ev.Ref.Key == "" {
+			t.Errorf("an event without an issue key: %+v", ev)
+		}
+	})
+}
