@@ -91,6 +91,10 @@ func New(cfg Config, hc *http.Client, now func() time.Time) (*Client, error) {
 	// The configured URL is the API's root as it is; WithEnterpriseURLs
 	// would add /api/v3/ to any host not named api.*.
 	c.BaseURL = base
+	// go-github would refuse calls by itself until a rate limit's reset,
+	// by its own clock; the outbox already waits, durably, for what
+	// Retry says, so the waiting has one home.
+	c.DisableRateLimitCheck = true
 	labels := cfg.PriorityLabels
 	if labels == nil {
 		labels = DefaultPriorityLabels
@@ -209,6 +213,9 @@ func assigneeRefused(err error) bool {
 // Find returns the issue carrying muster's key as a label, open or
 // closed, if any (the oldest, should a person have copied the label).
 func (c *Client) Find(ctx context.Context, key string) (tracker.Ref, bool, error) {
+	if _, _, ok := tracker.ParseKey(key); !ok {
+		return tracker.Ref{}, false, muster.Errorf(muster.EINVALID, "%q is not an action item key of muster", key)
+	}
 	opts := &gh.IssueListByRepoOptions{
 		State: "all", Labels: []string{key}, Sort: "created", Direction: "asc",
 		ListOptions: gh.ListOptions{PerPage: 1},

@@ -251,3 +251,26 @@ func TestALongTitleIsCut(t *testing.T) {
 		t.Errorf("title of %d runes", len(got))
 	}
 }
+
+// After a rate limit, the next call still goes to GitHub: the client
+// keeps no clock of its own, the outbox waits.
+func TestARateLimitLeavesNoStateInTheClient(t *testing.T) {
+	fake, gc := setup(t)
+	fake.RateLimit(1)
+	if _, err := gc.Create(context.Background(), item()); err == nil {
+		t.Fatal("rate-limited create succeeded")
+	}
+	if _, err := gc.Create(context.Background(), item()); err != nil {
+		t.Fatalf("the call after the limit: %v", err)
+	}
+}
+
+func TestFindRefusesAKeyNotMusters(t *testing.T) {
+	fake, gc := setup(t)
+	if _, _, err := gc.Find(context.Background(), `x" OR 1`); muster.ErrorCode(err) != muster.EINVALID {
+		t.Errorf("Find = %v, want EINVALID", err)
+	}
+	if len(fake.Calls()) != 0 {
+		t.Errorf("calls made: %+v", fake.Calls())
+	}
+}

@@ -202,6 +202,10 @@ func document(body, owner string, link tracker.Link) *adf {
 // Find returns the issue carrying muster's key as a label, if any (the
 // oldest, should a person have copied the label).
 func (c *Client) Find(ctx context.Context, key string) (tracker.Ref, bool, error) {
+	// The key goes into JQL: only muster's own, which hold no quotes.
+	if _, _, ok := tracker.ParseKey(key); !ok {
+		return tracker.Ref{}, false, muster.Errorf(muster.EINVALID, "%q is not an action item key of muster", key)
+	}
 	q := url.Values{}
 	q.Set("jql", fmt.Sprintf("labels = %q ORDER BY created ASC", key))
 	q.Set("fields", "status")

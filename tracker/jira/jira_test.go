@@ -279,3 +279,13 @@ func TestErrorsAreClassified(t *testing.T) {
 		})
 	}
 }
+
+func TestFindRefusesAKeyNotMusters(t *testing.T) {
+	fake, jc := setup(t)
+	if _, _, err := jc.Find(context.Background(), `x" OR project = SECRET`); muster.ErrorCode(err) != muster.EINVALID {
+		t.Errorf("Find = %v, want EINVALID", err)
+	}
+	if len(fake.Calls()) != 0 {
+		t.Errorf("calls made: %+v", fake.Calls())
+	}
+}
