@@ -36,8 +36,8 @@ const DefaultAPIURL = "https://api.github.com"
 // GitHub refuses a title over 256 characters; a longer one is cut.
 const maxTitle = 256
 
-// DefaultPriorityLabels are the labels of muster's priorities.
-var DefaultPriorityLabels = map[muster.Priority]string{
+// defaultPriorityLabels are the labels of muster's priorities.
+var defaultPriorityLabels = map[muster.Priority]string{
 	muster.P0: "priority: P0",
 	muster.P1: "priority: P1",
 	muster.P2: "priority: P2",
@@ -52,7 +52,7 @@ type Config struct {
 	Repo   string // "owner/name"
 	Token  string // GITHUB_TOKEN, sent as a bearer token
 	// PriorityLabels maps muster's priorities to labels;
-	// DefaultPriorityLabels when nil. GitHub creates a label the
+	// "priority: P0", "priority: P1", "priority: P2" when nil. GitHub creates a label the
 	// repository lacks when an issue names it.
 	PriorityLabels map[muster.Priority]string
 }
@@ -97,7 +97,7 @@ func New(cfg Config, hc *http.Client, now func() time.Time) (*Client, error) {
 	c.DisableRateLimitCheck = true
 	labels := cfg.PriorityLabels
 	if labels == nil {
-		labels = DefaultPriorityLabels
+		labels = defaultPriorityLabels
 	}
 	return &Client{gh: c, owner: owner, repo: repo, labels: labels, now: now}, nil
 }

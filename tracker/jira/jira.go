@@ -31,9 +31,9 @@ const provider = "Jira"
 // rather than refused.
 const maxSummary = 255
 
-// DefaultPriorities maps muster's priorities to the names of Jira's
+// defaultPriorities maps muster's priorities to the names of Jira's
 // default priority scheme.
-var DefaultPriorities = map[muster.Priority]string{
+var defaultPriorities = map[muster.Priority]string{
 	muster.P0: "Highest",
 	muster.P1: "High",
 	muster.P2: "Medium",
@@ -47,7 +47,7 @@ type Config struct {
 	User      string // JIRA_USER: the e-mail of the account muster acts as
 	Token     string // JIRA_API_TOKEN
 	// Priorities maps muster's priorities to Jira's priority names;
-	// DefaultPriorities when nil. A priority it lacks is not sent.
+	// Highest, High, Medium when nil. A priority it lacks is not sent.
 	Priorities map[muster.Priority]string
 }
 
@@ -64,7 +64,7 @@ func New(cfg Config, hc *http.Client) *Client {
 		cfg.IssueType = "Task"
 	}
 	if cfg.Priorities == nil {
-		cfg.Priorities = DefaultPriorities
+		cfg.Priorities = defaultPriorities
 	}
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
