@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/outbox"
 	"github.com/muster-bot/muster/statuspage"
 )
@@ -123,7 +124,7 @@ func (b *Bot) sendSyncItem(ctx context.Context, claims Store, it outbox.Item, no
 	if err == nil {
 		return b.store.DeleteOutbox(ctx, it.Key)
 	}
-	if retry, after := statuspage.Retry(err); retry {
+	if retry, after := remote.Retry(err); retry {
 		log.Warn().Err(err).Int("attempts", claimed.Attempts).Msg("status page mirror: will retry")
 		_, uerr := claims.UpdateOutbox(ctx, claimed.Failed(now, err, after))
 		return uerr

@@ -6,13 +6,9 @@
 package paging
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Source is what muster calls itself in the pages it sends, so that the
@@ -82,71 +78,6 @@ func ParseKey(key string) (incident int, service string, ok bool) {
 		return 0, "", false
 	}
 	return n, service, true
-}
-
-// Error is a provider's answer other than success.
-type Error struct {
-	Provider string // "PagerDuty", "Opsgenie"
-	Code     int    // the HTTP status
-	// Message is the provider's own explanation (PagerDuty's message and
-	// errors list, Opsgenie's message), or the start of the body.
-	Message string
-	// RetryAfter is the wait the provider asked for (Retry-After), if any.
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%s answered %d %s", e.Provider, e.Code, http.StatusText(e.Code))
-	}
-	return fmt.Sprintf("%s answered %d: %s", e.Provider, e.Code, e.Message)
-}
-
-// Temporary reports whether the same call may succeed later: the
-// provider is down (5xx), overloaded (429) or timed out (408). Any
-// other refusal (a wrong key, an invalid event) repeats whatever the
-// wait, so it is reported instead of retried.
-func (e *Error) Temporary() bool {
-	return e.Code >= 500 || e.Code == http.StatusTooManyRequests || e.Code == http.StatusRequestTimeout
-}
-
-// NewError builds the Error for a response with the provider's message;
-// an empty message falls back to the start of body.
-func NewError(provider string, resp *http.Response, message string, body []byte) *Error {
-	e := &Error{Provider: provider, Code: resp.StatusCode, Message: strings.TrimSpace(message)}
-	if e.Message == "" {
-		e.Message = strings.TrimSpace(string(body[:min(len(body), 200)]))
-	}
-	e.RetryAfter = RetryAfter(resp.Header)
-	return e
-}
-
-// RetryAfter reads a Retry-After header given in seconds, the form both
-// providers use; anything else (absent, a date, nonsense) is 0, leaving
-// the wait to the caller's backoff.
-func RetryAfter(h http.Header) time.Duration {
-	s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After")))
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return time.Duration(s) * time.Second
-}
-
-// Retry says whether a failed call is worth trying again, and after how
-// long at least (0: the caller's backoff decides). Network failures and
-// temporary answers are; refusals are not, nor is a call the caller
-// cancelled.
-func Retry(err error) (retry bool, after time.Duration) {
-	if err == nil {
-		return false, 0
-	}
-	if e, ok := errors.AsType[*Error](err); ok {
-		if !e.Temporary() {
-			return false, 0
-		}
-		return true, e.RetryAfter
-	}
-	return !errors.Is(err, context.Canceled), 0
 }
 
 // Truncate cuts s to at most n runes, marking the cut with "…", so that a

@@ -13,11 +13,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/remote"
 )
 
 // DefaultURL is the API's address when the configuration names none.
@@ -162,55 +162,24 @@ func (c *Client) call(ctx context.Context, method, path string, inc Incident, ou
 	return nil
 }
 
-// Error is an answer other than 2xx.
-type Error struct {
-	Code    int    // the HTTP status
-	Message string // the API's "error" text, or the body's start
-	// RetryAfter is the wait the API asked for (Retry-After), if any.
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("Statuspage answered %d %s", e.Code, http.StatusText(e.Code))
-	}
-	return fmt.Sprintf("Statuspage answered %d: %s", e.Code, e.Message)
-}
-
-func responseError(resp *http.Response, body []byte) *Error {
-	e := &Error{Code: resp.StatusCode}
+// responseError is the remote.Error of an answer other than 2xx, with
+// Statuspage's "error" text (a string, or a list of them).
+func responseError(resp *http.Response, body []byte) *remote.Error {
 	var parsed struct {
-		Error any `json:"error"` // a string, or a list of them
+		Error any `json:"error"`
 	}
+	var msg string
 	if json.Unmarshal(body, &parsed) == nil && parsed.Error != nil {
 		switch v := parsed.Error.(type) {
 		case string:
-			e.Message = v
+			msg = v
 		case []any:
 			var parts []string
 			for _, p := range v {
 				parts = append(parts, fmt.Sprint(p))
 			}
-			e.Message = strings.Join(parts, "; ")
+			msg = strings.Join(parts, "; ")
 		}
 	}
-	if e.Message == "" {
-		e.Message = strings.TrimSpace(string(body[:min(len(body), 200)]))
-	}
-	// Statuspage gives the wait in seconds.
-	if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s > 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
-	return e
-}
-
-// Retry says whether a failed call is worth trying again, and after how
-// long at least: network failures, 5xx and rate limits (420, 429) are;
-// other refusals (a wrong key, a wrong page or component id) repeat
-// whatever the wait.
-func Retry(err error) (retry bool, after time.Duration) {
-	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Code >= 500 || e.Code == 420 || e.Code == http.StatusTooManyRequests, e.RetryAfter
-	}
-	return !errors.Is(err, context.Canceled), 0
+	return remote.NewError("Statuspage", resp, msg, body)
 }

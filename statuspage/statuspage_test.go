@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/statuspage"
 	"github.com/muster-bot/muster/statuspage/fakestatuspage"
 )
@@ -77,7 +78,7 @@ func TestErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			retry, after := statuspage.Retry(err)
+			retry, after := remote.Retry(err)
 			if retry != tt.retry || after != tt.after {
 				t.Errorf("Retry(%v) = %v, %s; want %v, %s", err, retry, after, tt.retry, tt.after)
 			}
@@ -89,7 +90,7 @@ func TestErrors(t *testing.T) {
 	if _, err := statuspage.New(fake.URL, "pg1", "key1", nil).CreateIncident(ctx, ok); err != nil {
 		t.Errorf("a call after the failures: %v", err)
 	}
-	var se *statuspage.Error
+	var se *remote.Error
 	_, err := statuspage.New(fake.URL, "other", "key1", nil).CreateIncident(ctx, ok)
 	if !errors.As(err, &se) || se.Code != 404 {
 		t.Errorf("another page: %v, want a 404", err)

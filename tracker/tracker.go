@@ -7,7 +7,6 @@
 package tracker
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/paging"
 )
 
 // Issue is one action item as muster files it.
@@ -149,42 +147,6 @@ func FindKey(labels []string) string {
 		}
 	}
 	return ""
-}
-
-// RateLimitError is a rate limit a provider reports with a status that
-// otherwise means a refusal: GitHub answers 403 with
-// X-RateLimit-Remaining: 0 or a secondary-limit message. paging.Error
-// classifies by status alone and would not retry it.
-type RateLimitError struct {
-	Err *paging.Error
-	// Wait is how long the provider asked to wait (Retry-After, or until
-	// X-RateLimit-Reset), 0 when it did not say.
-	Wait time.Duration
-}
-
-func (e *RateLimitError) Error() string { return "rate limited: " + e.Err.Error() }
-func (e *RateLimitError) Unwrap() error { return e.Err }
-
-// Retry says whether a failed call is worth trying again, and after how
-// long at least (0: the caller's backoff decides). It is paging.Retry
-// (network failures, 5xx, 408, 429 are; other answers are not), plus
-// rate limits that come as 403, minus the refusals the clients make
-// themselves before calling (a muster.Error: a key that is not muster's,
-// no transition to done), which repeat whatever the wait.
-func Retry(err error) (retry bool, after time.Duration) {
-	if err == nil {
-		return false, 0
-	}
-	if e, ok := errors.AsType[*RateLimitError](err); ok {
-		return true, e.Wait
-	}
-	if _, ok := errors.AsType[*muster.Error](err); ok {
-		return false, 0
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true, 0 // a call that timed out may succeed on the next try
-	}
-	return paging.Retry(err)
 }
 
 // Signature errors of Verify. A handler answers both with 401 and reads

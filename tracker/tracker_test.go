@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/paging"
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/tracker"
 )
 
@@ -38,7 +38,7 @@ func TestKeyRoundTrip(t *testing.T) {
 
 func TestRetry(t *testing.T) {
 	pe := func(code, after int) error {
-		return fmt.Errorf("create Jira issue: %w", &paging.Error{Provider: "Jira", Code: code, RetryAfter: time.Duration(after) * time.Second})
+		return fmt.Errorf("create Jira issue: %w", &remote.Error{Provider: "Jira", Code: code, RetryAfter: time.Duration(after) * time.Second})
 	}
 	cases := []struct {
 		name  string
@@ -52,7 +52,7 @@ func TestRetry(t *testing.T) {
 		{"422", pe(http.StatusUnprocessableEntity, 0), false, 0},
 		{"429 with Retry-After", pe(http.StatusTooManyRequests, 30), true, 30 * time.Second},
 		{"503", pe(http.StatusServiceUnavailable, 0), true, 0},
-		{"403 rate limit", fmt.Errorf("x: %w", &tracker.RateLimitError{Err: &paging.Error{Provider: "GitHub", Code: 403}, Wait: time.Minute}), true, time.Minute},
+		{"403 rate limit", fmt.Errorf("x: %w", &remote.Error{Provider: "GitHub", Code: 403, RateLimited: true, RetryAfter: time.Minute}), true, time.Minute},
 		{"403 other", pe(http.StatusForbidden, 0), false, 0},
 		{"network", errors.New("connection refused"), true, 0},
 		{"timeout", fmt.Errorf("x: %w", context.DeadlineExceeded), true, 0},
@@ -61,7 +61,7 @@ func TestRetry(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			retry, after := tracker.Retry(c.err)
+			retry, after := remote.Retry(c.err)
 			if retry != c.retry || after != c.after {
 				t.Errorf("Retry = %v, %s; want %v, %s", retry, after, c.retry, c.after)
 			}

@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/paging"
 )
 
@@ -250,7 +251,7 @@ func (c *Client) do(req *http.Request, out any) error {
 	if resp.StatusCode/100 != 2 {
 		var e answer
 		_ = json.Unmarshal(data, &e) // an answer that is not JSON is reported by its text
-		return paging.NewError(provider, resp, errorText(e), data)
+		return remote.NewError(provider, resp, errorText(e), data)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decode the answer: %w", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/paging"
 	"github.com/muster-bot/muster/paging/opsgenie"
 	"github.com/muster-bot/muster/paging/opsgenie/fakeopsgenie"
@@ -137,7 +138,7 @@ func TestRefusalCarriesOpsgeniesMessage(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
-	if retry, _ := paging.Retry(err); retry {
+	if retry, _ := remote.Retry(err); retry {
 		t.Error("a refused alert is retried")
 	}
 	if r := fake.Requests(); len(r) != 1 || r[0].Code != 422 {
@@ -152,7 +153,7 @@ func TestWrongKeyIsNotRetried(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Opsgenie answered 401: Could not authenticate") {
 		t.Fatalf("err = %v", err)
 	}
-	if retry, _ := paging.Retry(err); retry {
+	if retry, _ := remote.Retry(err); retry {
 		t.Error("a wrong key is retried")
 	}
 }
@@ -162,7 +163,7 @@ func TestRateLimitIsRetriedAfterRetryAfter(t *testing.T) {
 	fake.Fail(2, http.StatusTooManyRequests, 20)
 	for range 2 {
 		_, err := og.Create(context.Background(), "checkout", checkoutPage())
-		if retry, after := paging.Retry(err); err == nil || !retry || after != 20*time.Second {
+		if retry, after := remote.Retry(err); err == nil || !retry || after != 20*time.Second {
 			t.Fatalf("err = %v, Retry = %v, %s; want true, 20s", err, retry, after)
 		}
 	}
@@ -178,10 +179,10 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	fake, og := setup(t)
 	fake.Down(http.StatusBadGateway)
 	_, err := og.Close(context.Background(), "muster-INC-42-checkout", "")
-	if retry, _ := paging.Retry(err); err == nil || !retry {
+	if retry, _ := remote.Retry(err); err == nil || !retry {
 		t.Fatalf("err = %v, Retry = %v", err, retry)
 	}
-	if e, ok := errors.AsType[*paging.Error](err); !ok || e.Code != http.StatusBadGateway {
+	if e, ok := errors.AsType[*remote.Error](err); !ok || e.Code != http.StatusBadGateway {
 		t.Errorf("err = %#v", err)
 	}
 	fake.Down(0)
@@ -200,7 +201,7 @@ func TestNetworkFailureIsRetried(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want the network error wrapped", err)
 	}
-	if retry, _ := paging.Retry(err); !retry {
+	if retry, _ := remote.Retry(err); !retry {
 		t.Error("a network failure is not retried")
 	}
 }
@@ -210,7 +211,7 @@ func TestCancelledCallIsNotRetried(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := og.Create(ctx, "checkout", checkoutPage())
-	if retry, _ := paging.Retry(err); err == nil || retry {
+	if retry, _ := remote.Retry(err); err == nil || retry {
 		t.Errorf("err = %v, Retry = %v", err, retry)
 	}
 }
@@ -225,7 +226,7 @@ func TestAcceptedWithoutARequestIDIsAFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no requestId") {
 		t.Fatalf("err = %v", err)
 	}
-	if retry, _ := paging.Retry(err); !retry {
+	if retry, _ := remote.Retry(err); !retry {
 		t.Error("not retried, though a retry is harmless under the same alias")
 	}
 }
@@ -255,7 +256,7 @@ func TestOnCallOfAnUnknownSchedule(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
-	if retry, _ := paging.Retry(err); retry {
+	if retry, _ := remote.Retry(err); retry {
 		t.Error("an unknown schedule is retried")
 	}
 }

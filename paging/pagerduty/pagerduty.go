@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/paging"
 )
 
@@ -197,7 +198,7 @@ func (c *Client) send(ctx context.Context, ev event) error {
 		if len(got.Errors) > 0 {
 			msg = strings.TrimSpace(msg + ": " + strings.Join(got.Errors, "; "))
 		}
-		return paging.NewError(provider, resp, msg, data)
+		return remote.NewError(provider, resp, msg, data)
 	}
 	// PagerDuty answers 202 with the dedup key it filed the event under.
 	// Anything else means the event may not have arrived where we think
@@ -313,7 +314,7 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 		if len(e.Error.Errors) > 0 {
 			msg = strings.TrimSpace(msg + ": " + strings.Join(e.Error.Errors, "; "))
 		}
-		return paging.NewError(provider, resp, msg, data)
+		return remote.NewError(provider, resp, msg, data)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decode the answer: %w", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/paging"
 	"github.com/muster-bot/muster/paging/pagerduty"
 	"github.com/muster-bot/muster/paging/pagerduty/fakepagerduty"
@@ -127,7 +128,7 @@ func TestInvalidEventIsRefusedWithPagerDutysErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "trigger PagerDuty page muster-INC-42-checkout: ") {
 				t.Errorf("err = %v, want it to name the page", err)
 			}
-			if retry, _ := paging.Retry(err); retry {
+			if retry, _ := remote.Retry(err); retry {
 				t.Error("Retry = true for an invalid event; it would fail the same way again")
 			}
 		})
@@ -154,11 +155,11 @@ func TestRateLimitIsRetriedAfterRetryAfter(t *testing.T) {
 	if err == nil {
 		t.Fatal("a 429 was taken as success")
 	}
-	if retry, after := paging.Retry(err); !retry || after != 30*time.Second {
+	if retry, after := remote.Retry(err); !retry || after != 30*time.Second {
 		t.Errorf("Retry = %v, %s; want true, 30s", retry, after)
 	}
-	if e, ok := errors.AsType[*paging.Error](err); !ok || e.Code != 429 {
-		t.Errorf("err = %#v, want a *paging.Error with code 429", err)
+	if e, ok := errors.AsType[*remote.Error](err); !ok || e.Code != 429 {
+		t.Errorf("err = %#v, want a *remote.Error with code 429", err)
 	}
 	if err := pd.Trigger(context.Background(), routingKey, checkoutPage()); err != nil {
 		t.Fatalf("after the rate limit: %v", err)
@@ -173,13 +174,13 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	fake.Down(http.StatusServiceUnavailable)
 	for range 2 {
 		err := pd.Trigger(context.Background(), routingKey, checkoutPage())
-		if retry, after := paging.Retry(err); err == nil || !retry || after != 0 {
+		if retry, after := remote.Retry(err); err == nil || !retry || after != 0 {
 			t.Fatalf("err = %v, Retry = %v, %s; want a retryable error", err, retry, after)
 		}
 	}
 	fake.Down(0)
 	fake.Fail(1, http.StatusInternalServerError, 0)
-	if retry, _ := paging.Retry(pd.Resolve(context.Background(), routingKey, "muster-INC-42-checkout")); !retry {
+	if retry, _ := remote.Retry(pd.Resolve(context.Background(), routingKey, "muster-INC-42-checkout")); !retry {
 		t.Error("a 500 on resolve is not retried")
 	}
 	if err := pd.Trigger(context.Background(), routingKey, checkoutPage()); err != nil {
@@ -197,11 +198,11 @@ func TestNetworkFailureIsRetried(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want the network error wrapped", err)
 	}
-	if retry, _ := paging.Retry(err); !retry {
+	if retry, _ := remote.Retry(err); !retry {
 		t.Error("a network failure is not retried")
 	}
 	_, err = pd.OnCall(context.Background(), "PUS0KTE")
-	if retry, _ := paging.Retry(err); err == nil || !retry {
+	if retry, _ := remote.Retry(err); err == nil || !retry {
 		t.Errorf("on-calls: err = %v, Retry = %v", err, retry)
 	}
 }
@@ -211,7 +212,7 @@ func TestCancelledCallIsNotRetried(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := pd.Trigger(ctx, routingKey, checkoutPage())
-	if retry, _ := paging.Retry(err); err == nil || retry {
+	if retry, _ := remote.Retry(err); err == nil || retry {
 		t.Errorf("err = %v, Retry = %v; want an error not retried", err, retry)
 	}
 }
@@ -229,7 +230,7 @@ func TestAcceptedWithoutTheDedupKeyIsAFailure(t *testing.T) {
 			t.Errorf("answer %s: err = %v", body, err)
 			continue
 		}
-		if retry, _ := paging.Retry(err); !retry {
+		if retry, _ := remote.Retry(err); !retry {
 			t.Errorf("answer %s: not retried, though a retry is harmless under the same dedup key", body)
 		}
 	}
@@ -294,7 +295,7 @@ func TestOnCallWithAWrongTokenIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PagerDuty answered 401: Unauthorized") {
 		t.Fatalf("err = %v", err)
 	}
-	if retry, _ := paging.Retry(err); retry {
+	if retry, _ := remote.Retry(err); retry {
 		t.Error("a wrong token is retried")
 	}
 	if h := fake.Calls(); len(h) != 1 || h[0].Code != 401 {

@@ -24,6 +24,7 @@ import (
 	gh "github.com/google/go-github/v75/github"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/paging"
 	"github.com/muster-bot/muster/tracker"
 )
@@ -239,7 +240,7 @@ func (c *Client) login(ctx context.Context, email string) (string, error) {
 	res, _, err := c.gh.Search.Users(ctx, email+" in:email", &gh.SearchOptions{ListOptions: gh.ListOptions{PerPage: 2}})
 	if err != nil {
 		err = c.classify(err)
-		if retry, _ := tracker.Retry(err); retry {
+		if retry, _ := remote.Retry(err); retry {
 			return "", fmt.Errorf("look up the GitHub account of %s: %w", email, err)
 		}
 		return "", nil
@@ -296,23 +297,25 @@ func (c *Client) Close(ctx context.Context, ref tracker.Ref) error {
 }
 
 // classify turns go-github's errors into muster's: a rate limit into a
-// tracker.RateLimitError with the wait, any other answer into a
-// paging.Error with GitHub's message and the fields it names; network
+// rate-limited remote.Error with the wait, any other answer into a
+// remote.Error with GitHub's message and the fields it names; network
 // failures stay as they are.
 func (c *Client) classify(err error) error {
 	if e, ok := errors.AsType[*gh.RateLimitError](err); ok {
-		pe := &paging.Error{Provider: provider, Code: http.StatusForbidden, Message: e.Message}
+		pe := &remote.Error{Provider: provider, Code: http.StatusForbidden, Message: e.Message}
 		if e.Response != nil {
 			pe.Code = e.Response.StatusCode
 		}
-		return &tracker.RateLimitError{Err: pe, Wait: max(e.Rate.Reset.Sub(c.now()), 0)}
+		pe.RateLimited, pe.RetryAfter = true, max(e.Rate.Reset.Sub(c.now()), 0)
+		return pe
 	}
 	if e, ok := errors.AsType[*gh.AbuseRateLimitError](err); ok {
-		pe := &paging.Error{Provider: provider, Code: http.StatusForbidden, Message: e.Message}
+		pe := &remote.Error{Provider: provider, Code: http.StatusForbidden, Message: e.Message}
 		if e.Response != nil {
 			pe.Code = e.Response.StatusCode
 		}
-		return &tracker.RateLimitError{Err: pe, Wait: e.GetRetryAfter()}
+		pe.RateLimited, pe.RetryAfter = true, e.GetRetryAfter()
+		return pe
 	}
 	if e, ok := errors.AsType[*gh.ErrorResponse](err); ok && e.Response != nil {
 		msg := e.Message
@@ -328,8 +331,8 @@ func (c *Client) classify(err error) error {
 		if len(details) > 0 {
 			msg += ": " + strings.Join(details, "; ")
 		}
-		return &paging.Error{Provider: provider, Code: e.Response.StatusCode, Message: msg,
-			RetryAfter: paging.RetryAfter(e.Response.Header)}
+		return &remote.Error{Provider: provider, Code: e.Response.StatusCode, Message: msg,
+			RetryAfter: remote.RetryAfter(e.Response.Header)}
 	}
 	return err // a network failure, or a 202 of work not finished yet: worth retrying
 }

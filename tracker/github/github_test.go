@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/paging"
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/tracker"
 	"github.com/muster-bot/muster/tracker/github"
 	"github.com/muster-bot/muster/tracker/github/fakegithub"
@@ -109,7 +109,7 @@ func TestCreateRetriedAfterALostAnswerFindsTheIssue(t *testing.T) {
 	if err == nil {
 		t.Fatal("a create whose answer was lost succeeded")
 	}
-	if retry, _ := tracker.Retry(err); !retry {
+	if retry, _ := remote.Retry(err); !retry {
 		t.Fatalf("a lost answer is not retried: %v", err)
 	}
 	ref, err := gc.Create(ctx, item())
@@ -229,11 +229,11 @@ func TestErrorsAreClassified(t *testing.T) {
 				c.prepare(fake)
 			}
 			err := c.call(fake, gc)
-			e, ok := errors.AsType[*paging.Error](err)
+			e, ok := errors.AsType[*remote.Error](err)
 			if !ok || e.Code != c.code || e.Provider != "GitHub" || !strings.Contains(e.Message, c.msg) {
 				t.Fatalf("err = %v, want GitHub's %d with %q", err, c.code, c.msg)
 			}
-			if retry, after := tracker.Retry(err); retry != c.retry || after != c.after {
+			if retry, after := remote.Retry(err); retry != c.retry || after != c.after {
 				t.Errorf("Retry = %v, %s; want %v, %s", retry, after, c.retry, c.after)
 			}
 		})

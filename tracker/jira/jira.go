@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/paging"
 	"github.com/muster-bot/muster/tracker"
 )
@@ -240,7 +241,7 @@ func (c *Client) accountID(ctx context.Context, email string) (string, error) {
 	}
 	err := c.call(ctx, http.MethodGet, "/rest/api/3/user/search?"+url.Values{"query": {email}}.Encode(), nil, &users)
 	if err != nil {
-		if retry, _ := tracker.Retry(err); retry {
+		if retry, _ := remote.Retry(err); retry {
 			return "", fmt.Errorf("look up the Jira account of %s: %w", email, err)
 		}
 		return "", nil
@@ -409,7 +410,7 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	if resp.StatusCode/100 != 2 {
 		var e errorBody
 		_ = json.Unmarshal(data, &e) // a body that is not JSON is reported by its text
-		return paging.NewError(provider, resp, e.message(), data)
+		return remote.NewError(provider, resp, e.message(), data)
 	}
 	if out == nil {
 		return nil

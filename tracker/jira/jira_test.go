@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/muster-bot/muster"
-	"github.com/muster-bot/muster/paging"
+	"github.com/muster-bot/muster/internal/remote"
 	"github.com/muster-bot/muster/tracker"
 	"github.com/muster-bot/muster/tracker/jira"
 	"github.com/muster-bot/muster/tracker/jira/fakejira"
@@ -107,7 +107,7 @@ func TestCreateRetriedAfterALostAnswerFindsTheIssue(t *testing.T) {
 	if err == nil {
 		t.Fatal("a create whose answer was lost succeeded")
 	}
-	if retry, _ := tracker.Retry(err); !retry {
+	if retry, _ := remote.Retry(err); !retry {
 		t.Fatalf("a lost answer is not retried: %v", err)
 	}
 	ref, err := jc.Create(ctx, item())
@@ -165,7 +165,7 @@ func TestCreateRefusesWhatIsNotMusters(t *testing.T) {
 		if muster.ErrorCode(err) != muster.EINVALID {
 			t.Errorf("Create(%+v) = %v, want EINVALID", is, err)
 		}
-		if retry, _ := tracker.Retry(err); retry {
+		if retry, _ := remote.Retry(err); retry {
 			t.Errorf("Create(%+v) is to be retried", is)
 		}
 	}
@@ -224,7 +224,7 @@ func TestCloseWithoutATransitionToDone(t *testing.T) {
 	if muster.ErrorCode(err) != muster.EINVALID || !strings.Contains(muster.ErrorMessage(err), `from "To Do" to a done status`) {
 		t.Errorf("Close = %v", err)
 	}
-	if retry, _ := tracker.Retry(err); retry {
+	if retry, _ := remote.Retry(err); retry {
 		t.Error("a workflow without a way to done is retried")
 	}
 }
@@ -269,11 +269,11 @@ func TestErrorsAreClassified(t *testing.T) {
 				c.prepare(fake)
 			}
 			err := c.call(fake, jc)
-			e, ok := errors.AsType[*paging.Error](err)
+			e, ok := errors.AsType[*remote.Error](err)
 			if !ok || e.Code != c.code || e.Provider != "Jira" || !strings.Contains(e.Message, c.msg) {
 				t.Fatalf("err = %v, want Jira's %d with %q", err, c.code, c.msg)
 			}
-			if retry, after := tracker.Retry(err); retry != c.retry || after != c.after {
+			if retry, after := remote.Retry(err); retry != c.retry || after != c.after {
 				t.Errorf("Retry = %v, %s; want %v, %s", retry, after, c.retry, c.after)
 			}
 		})
