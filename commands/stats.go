@@ -34,6 +34,7 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	}
 	all = muster.Visible(all, r.Event)
 	var ttd, ttdecl, tta, ttm, ttr []time.Duration
+	starts := map[string][]time.Time{} // service → its incidents' starts
 	bySeverity := map[string]int{}
 	count, actions, openActions, due, onTime := 0, 0, 0, 0, 0
 	for _, inc := range all {
@@ -42,6 +43,9 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 		}
 		count++
 		bySeverity[inc.Severity]++
+		for _, svc := range inc.Services {
+			starts[svc] = append(starts[svc], inc.Started())
+		}
 		cad, err := c.cadences.Measure(inc, c.cfg.Severities, c.now(), func() ([]muster.Entry, error) { return c.store.Timeline(ctx, inc.ID) })
 		if err != nil {
 			return nil, fmt.Errorf("read timeline of %s for stats: %w", inc.Ref(), err)
@@ -82,7 +86,37 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 			{Label: "Action items", Value: fmt.Sprintf("%d open of %d", openActions, actions)},
 		},
 	}
+	if len(c.cfg.Services) > 0 {
+		msg.Fields = append(msg.Fields, muster.Field{Label: "MTBF per service (between incidents' starts)", Value: mtbfLine(c.cfg.Services, starts)})
+	}
 	return &Outcome{Reply: msg}, nil
+}
+
+// MTBF is the mean time between failures of one service: the mean gap
+// between the starts of its consecutive incidents, which is the span
+// from the first start to the last over the gaps between them. ok is
+// false with fewer than two incidents, when there is no gap to measure.
+func MTBF(starts []time.Time) (mtbf time.Duration, ok bool) {
+	if len(starts) < 2 {
+		return 0, false
+	}
+	first, last := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
+	return last.Sub(first) / time.Duration(len(starts)-1), true
+}
+
+// mtbfLine is "checkout 3d 4h (n=3) · payments — (n=1)", in the
+// catalog's order: the figure is "—" for a service with fewer than two
+// incidents in the window.
+func mtbfLine(catalog muster.Services, starts map[string][]time.Time) string {
+	parts := make([]string, 0, len(catalog))
+	for _, svc := range catalog {
+		figure := "—"
+		if d, ok := MTBF(starts[svc.Name]); ok {
+			figure = muster.FormatDuration(d)
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (n=%d)", svc.Name, figure, len(starts[svc.Name])))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // parseWindow accepts whole days ("30d") or a Go duration ("12h").
