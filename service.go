@@ -139,7 +139,7 @@ func (inc *Incident) AddServices(names []string, by string, at time.Time) (Entry
 	}
 	inc.Services = append(inc.Services, added...)
 	inc.Join(by)
-	return Entry{Kind: EntryService, At: at, Actor: by, Text: "Services affected: added " + strings.Join(added, ", ")}, added, nil
+	return Entry{Kind: EntryService, At: at, Actor: by, Text: servicesAdded + strings.Join(added, ", ")}, added, nil
 }
 
 // RemoveServices takes the named services off those the incident
@@ -153,7 +153,7 @@ func (inc *Incident) RemoveServices(names []string, by string, at time.Time) (En
 	}
 	inc.Services = slices.DeleteFunc(inc.Services, func(s string) bool { return slices.Contains(names, s) })
 	inc.Join(by)
-	return Entry{Kind: EntryService, At: at, Actor: by, Text: "Services affected: removed " + strings.Join(names, ", ")}, nil
+	return Entry{Kind: EntryService, At: at, Actor: by, Text: servicesRemoved + strings.Join(names, ", ")}, nil
 }
 
 // ServiceList is the affected services for a message, "none" when none.
@@ -162,4 +162,45 @@ func (inc *Incident) ServiceList() string {
 		return "none"
 	}
 	return strings.Join(inc.Services, ", ")
+}
+
+// The texts of the entries that change an incident's services. Nothing
+// else records the services at a past entry, so ServicesAfter reads them
+// back from these.
+const (
+	servicesAdded    = "Services affected: added "
+	servicesRemoved  = "Services affected: removed "
+	declaredServices = " · services: "
+)
+
+// DeclaredServices sets the services of a new incident and says so in
+// its declared entry.
+func (inc *Incident) DeclaredServices(declared *Entry, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	inc.Services = slices.Clone(names)
+	declared.Text += declaredServices + strings.Join(names, ", ")
+}
+
+// ServicesAfter returns the services an incident affects after entry e,
+// given those it affected before: replaying a timeline with it tells the
+// services as of any entry.
+func ServicesAfter(before []string, e Entry) []string {
+	switch e.Kind {
+	case EntryDeclared:
+		if _, list, ok := strings.Cut(e.Text, declaredServices); ok {
+			return strings.Split(list, ", ")
+		}
+		return nil
+	case EntryService:
+		if list, ok := strings.CutPrefix(e.Text, servicesAdded); ok {
+			return append(slices.Clone(before), strings.Split(list, ", ")...)
+		}
+		if list, ok := strings.CutPrefix(e.Text, servicesRemoved); ok {
+			removed := strings.Split(list, ", ")
+			return slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(removed, s) })
+		}
+	}
+	return before
 }

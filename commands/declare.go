@@ -123,10 +123,7 @@ func (c *Runner) Declare(ctx context.Context, d muster.Declaration, declarer str
 	if len(services) == 0 {
 		services = c.cfg.Services.Match(inc.Title)
 	}
-	if len(services) > 0 {
-		inc.Services = services
-		first.Text += " · services: " + strings.Join(services, ", ")
-	}
+	inc.DeclaredServices(&first, services)
 	inc.Description = strings.TrimSpace(d.Description)
 	if !d.Since.IsZero() {
 		// An alert's clock may run a little ahead of muster's; its start

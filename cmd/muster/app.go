@@ -127,7 +127,8 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names())
+	services := cfg.ServiceCatalog(opts.Getenv)
+	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names(), services.Names())
 	a.metrics = m
 	if cfg.Web.Enabled {
 		auth, err := a.signIn()
@@ -154,6 +155,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Permissions:     cfg.PermissionList(),
 		Location:        cfg.Location(),
 		Components:      componentNames(cfg.StatusPage),
+		Services:        services,
 	}, now)
 	mirror, mirrored := statuspageMirror(cfg.StatusPage)
 	a.bot = bot.New(db, cmds, bot.Config{
