@@ -139,7 +139,7 @@ func (inc *Incident) AddServices(names []string, by string, at time.Time) (Entry
 	}
 	inc.Services = append(inc.Services, added...)
 	inc.Join(by)
-	return Entry{Kind: EntryService, At: at, Actor: by, Text: servicesAdded + strings.Join(added, ", ")}, added, nil
+	return Entry{Kind: EntryService, At: at, Actor: by, Text: servicesAdded + strings.Join(added, ", "), Key: true}, added, nil
 }
 
 // RemoveServices takes the named services off those the incident
