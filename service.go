@@ -204,3 +204,15 @@ func ServicesAfter(before []string, e Entry) []string {
 	}
 	return before
 }
+
+// MTBF is the mean time between failures of one service: the mean gap
+// between the starts of its consecutive incidents, which is the span
+// from the first start to the last over the gaps between them. ok is
+// false with fewer than two incidents, when there is no gap to measure.
+func MTBF(starts []time.Time) (mtbf time.Duration, ok bool) {
+	if len(starts) < 2 {
+		return 0, false
+	}
+	first, last := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
+	return last.Sub(first) / time.Duration(len(starts)-1), true
+}

@@ -234,7 +234,7 @@ func TestMTBF(t *testing.T) {
 		for _, h := range tc.hours {
 			starts = append(starts, t0.Add(time.Duration(h)*time.Hour))
 		}
-		if got, ok := commands.MTBF(starts); got != tc.want || ok != tc.ok {
+		if got, ok := muster.MTBF(starts); got != tc.want || ok != tc.ok {
 			t.Errorf("MTBF(%v) = %v, %v; want %v, %v", tc.hours, got, ok, tc.want, tc.ok)
 		}
 	}

@@ -92,18 +92,6 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	return &Outcome{Reply: msg}, nil
 }
 
-// MTBF is the mean time between failures of one service: the mean gap
-// between the starts of its consecutive incidents, which is the span
-// from the first start to the last over the gaps between them. ok is
-// false with fewer than two incidents, when there is no gap to measure.
-func MTBF(starts []time.Time) (mtbf time.Duration, ok bool) {
-	if len(starts) < 2 {
-		return 0, false
-	}
-	first, last := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
-	return last.Sub(first) / time.Duration(len(starts)-1), true
-}
-
 // mtbfLine is "checkout 3d 4h (n=3) · payments — (n=1)", in the
 // catalog's order: the figure is "—" for a service with fewer than two
 // incidents in the window.
@@ -111,7 +99,7 @@ func mtbfLine(catalog muster.Services, starts map[string][]time.Time) string {
 	parts := make([]string, 0, len(catalog))
 	for _, svc := range catalog {
 		figure := "—"
-		if d, ok := MTBF(starts[svc.Name]); ok {
+		if d, ok := muster.MTBF(starts[svc.Name]); ok {
 			figure = muster.FormatDuration(d)
 		}
 		parts = append(parts, fmt.Sprintf("%s %s (n=%d)", svc.Name, figure, len(starts[svc.Name])))

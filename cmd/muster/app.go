@@ -134,7 +134,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		auth, err := a.signIn()
 		if err == nil {
 			a.pages, err = web.New(db, web.Config{
-				Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Postmortem: pm, APIToken: cfg.Web.APIToken,
+				Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Services: services, Postmortem: pm, APIToken: cfg.Web.APIToken,
 				Names: a.pageName, SignIn: auth, People: chatPeople{a},
 			}, now, a.log.With().Str("component", "web").Logger())
 		}
