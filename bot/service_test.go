@@ -54,4 +54,15 @@ func TestServiceOwnersInvited(t *testing.T) {
 	if n := len(h.fp.ok("Invite", inc.Room)); n != 2 {
 		t.Errorf("%d invites, want none more for a removal", n)
 	}
+
+	// An unknown service: a private reply naming the valid ones, nothing declared.
+	rooms := len(h.fp.ok("CreateRoom", ""))
+	h.command("carol", lobby, "declare sev1 svc:billing Invoices fail")
+	replies := h.fp.ok("Private", lobby)
+	if last := replies[len(replies)-1]; last.User != "carol" || !strings.Contains(last.Msg.Text, `"billing" is not a service. Services: checkout, payments.`) {
+		t.Errorf("reply = %+v", last)
+	}
+	if all, _ := h.db.Incidents(h.ctx, false); len(all) != 1 || len(h.fp.ok("CreateRoom", "")) != rooms {
+		t.Errorf("%d incidents after a declaration naming an unknown service", len(all))
+	}
 }

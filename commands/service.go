@@ -52,7 +52,10 @@ func (c *Runner) service(ctx context.Context, r *Request) (*Outcome, error) {
 		return nil, err
 	}
 	out.Room = []muster.Message{ServicesChanged(entries[0].Text, out.Incident, r.Event.User)}
-	out.Invite = c.cfg.Services.Owners(added)
+	if out.Incident.Open() {
+		// A service added after the fact, for the record, calls nobody in.
+		out.Invite = c.cfg.Services.Owners(added)
+	}
 	return out, nil
 }
 

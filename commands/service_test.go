@@ -151,6 +151,14 @@ func TestServiceCommand(t *testing.T) {
 	if got := e.incident(1).Services; !slices.Contains(got, "search") {
 		t.Errorf("service INC-1 search: %q", got)
 	}
+	// Once resolved, a service is added for the record and nobody is called in.
+	e.must("alice", 1, "resolve")
+	if out := e.must("bob", 1, "service remove checkout"); len(out.Invite) != 0 {
+		t.Errorf("invite %q", out.Invite)
+	}
+	if out := e.must("bob", 1, "service checkout"); len(out.Invite) != 0 || !slices.Contains(e.incident(1).Services, "checkout") {
+		t.Errorf("after resolve: invite %q, services %q", out.Invite, e.incident(1).Services)
+	}
 }
 
 // TestHeaderShowsServices: the header, show, the topic and the
