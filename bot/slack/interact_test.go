@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -58,12 +59,12 @@ func TestDeclareFormKeepsFields(t *testing.T) {
 	}
 	ev := rec.events[0]
 	want := muster.Declaration{Title: "private sev1 thing", Severity: "SEV2", Description: "since 03:00\nEU only"}
-	if ev.Kind != muster.EventCommand || ev.Text != "declare" || ev.Room != "CGENERAL" || ev.User != "UALICE" || ev.Declare == nil || *ev.Declare != want {
+	if ev.Kind != muster.EventCommand || ev.Text != "declare" || ev.Room != "CGENERAL" || ev.User != "UALICE" || ev.Declare == nil || !reflect.DeepEqual(*ev.Declare, want) {
 		t.Errorf("event = %+v, declaration %+v; want %+v", ev, ev.Declare, want)
 	}
 
 	d, problems := declareFromForm(formState("Leaked key", "SEV1", "", true))
-	if len(problems) > 0 || d == nil || *d != (muster.Declaration{Title: "Leaked key", Severity: "SEV1", Private: true}) {
+	if len(problems) > 0 || d == nil || !reflect.DeepEqual(*d, muster.Declaration{Title: "Leaked key", Severity: "SEV1", Private: true}) {
 		t.Errorf("private form = %+v, %v", d, problems)
 	}
 	if _, problems := declareFromForm(formState("  ", "SEV1", "", false)); problems[blockTitle] == "" {
