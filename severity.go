@@ -23,6 +23,13 @@ type Severity struct {
 	EscalateAfter int
 	// Hours, when set, hold the update reminders outside working hours.
 	Hours *WorkingHours
+	// Page: whether incidents of this severity page the on-call of their
+	// affected services (at declare, at an upgrade into it, and when a
+	// service is added).
+	Page bool
+	// PagerDutySeverity is the Events API v2 payload.severity of its
+	// pages: critical, error, warning or info.
+	PagerDutySeverity string
 }
 
 // Severities is the ordered ladder, most severe first.
@@ -190,10 +197,10 @@ func allLetters(s string) bool {
 // follows common industry practice: SEV1 critical through SEV4 low.
 func DefaultSeverities() Severities {
 	return Severities{
-		{Name: "SEV1", Description: "Critical: complete outage or data loss, all hands", UpdateEvery: 30 * time.Minute, PublicEvery: 30 * time.Minute, WarRoom: true, EscalateAfter: 2},
-		{Name: "SEV2", Description: "High: a major feature is down for many users", UpdateEvery: time.Hour, PublicEvery: time.Hour, WarRoom: true, EscalateAfter: 2},
-		{Name: "SEV3", Description: "Medium: degraded service or a small subset of users", UpdateEvery: 4 * time.Hour, WarRoom: true, EscalateAfter: 2},
-		{Name: "SEV4", Description: "Low: minimal impact, no reminders", WarRoom: true, EscalateAfter: 2},
+		{Name: "SEV1", Description: "Critical: complete outage or data loss, all hands", UpdateEvery: 30 * time.Minute, PublicEvery: 30 * time.Minute, WarRoom: true, EscalateAfter: 2, Page: true, PagerDutySeverity: "critical"},
+		{Name: "SEV2", Description: "High: a major feature is down for many users", UpdateEvery: time.Hour, PublicEvery: time.Hour, WarRoom: true, EscalateAfter: 2, Page: true, PagerDutySeverity: "error"},
+		{Name: "SEV3", Description: "Medium: degraded service or a small subset of users", UpdateEvery: 4 * time.Hour, WarRoom: true, EscalateAfter: 2, PagerDutySeverity: "warning"},
+		{Name: "SEV4", Description: "Low: minimal impact, no reminders", WarRoom: true, EscalateAfter: 2, PagerDutySeverity: "info"},
 	}
 }
 

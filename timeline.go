@@ -24,6 +24,7 @@ const (
 	EntryTimes      EntryKind = "times"       // when impact started or was detected was set
 	EntryPublic     EntryKind = "public"      // a post was published to the status pages
 	EntryComponent  EntryKind = "component"   // a status-page component's state was set
+	EntryService    EntryKind = "service"     // affected services were added or removed
 )
 
 // Entry is one element of an incident's append-only timeline. Messages may

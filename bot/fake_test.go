@@ -237,6 +237,8 @@ type harness struct {
 	db    *store.DB
 	bot   *bot.Bot
 	logs  *syncBuffer // what the bot logged, at info and above
+	// catalog is the commands' service catalog; set it, then restart.
+	catalog muster.Services
 }
 
 // syncBuffer is a log written from the bot's goroutines and read by tests.
@@ -308,6 +310,7 @@ func (h *harness) open() {
 		Severities:      h.cfg.Severities,
 		DefaultSeverity: "SEV3",
 		Roles:           h.cfg.Roles,
+		Services:        h.catalog,
 	}, h.clock.Now)
 	h.db = db
 	h.bot = bot.New(db, cmds, h.cfg, zerolog.New(h.logs).Level(zerolog.InfoLevel), h.clock.Now)

@@ -52,6 +52,10 @@ type Config struct {
 	// Components are the status-page components' names
 	// (statuspage.components), what `component` may set.
 	Components []string
+	// Services is the service catalog: what `svc:` and `service` may
+	// name, whose keywords a declaration's title is matched against, and
+	// whose owners are invited.
+	Services muster.Services
 }
 
 // Runner runs incident commands against a store.

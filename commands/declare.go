@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/muster-bot/muster"
@@ -11,6 +12,8 @@ import (
 // declare opens a new incident: `declare [sevN] [private] <title>`, with
 // an optional description on the lines after the title. The severity and
 // the private flag may come in either order; the rest is the title. A
+// word `svc:<name>[,<name>…]` anywhere before the title's end names the
+// affected services and is taken out of the title. A
 // first word that looks like a severity but is none is an error, since a
 // typo must not silently become part of the title. A declaration that
 // came in fields (Slack's declare form) is declared as it is.
@@ -37,7 +40,9 @@ func (c *Runner) parseDeclare(call Call) (muster.Declaration, error) {
 	args, rest := call.Args, call.Rest
 	for sevSeen := false; len(args) > 0; {
 		n := 0
-		if strings.EqualFold(args[0], "private") && !d.Private {
+		if names, ok := serviceWord(args[0]); ok {
+			d.Services, n = append(d.Services, names...), 1
+		} else if strings.EqualFold(args[0], "private") && !d.Private {
 			d.Private, n = true, 1
 		} else if !sevSeen {
 			sev, _, words, ok := c.cfg.Severities.FindWords(args)
@@ -53,7 +58,31 @@ func (c *Runner) parseDeclare(call Call) (muster.Declaration, error) {
 	}
 	// The first line is the title; any further lines describe the incident.
 	d.Title, d.Description, _ = strings.Cut(rest, "\n")
+	var kept []string
+	for _, w := range strings.Fields(d.Title) {
+		if names, ok := serviceWord(w); ok {
+			d.Services = append(d.Services, names...)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	if len(kept) < len(strings.Fields(d.Title)) {
+		d.Title = strings.Join(kept, " ")
+	}
+	for _, name := range d.Services {
+		if name == "" {
+			return d, muster.Errorf(muster.EINVALID, "Name a service after svc:, e.g. `svc:checkout` or `svc:checkout,payments`. Services: %s.", c.serviceChoices())
+		}
+	}
 	return d, nil
+}
+
+// serviceWord reads a `svc:checkout,payments` word into its names.
+func serviceWord(word string) ([]string, bool) {
+	if len(word) < 4 || !strings.EqualFold(word[:4], "svc:") {
+		return nil, false
+	}
+	return strings.Split(word[4:], ","), true
 }
 
 // notASeverity refuses a first word that looks like a severity but is none,
@@ -83,10 +112,25 @@ func (c *Runner) Declare(ctx context.Context, d muster.Declaration, declarer str
 		}
 		return nil, muster.Errorf(muster.EINVALID, "%q is not a severity. Choose one of: %s.", d.Severity, c.cfg.Severities.Choices())
 	}
+	named := d.Services
+	if d.Source != "" {
+		// An alert's service label says whatever its rule says: one the
+		// catalog does not know is dropped (the keywords may still match),
+		// since the page an alert raises matters more than its label.
+		named = c.cfg.Services.Known(named)
+	}
+	services, err := c.cfg.Services.Lookup(named)
+	if err != nil {
+		return nil, err
+	}
 	inc, first, err := muster.NewIncident(d.Title, sev, d.Private, declarer, c.now())
 	if err != nil {
 		return nil, err
 	}
+	if len(services) == 0 {
+		services = c.cfg.Services.Match(inc.Title)
+	}
+	inc.DeclaredServices(&first, services)
 	inc.Description = strings.TrimSpace(d.Description)
 	inc.Source = d.Source
 	if !d.Since.IsZero() {
@@ -101,5 +145,6 @@ func (c *Runner) Declare(ctx context.Context, d muster.Declaration, declarer str
 	if err := c.store.Create(ctx, inc, first); err != nil {
 		return nil, fmt.Errorf("store new incident: %w", err)
 	}
-	return &Outcome{Happened: Declared, Incident: inc, Invite: sev.Notify}, nil
+	invite := append(slices.Clone(sev.Notify), c.cfg.Services.Owners(services)...)
+	return &Outcome{Happened: Declared, Incident: inc, Invite: invite}, nil
 }

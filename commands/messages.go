@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,9 @@ func (c *Runner) Summary(inc *muster.Incident) muster.Message {
 	}
 	sev, _ := c.severity(inc.Severity)
 	msg.Fields = append(msg.Fields, muster.Field{Label: "Severity", Value: strings.TrimSpace(sev.Name + " — " + sev.Description)})
+	if len(inc.Services) > 0 {
+		msg.Fields = append(msg.Fields, muster.Field{Label: "Services", Value: c.serviceSummary(inc)})
+	}
 	for _, role := range c.cfg.Roles {
 		holder := inc.Roles[role.Key]
 		value := muster.Mention(holder)
@@ -87,7 +91,7 @@ func (c *Runner) Summary(inc *muster.Incident) muster.Message {
 		msg.Fields = append(msg.Fields, muster.Field{Label: "Resolved", Value: fmt.Sprintf("%s, after %s", clock(inc.ResolvedAt), muster.FormatDuration(inc.TimeToResolve()))})
 	}
 	var links []string
-	for _, rb := range c.cfg.Runbooks {
+	for _, rb := range c.runbooks(inc) {
 		if rb.Matches(inc.Severity, inc.Title) {
 			links = append(links, muster.Link(rb.URL, rb.Title))
 		}
@@ -101,6 +105,33 @@ func (c *Runner) Summary(inc *muster.Incident) muster.Message {
 	return msg
 }
 
+// serviceSummary names the affected services, each with its description.
+func (c *Runner) serviceSummary(inc *muster.Incident) string {
+	parts := make([]string, len(inc.Services))
+	for i, name := range inc.Services {
+		parts[i] = name
+		if svc, ok := c.cfg.Services.Find(name); ok && svc.Description != "" {
+			parts[i] += " (" + svc.Description + ")"
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// runbooks are the top-level runbooks and those of the affected
+// services, each once.
+func (c *Runner) runbooks(inc *muster.Incident) []muster.Runbook {
+	all := c.cfg.Runbooks
+	for _, name := range inc.Services {
+		svc, _ := c.cfg.Services.Find(name)
+		for _, rb := range svc.Runbooks {
+			if !slices.ContainsFunc(all, func(o muster.Runbook) bool { return o.URL == rb.URL }) {
+				all = append(slices.Clip(all), rb)
+			}
+		}
+	}
+	return all
+}
+
 // Announcement is the stakeholders' message at declaration; updates
 // thread under it.
 func (c *Runner) Announcement(inc *muster.Incident, room string) muster.Message {
@@ -109,8 +140,11 @@ func (c *Runner) Announcement(inc *muster.Incident, room string) muster.Message 
 		Title: fmt.Sprintf("🚨 %s · %s — %s", inc.Ref(), inc.Severity, inc.Title),
 		Text:  fmt.Sprintf("Declared by %s. %s", declarer(inc), sev.Description),
 	}
+	if len(inc.Services) > 0 {
+		msg.Fields = append(msg.Fields, muster.Field{Label: "Services", Value: strings.Join(inc.Services, ", ")})
+	}
 	if room != "" {
-		msg.Fields = []muster.Field{{Label: "War room", Value: room}}
+		msg.Fields = append(msg.Fields, muster.Field{Label: "War room", Value: room})
 	}
 	msg.Footer = "Status updates follow in this thread."
 	return msg
@@ -177,6 +211,9 @@ func Topic(inc *muster.Incident) string {
 	if holder := inc.Roles[muster.RoleIC]; holder != "" {
 		ic = "IC " + muster.Mention(holder)
 	}
+	if len(inc.Services) > 0 {
+		ic += " · " + strings.Join(inc.Services, ", ")
+	}
 	return fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
 }
 
@@ -197,6 +234,12 @@ func ComponentSet(what string, state muster.ComponentState, by string) muster.Me
 		icon = "🟢"
 	}
 	return muster.Message{Text: fmt.Sprintf("%s %s (set by %s).", icon, what, muster.Mention(by))}
+}
+
+// ServicesChanged tells the war room which services the incident affects
+// now, and what changed.
+func ServicesChanged(what string, inc *muster.Incident, by string) muster.Message {
+	return muster.Message{Text: fmt.Sprintf("🧩 %s (by %s). Affected now: %s.", what, muster.Mention(by), inc.ServiceList())}
 }
 
 // ResolutionButton offers, at resolve, to tell customers the incident is

@@ -35,6 +35,7 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	all = muster.Visible(all, r.Event)
 	var ttd, ttdecl, tta, ttm, ttr []time.Duration
 	var acc accuracy
+	starts := map[string][]time.Time{} // service → its incidents' starts
 	bySeverity := map[string]int{}
 	count, actions, openActions, due, onTime := 0, 0, 0, 0, 0
 	for _, inc := range all {
@@ -44,6 +45,9 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 		count++
 		bySeverity[inc.Severity]++
 		acc.count(inc)
+		for _, svc := range inc.Services {
+			starts[svc] = append(starts[svc], inc.Started())
+		}
 		cad, err := c.cadences.Measure(inc, c.cfg.Severities, c.now(), func() ([]muster.Entry, error) { return c.store.Timeline(ctx, inc.ID) })
 		if err != nil {
 			return nil, fmt.Errorf("read timeline of %s for stats: %w", inc.Ref(), err)
@@ -95,6 +99,9 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 			muster.Field{Label: "Alert groups received", Value: receivedText(received)},
 			muster.Field{Label: "Declared from alerts", Value: acc.declaredText()},
 			muster.Field{Label: "Resolved as false alarms", Value: acc.falseText()})
+	}
+	if len(c.cfg.Services) > 0 {
+		msg.Fields = append(msg.Fields, muster.Field{Label: "MTBF per service (between incidents' starts)", Value: mtbfLine(c.cfg.Services, starts)})
 	}
 	return &Outcome{Reply: msg}, nil
 }
@@ -163,6 +170,21 @@ func receivedText(c muster.AlertCounts) string {
 		return "0"
 	}
 	return fmt.Sprintf("%d (%s)", c.Total(), strings.Join(by, " · "))
+}
+
+// mtbfLine is "checkout 3d 4h (n=3) · payments — (n=1)", in the
+// catalog's order: the figure is "—" for a service with fewer than two
+// incidents in the window.
+func mtbfLine(catalog muster.Services, starts map[string][]time.Time) string {
+	parts := make([]string, 0, len(catalog))
+	for _, svc := range catalog {
+		figure := "—"
+		if d, ok := muster.MTBF(starts[svc.Name]); ok {
+			figure = muster.FormatDuration(d)
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (n=%d)", svc.Name, figure, len(starts[svc.Name])))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // parseWindow accepts whole days ("30d") or a Go duration ("12h").

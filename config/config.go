@@ -39,8 +39,11 @@ type Config struct {
 	Console         Console      `yaml:"console"`
 	Web             Web          `yaml:"web"`
 	StatusPage      StatusPage   `yaml:"statuspage"`
-	Slack           Slack        `yaml:"slack"`
-	Teams           Teams        `yaml:"teams"`
+	// Services is the service catalog: what an incident can affect, who
+	// owns it and how its on-call is paged.
+	Services []Service `yaml:"services"`
+	Slack    Slack     `yaml:"slack"`
+	Teams    Teams     `yaml:"teams"`
 	// Permissions maps a command to the roles that may run it on an
 	// incident ("any" for everyone), over muster's defaults (resolve,
 	// reopen and handoff for the IC). The command names are checked by a
@@ -158,6 +161,14 @@ type Severity struct {
 	// WorkingHours, when given, hold this severity's update reminders
 	// outside them; none by default.
 	WorkingHours *WorkingHours `yaml:"working_hours"`
+	// Page: whether incidents of this severity page the on-call of their
+	// services. Nil in the file means true for the two most severe
+	// severities of the ladder; validation fills it in.
+	Page *bool `yaml:"page"`
+	// PagerDutySeverity is the Events API v2 payload.severity of its
+	// pages: critical, error, warning or info. Empty in the file means
+	// critical, error, warning, info down the ladder (info below).
+	PagerDutySeverity string `yaml:"pagerduty_severity"`
 }
 
 // WorkingHours is when a severity's reminders may be sent.
@@ -229,9 +240,11 @@ type Runbook struct {
 }
 
 // RunbookList converts the runbooks for the commands.
-func (c *Config) RunbookList() []muster.Runbook {
+func (c *Config) RunbookList() []muster.Runbook { return runbookList(c.Runbooks) }
+
+func runbookList(runbooks []Runbook) []muster.Runbook {
 	var out []muster.Runbook
-	for _, rb := range c.Runbooks {
+	for _, rb := range runbooks {
 		out = append(out, muster.Runbook{Title: rb.Title, URL: rb.URL, Severities: rb.Severities, Keywords: rb.Keywords})
 	}
 	return out
@@ -312,14 +325,16 @@ func Default() *Config {
 	}
 	for _, s := range muster.DefaultSeverities() {
 		c.Severities = append(c.Severities, Severity{
-			Name:          s.Name,
-			Aliases:       append([]string(nil), s.Aliases...),
-			Description:   s.Description,
-			UpdateEvery:   Duration{s.UpdateEvery},
-			PublicEvery:   Duration{s.PublicEvery},
-			Notify:        s.Notify,
-			WarRoom:       &s.WarRoom,
-			EscalateAfter: s.EscalateAfter,
+			Name:              s.Name,
+			Aliases:           append([]string(nil), s.Aliases...),
+			Description:       s.Description,
+			UpdateEvery:       Duration{s.UpdateEvery},
+			PublicEvery:       Duration{s.PublicEvery},
+			Notify:            s.Notify,
+			WarRoom:           &s.WarRoom,
+			EscalateAfter:     s.EscalateAfter,
+			Page:              &s.Page,
+			PagerDutySeverity: s.PagerDutySeverity,
 		})
 	}
 	for _, r := range muster.DefaultRoles() {
@@ -376,6 +391,7 @@ func parse(data []byte, name string, getenv func(string) string, checks []Check)
 	decodeFile(data, c, r)
 	applyEnv(c, getenv, r)
 	validate(c, r)
+	checkRoutingKeys(c, getenv, r)
 	for _, check := range checks {
 		check(c, func(key, msg string) { r.addf(key, "%s", msg) })
 	}
@@ -387,15 +403,17 @@ func (c *Config) SeverityLadder() muster.Severities {
 	ladder := make(muster.Severities, len(c.Severities))
 	for i, s := range c.Severities {
 		ladder[i] = muster.Severity{
-			Name:          s.Name,
-			Aliases:       append([]string(nil), s.Aliases...),
-			Description:   s.Description,
-			UpdateEvery:   s.UpdateEvery.Duration,
-			PublicEvery:   s.PublicEvery.Duration,
-			Notify:        append([]string(nil), s.Notify...),
-			WarRoom:       s.WarRoom == nil || *s.WarRoom,
-			EscalateAfter: s.EscalateAfter,
-			Hours:         s.WorkingHours.hours(),
+			Name:              s.Name,
+			Aliases:           append([]string(nil), s.Aliases...),
+			Description:       s.Description,
+			UpdateEvery:       s.UpdateEvery.Duration,
+			PublicEvery:       s.PublicEvery.Duration,
+			Notify:            append([]string(nil), s.Notify...),
+			WarRoom:           s.WarRoom == nil || *s.WarRoom,
+			EscalateAfter:     s.EscalateAfter,
+			Hours:             s.WorkingHours.hours(),
+			Page:              s.Page != nil && *s.Page,
+			PagerDutySeverity: s.PagerDutySeverity,
 		}
 	}
 	return ladder

@@ -151,11 +151,16 @@ func TestParse(t *testing.T) {
 				t.Errorf("http.listen %q, log.format %q", c.HTTP.Listen, c.Log.Format)
 			}
 		}},
-		{"severity defaults per entry", "severities:\n  - name: P1\n    update_every: 15m\n  - name: P2\ndefault_severity: p2\n", nil,
+		{"severity defaults per entry", "severities:\n  - name: P1\n    update_every: 15m\n  - name: P2\n  - name: P3\n  - name: P4\n  - name: P5\ndefault_severity: p2\n", nil,
 			func(t *testing.T, c *config.Config) {
+				// The two most severe page; PagerDuty's severities go
+				// down the ladder, info below.
 				want := muster.Severities{
-					{Name: "P1", UpdateEvery: 15 * time.Minute, WarRoom: true, EscalateAfter: 2},
-					{Name: "P2", WarRoom: true, EscalateAfter: 2},
+					{Name: "P1", UpdateEvery: 15 * time.Minute, WarRoom: true, EscalateAfter: 2, Page: true, PagerDutySeverity: "critical"},
+					{Name: "P2", WarRoom: true, EscalateAfter: 2, Page: true, PagerDutySeverity: "error"},
+					{Name: "P3", WarRoom: true, EscalateAfter: 2, PagerDutySeverity: "warning"},
+					{Name: "P4", WarRoom: true, EscalateAfter: 2, PagerDutySeverity: "info"},
+					{Name: "P5", WarRoom: true, EscalateAfter: 2, PagerDutySeverity: "info"},
 				}
 				if got := c.SeverityLadder(); !reflect.DeepEqual(got, want) {
 					t.Errorf("ladder = %+v, want %+v", got, want)
@@ -257,8 +262,8 @@ war_room:
   responders: *pager
 `[1:], nil)
 	want := muster.Severities{
-		{Name: "SEV1", UpdateEvery: 30 * time.Minute, Notify: []string{"S0PAGER"}, WarRoom: true, EscalateAfter: 3},
-		{Name: "SEV2", UpdateEvery: time.Hour, Notify: []string{"S0PAGER"}, WarRoom: true, EscalateAfter: 3},
+		{Name: "SEV1", UpdateEvery: 30 * time.Minute, Notify: []string{"S0PAGER"}, WarRoom: true, EscalateAfter: 3, Page: true, PagerDutySeverity: "critical"},
+		{Name: "SEV2", UpdateEvery: time.Hour, Notify: []string{"S0PAGER"}, WarRoom: true, EscalateAfter: 3, Page: true, PagerDutySeverity: "error"},
 	}
 	if got := c.SeverityLadder(); !reflect.DeepEqual(got, want) {
 		t.Errorf("ladder = %+v\nwant %+v", got, want)

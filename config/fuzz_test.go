@@ -30,6 +30,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("severities: &a [*a]\n"))
 	f.Add([]byte("severities:\n  - &s {name: SEV1, <<: *s}\n"))
 	f.Add([]byte("roles: [{key: ic, name: IC, short: ic}]\n---\n"))
+	f.Add([]byte("services:\n  - {name: checkout, keywords: [cart], pagerduty: {routing_key_env: PD_KEY}, opsgenie: {team: t}}\n  - {name: Checkout}\n" +
+		"statuspage: {components: [{name: Shop, services: [checkout, nope]}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := config.Parse(data, "fuzz.yaml", env(secrets))
 		if err != nil {

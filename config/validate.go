@@ -55,6 +55,7 @@ func validate(c *Config, r *report) {
 	nonEmpty(r, "war_room.responders", c.WarRoom.Responders)
 	validateRunbooks(c, r)
 	validateComponents(c, r)
+	validateServices(c, r)
 	validatePlatforms(c, r)
 	validateAlertmanager(c, r)
 	for i, u := range c.Webhooks.URLs {
@@ -158,21 +159,25 @@ func validateAlertmanager(c *Config, r *report) {
 }
 
 func validateRunbooks(c *Config, r *report) {
-	if len(c.Runbooks) == 0 {
-		return
+	if len(c.Runbooks) > 0 {
+		checkRunbooks(r, "runbooks", c.Runbooks, c.SeverityLadder())
 	}
-	ladder := c.SeverityLadder()
-	for i, rb := range c.Runbooks {
-		path := fmt.Sprintf("runbooks[%d]", i)
+}
+
+// checkRunbooks checks a list of runbooks at path (runbooks, or a
+// service's), turning their severities' aliases into names.
+func checkRunbooks(r *report, path string, runbooks []Runbook, ladder muster.Severities) {
+	for i, rb := range runbooks {
+		p := fmt.Sprintf("%s[%d]", path, i)
 		if strings.TrimSpace(rb.Title) == "" {
-			r.addf(path+".title", "must not be empty; it is the link's text")
+			r.addf(p+".title", "must not be empty; it is the link's text")
 		}
-		checkURL(r, path+".url", rb.URL, "https://wiki.example.com/runbooks/checkout")
+		checkURL(r, p+".url", rb.URL, "https://wiki.example.com/runbooks/checkout")
 		for j, name := range rb.Severities {
 			if sev, _, ok := ladder.Find(name); ok {
 				rb.Severities[j] = sev.Name // matched against incidents' severity names
 			} else {
-				r.addf(fmt.Sprintf("%s.severities[%d]", path, j), "%q is not a configured severity (choose from %s)", name, ladder.Choices())
+				r.addf(fmt.Sprintf("%s.severities[%d]", p, j), "%q is not a configured severity (choose from %s)", name, ladder.Choices())
 			}
 		}
 	}
@@ -248,6 +253,7 @@ func validateSeverities(c *Config, r *report) {
 			yes := true
 			s.WarRoom = &yes
 		}
+		validatePaging(r, p, i, s)
 	}
 	if badName {
 		return // the default may well name the severity whose name is bad
@@ -458,4 +464,32 @@ func validateHours(r *report, path string, w *WorkingHours) {
 			r.addf(path+".timezone", "%q is not a time zone such as Europe/Berlin or America/New_York", w.Timezone)
 		}
 	}
+}
+
+// pagerDutySeverities are the Events API v2's payload.severity values,
+// the default of each rank of the ladder in order (info below).
+var pagerDutySeverities = []string{"critical", "error", "warning", "info"}
+
+// pagesByDefault is how many of the most severe severities page when the
+// file does not say: SEV1 and SEV2 of the default ladder.
+const pagesByDefault = 2
+
+// validatePaging fills in and checks a severity's page and
+// pagerduty_severity; rank is its place in the ladder.
+func validatePaging(r *report, p string, rank int, s *Severity) {
+	if s.Page == nil {
+		page := rank < pagesByDefault
+		s.Page = &page
+	}
+	s.PagerDutySeverity = strings.ToLower(strings.TrimSpace(s.PagerDutySeverity))
+	if s.PagerDutySeverity == "" {
+		s.PagerDutySeverity = pagerDutySeverities[min(rank, len(pagerDutySeverities)-1)]
+		return
+	}
+	for _, v := range pagerDutySeverities {
+		if s.PagerDutySeverity == v {
+			return
+		}
+	}
+	r.addf(p+".pagerduty_severity", "%q is not a PagerDuty event severity; choose one of: %s", s.PagerDutySeverity, strings.Join(pagerDutySeverities, ", "))
 }

@@ -7,6 +7,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -51,13 +52,26 @@ type Metrics struct {
 	calls                        *prometheus.CounterVec
 	alerts, falseAlarms          *prometheus.CounterVec
 	leading                      prometheus.Gauge
+	byService                    *prometheus.CounterVec
+	// services are the catalog's names, the only values of the service
+	// label besides none and other: a label taken from incidents as
+	// they are could grow without bound.
+	services map[string]bool
 }
+
+// Values of the service label besides the catalog's names.
+const (
+	ServiceNone  = "none"  // an incident declared with no service
+	ServiceOther = "other" // a service no longer in the catalog
+)
 
 // New registers muster's metrics on reg. store is read at each scrape for
 // muster_incidents_open; severities are the configured ones, reported as
 // 0 open when no incident is open at them, so that a query over them
-// finds a series.
-func New(reg prometheus.Registerer, store Store, severities []string) *Metrics {
+// finds a series. services are the catalog's names, the values of the
+// service label (with none and other), each starting at 0 for the same
+// reason.
+func New(reg prometheus.Registerer, store Store, severities, services []string) *Metrics {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
@@ -80,10 +94,17 @@ func New(reg prometheus.Registerer, store Store, severities []string) *Metrics {
 		alerts: counter("muster_alerts_received_total",
 			"Alert groups that started firing (first, or again after resolving), by source: alertmanager, grafana, alert. Repeats and retries do not count.", "source"),
 		falseAlarms: counter("muster_incidents_false_alarm_total", "Incidents resolved as false alarms.", "severity"),
+		byService: counter("muster_service_incidents_total",
+			"Incidents per affected service, counted when declared with it or when it is added; an incident of two services counts for both, one declared with none as service=\"none\".", "service"),
+		services: map[string]bool{},
 		leading: prometheus.NewGauge(prometheus.GaugeOpts{Name: "muster_leader",
 			Help: "1 while this replica runs the reminders and scheduled jobs (always, with one process on bbolt), else 0. Summed over replicas it should be 1."}),
 	}
-	reg.MustRegister(m.declared, m.resolved, m.toDetect, m.toDeclare, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls, m.alerts, m.falseAlarms, m.leading,
+	for _, name := range slices.Concat(services, []string{ServiceNone}) {
+		m.services[name] = true
+		m.byService.WithLabelValues(name)
+	}
+	reg.MustRegister(m.byService, m.declared, m.resolved, m.toDetect, m.toDeclare, m.toAck, m.toMitigate, m.toResolve, m.reminders, m.updates, m.requests, m.ack, m.calls, m.alerts, m.falseAlarms, m.leading,
 		&openCollector{store: store, severities: severities, desc: prometheus.NewDesc("muster_incidents_open",
 			"Incidents open now, read from the store at scrape time.", []string{"severity", "status"}, nil)})
 	for _, src := range muster.AlertSources() {
@@ -109,6 +130,23 @@ func (m *Metrics) Leading(on bool) {
 // Declared counts a new incident.
 func (m *Metrics) Declared(inc *muster.Incident) {
 	m.declared.WithLabelValues(inc.Severity).Inc()
+	if len(inc.Services) == 0 {
+		m.byService.WithLabelValues(ServiceNone).Inc()
+	}
+	m.servicesAdded(nil, inc.Services)
+}
+
+// servicesAdded counts the services in after that are not in before.
+func (m *Metrics) servicesAdded(before, after []string) {
+	for _, name := range after {
+		if slices.Contains(before, name) {
+			continue
+		}
+		if !m.services[name] || name == ServiceNone {
+			name = ServiceOther
+		}
+		m.byService.WithLabelValues(name).Inc()
+	}
 }
 
 // Milestones observes the milestones after reached and before had not:
@@ -118,6 +156,8 @@ func (m *Metrics) Declared(inc *muster.Incident) {
 func (m *Metrics) Milestones(before, after *muster.Incident) {
 	if before == nil {
 		before = &muster.Incident{Status: muster.StatusInvestigating}
+	} else {
+		m.servicesAdded(before.Services, after.Services) // Declared counts a new incident's
 	}
 	sev := after.Severity
 	if before.AcknowledgedAt.IsZero() && !after.AcknowledgedAt.IsZero() {

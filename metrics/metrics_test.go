@@ -37,7 +37,7 @@ func (s *fakeStore) Incidents(ctx context.Context, openOnly bool) ([]*muster.Inc
 func newMetrics(t testing.TB, store metrics.Store) (*metrics.Metrics, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	return metrics.New(reg, store, []string{"SEV1", "SEV2"}), reg
+	return metrics.New(reg, store, []string{"SEV1", "SEV2"}, []string{"checkout", "payments"}), reg
 }
 
 func incident(sev string, status muster.Status) *muster.Incident {
@@ -280,5 +280,38 @@ func TestTimeToDetectAndDeclare(t *testing.T) {
 		if n, s := histogram(t, reg, name, "SEV1"); n != 1 || s != sum {
 			t.Errorf("%s: count %d sum %v, want 1 and %v", name, n, s, sum)
 		}
+	}
+}
+
+// TestServiceLabelBounded: incidents are counted per affected service,
+// at declaration and when one is added, and the label takes only the
+// catalog's names, none and other, whatever the incidents hold.
+func TestServiceLabelBounded(t *testing.T) {
+	m, reg := newMetrics(t, &fakeStore{})
+	plain := incident("SEV2", muster.StatusInvestigating)
+	m.Declared(plain)
+	m.Milestones(nil, plain)
+
+	inc := incident("SEV1", muster.StatusInvestigating)
+	inc.Services = []string{"checkout"}
+	m.Declared(inc)
+	m.Milestones(nil, inc)
+	added := *inc
+	added.Services = []string{"checkout", "payments", "retired-service", "another-retired"}
+	m.Milestones(inc, &added)
+	again := added // a later change adds nothing
+	again.Status = muster.StatusMitigated
+	m.Milestones(&added, &again)
+
+	want := `
+# HELP muster_service_incidents_total Incidents per affected service, counted when declared with it or when it is added; an incident of two services counts for both, one declared with none as service="none".
+# TYPE muster_service_incidents_total counter
+muster_service_incidents_total{service="checkout"} 1
+muster_service_incidents_total{service="none"} 1
+muster_service_incidents_total{service="other"} 2
+muster_service_incidents_total{service="payments"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "muster_service_incidents_total"); err != nil {
+		t.Error(err)
 	}
 }

@@ -114,6 +114,7 @@ func samples() []Data {
 		RoleLog:        []muster.RoleChange{{Role: muster.RoleIC, User: "u1", By: "u1", At: at}, {Role: muster.RoleIC, User: "u2", From: "u1", By: "u1", At: at.Add(time.Minute)}},
 		SeverityLog:    []muster.SeverityChange{{From: "SEV2", To: "SEV1", By: "u1", At: at}},
 		Participants:   []string{"u1"},
+		Services:       []string{"s1"},
 		Actions:        []muster.ActionItem{{Number: 1, Text: "a", Owner: "u1", Due: at, Priority: muster.P0, Done: true, DoneAt: at}},
 		StartedAt:      at.Add(-2 * time.Minute),
 		DetectedAt:     at.Add(-time.Minute),

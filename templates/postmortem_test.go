@@ -67,6 +67,7 @@ func fullIncident(tb testing.TB) templates.Data {
 	inc.ID = 42
 	inc.RoomName = "inc-42-checkout-is-returning-500s"
 	inc.Description = "Error rate on /checkout above 20% since about 03:00."
+	inc.DeclaredServices(&declared, []string{"checkout"})
 	r := &recorder{tb: tb, inc: inc}
 	r.add(declared, nil)
 	r.add(inc.SetDetected(at(-4), "U01ALICE", at(1)))
@@ -77,6 +78,8 @@ func fullIncident(tb testing.TB) templates.Data {
 	e, _, err := inc.SetSeverity(sevs, "sev1", "U02BOB", at(6))
 	r.add(e, err)
 	r.add(inc.Assign(role("comms"), "U04DAVE", "U02BOB", at(7)))
+	e, _, err = inc.AddServices([]string{"payments"}, "U02BOB", at(7))
+	r.add(e, err)
 	r.add(inc.PostUpdate("We are investigating elevated errors at checkout.\nNext update within 30 minutes.", "U04DAVE", at(8)))
 	rollback := r.say("U03CAROL", 11, "rolling back deploy 1234")
 	rollback.Revise("Rolling back deploy 1234 of payments-api, <@U02BOB> please confirm", at(12))

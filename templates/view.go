@@ -21,6 +21,7 @@ type view struct {
 	Private   bool
 	Declarer  string
 	Room      string // war-room name; "" when none
+	Services  string // the affected services, "checkout, payments"; "" when none
 
 	Severity         string           // current severity
 	DeclaredSeverity string           // severity at declaration when it differs from the current one; else ""
@@ -94,6 +95,7 @@ func newView(d Data) *view {
 		Private:     inc.Private,
 		Declarer:    n.user(inc.Declarer),
 		Room:        inc.RoomName,
+		Services:    strings.Join(inc.Services, ", "),
 		Severity:    inc.Severity,
 		Status:      string(inc.Status),
 		Open:        inc.Open(),

@@ -48,6 +48,7 @@ type apiIncident struct {
 	RoleLog        []muster.RoleChange `json:"role_log,omitempty"`
 	Actions        []muster.ActionItem `json:"actions,omitempty"`
 	Summary        string              `json:"summary,omitempty"`
+	Services       []string            `json:"services"` // affected services; [] when none
 	DeclaredAt     time.Time           `json:"declared_at"`
 	AcknowledgedAt time.Time           `json:"acknowledged_at,omitzero"`
 	MitigatedAt    time.Time           `json:"mitigated_at,omitzero"`
@@ -59,12 +60,12 @@ func toAPI(inc *muster.Incident) apiIncident {
 		ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Description: inc.Description, Severity: inc.Severity,
 		Status: inc.Status, Declarer: inc.Declarer, Room: inc.RoomName, Roles: inc.Roles, RoleLog: inc.RoleLog,
 		Actions: inc.Actions, Summary: inc.Summary, DeclaredAt: inc.DeclaredAt, AcknowledgedAt: inc.AcknowledgedAt,
-		MitigatedAt: inc.MitigatedAt, ResolvedAt: inc.ResolvedAt,
+		MitigatedAt: inc.MitigatedAt, ResolvedAt: inc.ResolvedAt, Services: append([]string{}, inc.Services...),
 	}
 }
 
 // apiList serves GET /api/v1/incidents with the list's filters
-// (?status=&severity=&q=&from=&to=&before=), a page at a time: "next" is
+// (?status=&severity=&service=&q=&from=&to=&before=), a page at a time: "next" is
 // the before= of the next page, absent on the last one.
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	f, err := s.parseFilter(r)

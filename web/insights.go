@@ -114,6 +114,13 @@ type actionCounts struct {
 	Open, Overdue, Done int
 }
 
+// serviceMTBF is one service's row of the MTBF table.
+type serviceMTBF struct {
+	Service   string
+	Incidents int
+	MTBF      string // "—" with fewer than two incidents
+}
+
 // insights is what the page shows: the tables, and the charts drawn from
 // them.
 type insights struct {
@@ -127,6 +134,7 @@ type insights struct {
 	Cadence    []monthCadence
 	Alerts     []monthAlerts
 	Actions    actionCounts
+	MTBF       []serviceMTBF // per service of the catalog; none without one
 
 	WeekChart, TimesChart, CadenceChart, ActionChart chart
 	AlertChart                                       chart
@@ -190,6 +198,7 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 	if err := s.alertsReceived(ctx, v.Alerts, monthIndex, from, now); err != nil {
 		return nil, err
 	}
+	starts := map[string][]time.Time{} // service → its incidents' starts
 
 	for _, inc := range s.visible(r, all) {
 		at := inc.DeclaredAt.UTC()
@@ -197,6 +206,9 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 			continue
 		}
 		v.Incidents++
+		for _, svc := range inc.Services {
+			starts[svc] = append(starts[svc], inc.Started())
+		}
 		wk := &v.Weeks[weekIndex[weekStart(at)]]
 		if _, rank, ok := ladder.Find(inc.Severity); ok {
 			wk.Counts[rank]++
@@ -248,6 +260,13 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 	for i, m := range months {
 		v.Months = append(v.Months, monthTimes{Month: m, Detect: spreadOf(detect[i]), Ack: spreadOf(ack[i]), Res: spreadOf(res[i])})
 		v.Cadence[i].Month = m
+	}
+	for _, svc := range s.cfg.Services {
+		row := serviceMTBF{Service: svc.Name, Incidents: len(starts[svc.Name]), MTBF: "—"}
+		if d, ok := muster.MTBF(starts[svc.Name]); ok {
+			row.MTBF = muster.FormatDuration(d)
+		}
+		v.MTBF = append(v.MTBF, row)
 	}
 	s.draw(v)
 	return v, nil

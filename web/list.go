@@ -34,11 +34,11 @@ var (
 )
 
 // filter is the incident list's query:
-// ?status=&severity=&q=&from=&to=&before=. A service filter waits for the
-// service catalog: incidents have no services to match yet.
+// ?status=&severity=&service=&q=&from=&to=&before=.
 type filter struct {
 	Status   string // "", "open", "resolved" or a status name
 	Severity string // "" or a severity name of the ladder
+	Service  string // "" or a service of the catalog the incident affects
 	Text     string // words in the title or the reference
 	From, To string // declared on or after From and on or before To (dates, UTC), as given
 	from, to time.Time
@@ -105,6 +105,17 @@ func (s *Server) parseFilter(r *http.Request) (filter, error) {
 		}
 		f.Severity = found.Name
 	}
+	if name := strings.TrimSpace(q.Get("service")); name != "" && !strings.EqualFold(name, "all") {
+		svc, ok := s.cfg.Services.Find(name)
+		if !ok {
+			choices := "none are configured"
+			if len(s.cfg.Services) > 0 {
+				choices = "choose one of: " + strings.Join(s.cfg.Services.Names(), ", ")
+			}
+			return f, muster.Errorf(muster.EINVALID, "service=%q is not a service of the catalog; %s.", name, choices)
+		}
+		f.Service = svc.Name
+	}
 	for _, d := range []struct {
 		name string
 		text *string
@@ -156,6 +167,9 @@ func (f filter) match(inc *muster.Incident) bool {
 	if f.Severity != "" && inc.Severity != f.Severity {
 		return false
 	}
+	if f.Service != "" && !slices.Contains(inc.Services, f.Service) {
+		return false
+	}
 	if !f.from.IsZero() && inc.DeclaredAt.Before(f.from) || !f.to.IsZero() && !inc.DeclaredAt.Before(f.to) {
 		return false
 	}
@@ -178,7 +192,7 @@ func (f filter) openOnly() bool { return f.Status != "" && f.Status != "resolved
 // page when zero), for the links.
 func (f filter) query(before cursor) string {
 	v := url.Values{}
-	for _, p := range [][2]string{{"status", f.Status}, {"severity", f.Severity}, {"q", f.Text}, {"from", f.From}, {"to", f.To}} {
+	for _, p := range [][2]string{{"status", f.Status}, {"severity", f.Severity}, {"service", f.Service}, {"q", f.Text}, {"from", f.From}, {"to", f.To}} {
 		if p[1] != "" {
 			v.Set(p[0], p[1])
 		}
@@ -293,6 +307,7 @@ func (s *Server) matching(r *http.Request, f filter) (listing, error) {
 type listView struct {
 	Filter     filter
 	Severities []string
+	Services   []string // the catalog's names; no filter without a catalog
 	Statuses   []string
 	Incidents  []*muster.Incident
 	First      string // link to the first page, when not on it
@@ -314,7 +329,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := listView{Filter: f, Severities: s.cfg.Severities.Names(), Incidents: page.Incidents,
+	v := listView{Filter: f, Severities: s.cfg.Severities.Names(), Services: s.cfg.Services.Names(), Incidents: page.Incidents,
 		Statuses: []string{"open", "resolved", "investigating", "identified", "mitigated"},
 		Stopped:  page.Stopped, Scanned: page.Scanned, Reached: page.Reached}
 	if !f.Before.zero() {

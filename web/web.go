@@ -50,6 +50,7 @@ type Postmortem interface {
 type Config struct {
 	Severities muster.Severities // the ladder, most severe first: colours and filters
 	Roles      muster.Roles      // role names for the roles table
+	Services   muster.Services   // the service catalog: the list's service filter
 	Postmortem Postmortem        // renders postmortem.md
 	// Names gives a chat user id's display name; nil, or "", shows the id.
 	Names func(id string) string

@@ -50,13 +50,15 @@ func eventName(k muster.EntryKind) (string, bool) {
 		return string(k), true
 	case muster.EntryRole, muster.EntryHandoff:
 		return "role", true
+	case muster.EntryService:
+		return "service", true
 	}
 	return "", false
 }
 
 // Event is the JSON body of a delivery.
 type Event struct {
-	Event string    `json:"event"` // declared, severity, status, role, update, resolved, reopened
+	Event string    `json:"event"` // declared, severity, status, role, service, update, resolved, reopened
 	At    time.Time `json:"at"`
 	Actor *User     `json:"actor,omitempty"` // absent for the bot itself
 	// Text is the entry's text, with each mention of a person written
@@ -84,6 +86,9 @@ type IncidentInfo struct {
 	Severity string `json:"severity"`
 	Status   string `json:"status"`
 	IC       *User  `json:"ic,omitempty"`
+	// Services are the affected services, as the catalog names them;
+	// always a list, empty when none.
+	Services []string `json:"services"`
 }
 
 // SignatureHeader carries "sha256=" + hex(HMAC-SHA256(secret, timestamp +
@@ -281,6 +286,7 @@ type state struct {
 	severity string
 	status   muster.Status
 	ic       string
+	services []string
 	// severities and roles count the severity and role entries so far:
 	// the incident's SeverityLog and RoleLog hold one change per such
 	// entry, in the same order, so the count finds the entry's change.
@@ -290,6 +296,7 @@ type state struct {
 // apply moves st past entry e of incident inc.
 func (st *state) apply(e muster.Entry, inc *muster.Incident) {
 	st.seq = e.Seq
+	st.services = muster.ServicesAfter(st.services, e)
 	switch e.Kind {
 	case muster.EntryDeclared:
 		st.severity, st.status, st.ic = inc.Severity, muster.StatusInvestigating, ""
@@ -328,7 +335,8 @@ func (st *state) apply(e muster.Entry, inc *muster.Incident) {
 func (d *Deliverer) event(ctx context.Context, name string, e muster.Entry, inc *muster.Incident, st state) Event {
 	ev := Event{
 		Event: name, At: e.At, Actor: d.user(ctx, e.Actor), Seq: e.Seq,
-		Incident: IncidentInfo{ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Severity: st.severity, Status: string(st.status), IC: d.user(ctx, st.ic)},
+		Incident: IncidentInfo{ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Severity: st.severity, Status: string(st.status), IC: d.user(ctx, st.ic),
+			Services: append([]string{}, st.services...)},
 	}
 	seen := map[string]bool{}
 	ev.Text = muster.ReplaceMentions(e.Text, func(id string) string {

@@ -128,13 +128,14 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 	}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names())
+	services := cfg.ServiceCatalog(opts.Getenv)
+	m := metrics.New(a.registry, db, cfg.SeverityLadder().Names(), services.Names())
 	a.metrics = m
 	if cfg.Web.Enabled {
 		auth, err := a.signIn()
 		if err == nil {
 			a.pages, err = web.New(db, web.Config{
-				Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Postmortem: pm, APIToken: cfg.Web.APIToken,
+				Severities: cfg.SeverityLadder(), Roles: cfg.RoleList(), Services: services, Postmortem: pm, APIToken: cfg.Web.APIToken,
 				Names: a.pageName, SignIn: auth, People: chatPeople{a},
 			}, now, a.log.With().Str("component", "web").Logger())
 		}
@@ -155,6 +156,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Permissions:     cfg.PermissionList(),
 		Location:        cfg.Location(),
 		Components:      componentNames(cfg.StatusPage),
+		Services:        services,
 	}, now)
 	mirror, mirrored := statuspageMirror(cfg.StatusPage)
 	a.bot = bot.New(db, cmds, bot.Config{

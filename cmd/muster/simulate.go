@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ type simulateOptions struct {
 	length   time.Duration
 	updates  string
 	icAfter  time.Duration
+	services string // "checkout,payments": the incident's services
 }
 
 // register defines the flags on fs, which also holds the global ones: a
@@ -28,13 +30,14 @@ func (o *simulateOptions) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.length, "for", 3*time.Hour, "how long the incident lasts")
 	fs.StringVar(&o.updates, "updates", "", "when status updates are posted, as `offsets` from the declaration: 0:20,1:10 or 20m,1h10m")
 	fs.DurationVar(&o.icAfter, "ic-after", 0, "when someone takes the Incident Commander role; negative: never")
+	fs.StringVar(&o.services, "services", "", "the incident's services, `names` of the catalog (checkout,payments): shows whom declaring would page")
 }
 
 // simulate prints, from the real config and the real reminder logic, who
 // would be reminded or escalated when during an incident: a dry run of the
 // cadence before an incident tests it.
 //
-//	muster simulate --severity sev1 --for 3h --updates 0:20,1:10 [--ic-after 10m]
+//	muster simulate --severity sev1 --for 3h --updates 0:20,1:10 [--ic-after 10m] [--services checkout]
 func simulate(cfg *config.Config, opts simulateOptions, stdout, stderr io.Writer) int {
 	sevName := opts.severity
 	if sevName == "" {
@@ -55,8 +58,52 @@ func simulate(cfg *config.Config, opts simulateOptions, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "muster simulate: --updates: %v\n", err)
 		return 2
 	}
-	fmt.Fprintln(stdout, simulation(cfg, sev, opts.length, at, opts.icAfter))
+	catalog := cfg.ServiceCatalog(nil)
+	var services muster.Services
+	if opts.services != "" {
+		names, err := catalog.Lookup(strings.Split(opts.services, ","))
+		if err != nil {
+			fmt.Fprintf(stderr, "muster simulate: --services: %s\n", muster.ErrorMessage(err))
+			return 2
+		}
+		for _, name := range names {
+			svc, _ := catalog.Find(name)
+			services = append(services, svc)
+		}
+	}
+	out := simulation(cfg, sev, opts.length, at, opts.icAfter)
+	if opts.services != "" {
+		// The paging line goes right after the declaration, its moment.
+		head, rest, _ := strings.Cut(out, "\n")
+		first, rest, _ := strings.Cut(rest, "\n")
+		out = head + "\n" + first + "\n" + wouldPage(sev, services) + "\n" + rest
+	}
+	fmt.Fprintln(stdout, out)
 	return 0
+}
+
+// wouldPage says whom declaring an incident of sev affecting services
+// would page. Paging is not wired yet; this reads the configuration it
+// will follow.
+func wouldPage(sev muster.Severity, services muster.Services) string {
+	if !sev.Page {
+		return fmt.Sprintf("  0:00  pages nobody: %s has page: false", sev.Name)
+	}
+	var parts []string
+	for _, svc := range services {
+		var how []string
+		if pd := svc.PagerDuty; pd != nil {
+			how = append(how, fmt.Sprintf("PagerDuty (%s, escalation policy %s)", sev.PagerDutySeverity, cmp.Or(pd.EscalationPolicy, "none given")))
+		}
+		if og := svc.Opsgenie; og != nil {
+			how = append(how, fmt.Sprintf("Opsgenie (team %s)", og.Team))
+		}
+		if len(how) == 0 {
+			how = append(how, "nobody: no pagerduty or opsgenie configured")
+		}
+		parts = append(parts, svc.Name+" through "+strings.Join(how, " and "))
+	}
+	return "  0:00  would page the on-call of " + strings.Join(parts, "; ")
 }
 
 // simulation steps through the incident at the scheduler's tick.
