@@ -40,4 +40,20 @@ type ActionItem struct {
 	DoneAt    time.Time `json:"done_at,omitzero"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+	// Tracker is the issue the item was filed as in the team's tracker
+	// (Jira, GitHub), zero until it is filed.
+	Tracker TrackerIssue `json:"tracker,omitzero"`
 }
+
+// TrackerIssue names an issue in the team's tracker: what the tracker
+// calls it, and where people open it. It holds nothing of the tracker's
+// own types, so the domain depends on no tracker.
+type TrackerIssue struct {
+	ID     string `json:"id,omitempty"`     // the tracker's internal id
+	Key    string `json:"key,omitempty"`    // what people call it: "OPS-12", "acme/web#42"
+	Number int    `json:"number,omitempty"` // GitHub's issue number, 0 for Jira
+	URL    string `json:"url,omitempty"`    // the issue's page
+}
+
+// Filed reports whether the item has an issue in the tracker.
+func (t TrackerIssue) Filed() bool { return t.Key != "" }

@@ -366,6 +366,17 @@ func (inc *Incident) CompleteAction(n int, by string, at time.Time) (Entry, erro
 	return Entry{Kind: EntryActionDone, At: at, Actor: by, Text: fmt.Sprintf("Action item #%d done: %s", n, item.Text)}, nil
 }
 
+// ReopenAction marks action item n not done again, as when its issue is
+// reopened in the tracker. It reports false when n is no item or the
+// item is not done: nothing to change.
+func (inc *Incident) ReopenAction(n int) bool {
+	if n < 1 || n > len(inc.Actions) || !inc.Actions[n-1].Done {
+		return false
+	}
+	inc.Actions[n-1].Done, inc.Actions[n-1].DoneAt = false, time.Time{}
+	return true
+}
+
 // Snooze silences reminders for d, at most twice the cadence so that a
 // snoozed incident cannot fall silent for good.
 func (inc *Incident) Snooze(d, cadence time.Duration, by string, at time.Time) (Entry, error) {

@@ -159,7 +159,7 @@ func TestBadInput(t *testing.T) {
 		{"empty update", 1, "update", []string{"An update needs text"}},
 		{"empty note", 1, "note", []string{"A note needs text"}},
 		{"bad due date", 1, "action Fix it due 2026-13-01", []string{`"2026-13-01" is not a due date`, "YYYY-MM-DD"}},
-		{"due date in the past", 1, "action Fix it due 2026-11-20", []string{"2026-11-20 is in the past", "from today (2026-11-22) on"}},
+		{"due date in the past", 1, "action Fix it due 2026-11-20", []string{"2026-11-20 is in the past", "from today (2026-11-22 in UTC) on"}},
 		{"priority out of range", 1, "action Fix pool size @bob p5", []string{`"p5" is not a priority`, "p0", "p1", "p2"}},
 		{"priority in capitals out of range", 1, "action Fix pool size P9", []string{`"P9" is not a priority`}},
 		{"done of a missing item", 1, "action done 3", []string{"no action items yet"}},
