@@ -70,6 +70,8 @@ type Config struct {
 	// MirrorComponents maps a status page component's name to its id on
 	// the Statuspage page; components without one are not mirrored.
 	MirrorComponents map[string]string
+	// Tracker is where action items are filed (see tracker.go).
+	Tracker TrackerConfig
 }
 
 // Bot connects platforms to the commands and the store.
@@ -91,6 +93,9 @@ type Bot struct {
 	// oldOutboxMoved is set once the outbox of an older muster, one
 	// setting, is moved into items (see moveOldOutbox).
 	oldOutboxMoved atomic.Bool
+	// trackerPolled is when this process last polled the tracker
+	// (UnixNano), 0 before the first poll.
+	trackerPolled atomic.Int64
 }
 
 // New returns a bot. Register the platforms before events arrive.
@@ -243,6 +248,7 @@ func (b *Bot) Command(ctx context.Context, ev muster.Event) (reply *muster.Messa
 		if err == nil {
 			b.logDone(req, before, out)
 			b.observe(before, out)
+			b.queueTracker(ctx, before, out.Incident)
 			msg := b.settle(ctx, p, ev, out) // may change out.Incident: read it after
 			reply, deliver = b.answer(p, ev, out.Incident, msg, func(ctx context.Context) { b.deliver(ctx, p, ev, req, out) })
 			return reply, deliver, nil

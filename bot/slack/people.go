@@ -54,3 +54,24 @@ func (p *Platform) UsersByEmail(ctx context.Context, email string) ([]muster.Eve
 	p.byEmail.Store(email, peopleEntry{users: users, at: now})
 	return users, nil
 }
+
+// UserEmail returns a Slack user's e-mail address as users.info tells it
+// with the users:read.email scope, so that an action item's owner is
+// assigned its issue in the tracker; "" when Slack does not say (no
+// scope, a bot).
+func (p *Platform) UserEmail(ctx context.Context, id string) (string, error) {
+	if !looksLikeUserID(id) {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, peopleLookup)
+	defer cancel()
+	var u *goslack.User
+	err := p.call(ctx, "users.info", func(ctx context.Context) (err error) {
+		u, err = p.api.GetUserInfoContext(ctx, id)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("read the e-mail of %s (users.info, scope users:read.email): %w", id, err)
+	}
+	return u.Profile.Email, nil
+}
