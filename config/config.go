@@ -39,6 +39,8 @@ type Config struct {
 	Console         Console      `yaml:"console"`
 	Web             Web          `yaml:"web"`
 	StatusPage      StatusPage   `yaml:"statuspage"`
+	// Trackers is where action items are filed (Jira or GitHub Issues).
+	Trackers Trackers `yaml:"trackers"`
 	// Services is the service catalog: what an incident can affect, who
 	// owns it and how its on-call is paged.
 	Services []Service `yaml:"services"`
@@ -315,6 +317,7 @@ func Default() *Config {
 		Web:             Web{Enabled: true},
 		StatusPage:      StatusPage{Title: "Status", Atlassian: Atlassian{APIURL: "https://api.statuspage.io/v1"}},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
+		Trackers:        Trackers{PollEvery: Duration{defaultPollEvery}, Jira: JiraTracker{IssueType: "Task"}, GitHub: GitHubTracker{APIURL: "https://api.github.com"}},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},
 		Permissions:     muster.DefaultPermissions(),
 		Teams: Teams{

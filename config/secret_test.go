@@ -25,6 +25,11 @@ var secrets = map[string]string{
 	"MUSTER_API_TOKEN":          "secret-muster-api-token",
 	"STATUSPAGE_API_KEY":        "secret-statuspage-api-key",
 	"MUSTER_OIDC_CLIENT_SECRET": "secret-oidc-client-secret",
+	"JIRA_USER":                 "secret-jira-user@example.com",
+	"JIRA_API_TOKEN":            "secret-jira-api-token",
+	"JIRA_WEBHOOK_SECRET":       "secret-jira-webhook-secret",
+	"GITHUB_TOKEN":              "secret-github-token",
+	"GITHUB_WEBHOOK_SECRET":     "secret-github-webhook-secret",
 }
 
 // secretFields returns the value of every field tagged secret:"true",

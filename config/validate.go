@@ -55,6 +55,7 @@ func validate(c *Config, r *report) {
 	nonEmpty(r, "war_room.responders", c.WarRoom.Responders)
 	validateRunbooks(c, r)
 	validateComponents(c, r)
+	validateTrackers(c, r)
 	validateServices(c, r)
 	validatePlatforms(c, r)
 	validateAlertmanager(c, r)
