@@ -159,6 +159,11 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Services:        services,
 	}, now)
 	mirror, mirrored := statuspageMirror(cfg.StatusPage)
+	tracked, err := trackerConfig(cfg, now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.bot = bot.New(db, cmds, bot.Config{
 		Severities: cfg.SeverityLadder(),
 		Roles:      cfg.RoleList(),
@@ -172,6 +177,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		ExportDir:  cfg.Templates.ExportDir,
 		Observer:   m,
 		Mirror:     mirror, MirrorComponents: mirrored,
+		Tracker: tracked,
 	}, a.log, now)
 	if opts.Console {
 		name := cfg.Console.User
@@ -513,6 +519,7 @@ func (a *App) routes() http.Handler {
 		a.pages.Register(mux)
 	}
 	a.status.Register(mux) // public, whatever web.enabled says
+	a.trackerRoutes(mux)
 	am := a.cfg.Alertmanager
 	sevs := map[string]string{}
 	for _, m := range am.Severities {
