@@ -78,6 +78,7 @@ type update struct{ Time, Who, Text string }
 type action struct {
 	Number                           int
 	Text, Owner, Due, Priority, Done string
+	Tracker                          string // a Markdown link to its issue, "" when not filed
 }
 
 var priorityLabels = map[muster.Priority]string{
@@ -224,6 +225,9 @@ func newAction(a muster.ActionItem, n *namer) action {
 			r.Priority = cell(string(a.Priority))
 		}
 	}
+	if a.Tracker.Filed() {
+		r.Tracker = issueLink(a.Tracker)
+	}
 	if a.Done {
 		r.Done = "yes"
 		if !a.DoneAt.IsZero() {
@@ -231,6 +235,17 @@ func newAction(a muster.ActionItem, n *namer) action {
 		}
 	}
 	return r
+}
+
+// issueLink is a Markdown link to an action item's issue, safe in a table
+// cell; the key alone when the URL is not a plain http(s) one.
+func issueLink(t muster.TrackerIssue) string {
+	key := cell(strings.NewReplacer("[", `\[`, "]", `\]`).Replace(t.Key))
+	u := t.URL
+	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) || strings.ContainsAny(u, " \t\r\n<>") {
+		return key
+	}
+	return "[" + key + "](" + strings.NewReplacer("(", "%28", ")", "%29", "|", "%7C").Replace(u) + ")"
 }
 
 // inTimeOrder returns entries sorted by time, keeping append order for
