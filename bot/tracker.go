@@ -93,13 +93,12 @@ func (b *Bot) files(inc *muster.Incident) bool {
 // tracker: a create for each item added, a close for each filed item
 // done. Any replica may queue; the leader sends.
 func (b *Bot) queueTracker(ctx context.Context, before, after *muster.Incident) {
-	if !b.files(after) {
+	// Items are added and done by commands on an incident; a command
+	// without one before (declare) has no items to file.
+	if !b.files(after) || before == nil || before.ID != after.ID {
 		return
 	}
-	known := 0
-	if before != nil && before.ID == after.ID {
-		known = min(len(before.Actions), len(after.Actions))
-	}
+	known := min(len(before.Actions), len(after.Actions))
 	for i, a := range after.Actions {
 		switch {
 		case i >= known:
