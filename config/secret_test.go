@@ -25,6 +25,9 @@ var secrets = map[string]string{
 	"MUSTER_API_TOKEN":          "secret-muster-api-token",
 	"STATUSPAGE_API_KEY":        "secret-statuspage-api-key",
 	"MUSTER_OIDC_CLIENT_SECRET": "secret-oidc-client-secret",
+	"PAGERDUTY_API_TOKEN":       "secret-pagerduty-api-token",
+	"PAGERDUTY_WEBHOOK_SECRET":  "secret-pagerduty-webhook-secret",
+	"OPSGENIE_API_KEY":          "secret-opsgenie-api-key",
 }
 
 // secretFields returns the value of every field tagged secret:"true",

@@ -56,6 +56,7 @@ func validate(c *Config, r *report) {
 	validateRunbooks(c, r)
 	validateComponents(c, r)
 	validateServices(c, r)
+	validateProviders(c, r)
 	validatePlatforms(c, r)
 	validateAlertmanager(c, r)
 	for i, u := range c.Webhooks.URLs {
