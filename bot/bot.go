@@ -70,6 +70,9 @@ type Config struct {
 	// MirrorComponents maps a status page component's name to its id on
 	// the Statuspage page; components without one are not mirrored.
 	MirrorComponents map[string]string
+	// Paging pages services' on-calls (see page.go); the zero value
+	// pages nobody.
+	Paging Paging
 }
 
 // Bot connects platforms to the commands and the store.
