@@ -438,3 +438,62 @@ func (b *Bot) pageNote(ctx context.Context, inc *muster.Incident, text, entry st
 		b.log.Error().Err(err).Str("incident", inc.Ref()).Msg("paging: tell the war room")
 	}
 }
+
+// PageChange is what a provider reports of a page muster sent: the
+// on-call acknowledged it, or it was resolved there.
+type PageChange struct {
+	Incident int
+	Service  string
+	Provider string
+	Key      string
+	State    muster.PageState // PageAcknowledged or PageResolved
+	By       string           // who, as the provider names them; "" for the provider itself
+	At       time.Time
+}
+
+// PageChanged records what a provider reports of a page: a timeline
+// entry and a line in the room, once (a report delivered again changes
+// nothing). A report of a page muster does not know is ignored.
+func (b *Bot) PageChanged(ctx context.Context, c PageChange) error {
+	inc, err := b.store.Incident(ctx, c.Incident)
+	if muster.ErrorCode(err) == muster.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("paging: read INC-%d: %w", c.Incident, err)
+	}
+	if c.At.IsZero() {
+		c.At = b.now()
+	}
+	changed := false
+	stored, _, err := b.store.Update(ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		changed = false
+		rec := i.PageOf(c.Service, c.Provider)
+		if rec == nil || rec.Key != c.Key || rec.State == c.State || rec.State == muster.PageResolved ||
+			(c.State == muster.PageAcknowledged && rec.State == muster.PageResolving) {
+			return nil, nil
+		}
+		rec.State, rec.At = c.State, c.At
+		changed = true
+		text := fmt.Sprintf("%s's page %s in %s", c.Service, c.State, muster.ProviderName(c.Provider))
+		if c.By != "" {
+			text += " by " + c.By
+		}
+		return []muster.Entry{{Kind: muster.EntryPage, At: c.At, Text: text, Key: c.State == muster.PageAcknowledged}}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("paging: record a page %s in %s: %w", c.State, inc.Ref(), err)
+	}
+	if !changed {
+		return nil
+	}
+	b.log.Info().Str("incident", inc.Ref()).Str("service", c.Service).Str("state", string(c.State)).Msg("paging: the provider reports")
+	p, running := b.platforms[stored.Platform]
+	if room := workRoom(stored); running && room != "" && stored.Open() {
+		b.try(stored, "tell the room of a page's state", func() error {
+			_, _, err := b.post(ctx, p, stored, room, muster.Message{Text: commands.PageChanged(c.Service, c.Provider, c.State, inert(c.By))}, recordNone, false)
+			return err
+		})
+	}
+	return nil
+}
