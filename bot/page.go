@@ -216,7 +216,8 @@ func (b *Bot) sendPageItem(ctx context.Context, claims Store, it outbox.Item, no
 		if claimed.Attempts == 1 && pl.Action == actionTrigger {
 			b.pageNote(ctx, inc, commands.PageFailing(pl.Service, why(err)), "Paging "+pl.Service+" failed, retrying: "+why(err))
 		}
-		_, uerr := claims.UpdateOutbox(ctx, claimed.Failed(now, err, after))
+		// The room reads the last error when the page is given up.
+		_, uerr := claims.UpdateOutbox(ctx, claimed.Failed(now, errors.New(why(err)), after))
 		return uerr
 	}
 	log.Error().Err(err).Msg("paging: the provider refused; given up")
