@@ -22,7 +22,10 @@ type recorder struct {
 	changes []bot.PageChange
 }
 
-func (r *recorder) Alert(_ context.Context, a bot.Alert) error { r.alerts = append(r.alerts, a); return nil }
+func (r *recorder) Alert(_ context.Context, a bot.Alert) error {
+	r.alerts = append(r.alerts, a)
+	return nil
+}
 func (r *recorder) PageChanged(_ context.Context, c bot.PageChange) error {
 	r.changes = append(r.changes, c)
 	return nil
@@ -53,7 +56,9 @@ func serve(t *testing.T, body []byte, signature string) (int, *recorder) {
 // own pages or of another service.
 func TestPagerDutyWebhooks(t *testing.T) {
 	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	body := func(typ string, inc fakepagerduty.WebhookIncident) []byte { return fakepagerduty.WebhookBody(typ, inc, at) }
+	body := func(typ string, inc fakepagerduty.WebhookIncident) []byte {
+		return fakepagerduty.WebhookBody(typ, inc, at)
+	}
 	ack := body("incident.acknowledged", fakepagerduty.WebhookIncident{Key: "muster-INC-4-checkout", ServiceID: "PCHECKOUT", Agent: "Bob"})
 	for _, tc := range []struct {
 		name            string
