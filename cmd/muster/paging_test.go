@@ -230,7 +230,8 @@ func TestPagingPagerDuty(t *testing.T) {
 	}
 }
 
-// TestPagingUpgrade: a SEV3 pages nobody; the upgrade to SEV1 pages.
+// TestPagingUpgrade: a SEV3 pages nobody; the upgrade to SEV1 pages; a
+// service added then pages its own on-call.
 func TestPagingUpgrade(t *testing.T) {
 	fake := newFakeSlack(t)
 	p := newPagers(t, fake)
@@ -247,6 +248,16 @@ func TestPagingUpgrade(t *testing.T) {
 	leaderTick(t, s, time.Second)
 	if got := triggers(p.pd, "trigger"); len(got) != 1 || got[0].Summary != "INC-1 SEV1: Checkout is slow" {
 		t.Errorf("triggers after the upgrade: %+v; want one, SEV1", got)
+	}
+	// A service added to it pages that service's on-call, and only it.
+	s.command("UALICE", room.ID, "service payments", "service")
+	s.app.slack.Drain()
+	leaderTick(t, s, time.Second)
+	if a := p.og.Alerts(); len(a) != 1 || a[0].Alias != "muster-INC-1-payments" || a[0].Priority != "P1" {
+		t.Errorf("alerts after adding payments: %+v; want one, P1", a)
+	}
+	if got := triggers(p.pd, "trigger"); len(got) != 1 {
+		t.Errorf("triggers after adding payments: %+v; want checkout's alone", got)
 	}
 }
 
