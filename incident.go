@@ -58,6 +58,9 @@ type Incident struct {
 	ComponentLog []ComponentChange `json:"component_log,omitempty"`
 	// Statuspage is how far the Atlassian Statuspage mirror got.
 	Statuspage StatuspageMirror `json:"statuspage,omitzero"`
+	// Pages are the pages of services' on-calls, one per service and
+	// provider (see page.go).
+	Pages []PageRecord `json:"pages,omitempty"`
 
 	// StartedAt (impact began) and DetectedAt (first signal) are zero
 	// until someone sets them or an alert declares the incident: see
@@ -163,6 +166,7 @@ func (inc *Incident) Clone() *Incident {
 	c.Public = slices.Clone(inc.Public)
 	c.Services = slices.Clone(inc.Services)
 	c.ComponentLog = slices.Clone(inc.ComponentLog)
+	c.Pages = slices.Clone(inc.Pages)
 	if inc.LatestUpdate != nil {
 		u := *inc.LatestUpdate
 		c.LatestUpdate = &u

@@ -26,6 +26,7 @@ type PagerDutyService struct {
 	RoutingKey       string // the Events API v2 integration key, read from routing_key_env
 	EscalationPolicy string // whose on-calls are invited to the war room
 	DeclareOnTrigger bool   // a PagerDuty incident triggered on it declares one here
+	ServiceID        string // the PagerDuty service's id, as its webhooks name it
 }
 
 // OpsgenieService is how a service's on-call is paged through Opsgenie.

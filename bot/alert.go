@@ -49,6 +49,7 @@ var sourceNames = map[string]string{
 	muster.SourceAlertmanager: "Alertmanager",
 	muster.SourceGrafana:      "Grafana",
 	muster.SourceAlert:        "Alerting",
+	muster.SourcePagerDuty:    "PagerDuty",
 }
 
 // inert shows the user mentions an alert's text carries as plain text:

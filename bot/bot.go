@@ -72,6 +72,9 @@ type Config struct {
 	MirrorComponents map[string]string
 	// Tracker is where action items are filed (see tracker.go).
 	Tracker TrackerConfig
+	// Paging pages services' on-calls (see page.go); the zero value
+	// pages nobody.
+	Paging Paging
 }
 
 // Bot connects platforms to the commands and the store.

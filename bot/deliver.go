@@ -102,6 +102,7 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		b.announce(ctx, p, inc, msg)
 	}
 	b.mirrorIfBehind(ctx, inc)
+	b.queuePages(ctx, inc)
 }
 
 // reply answers the sender of ev alone. On a platform whose replies the

@@ -190,6 +190,7 @@ func (b *Bot) sendOutbox(ctx context.Context, claims Store, now time.Time) error
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
+	errs = append(errs, b.catchUpPages(ctx, items))
 	blocked := map[string]bool{} // platform NUL room: an earlier post waits
 	for _, it := range items {
 		switch it.Kind {
@@ -199,6 +200,8 @@ func (b *Bot) sendOutbox(ctx context.Context, claims Store, now time.Time) error
 			errs = append(errs, b.sendSyncItem(ctx, claims, it, now))
 		case kindTracker:
 			errs = append(errs, b.sendTrackerItem(ctx, claims, it, now))
+		case kindPage:
+			errs = append(errs, b.sendPageItem(ctx, claims, it, now))
 		default:
 			// Queued by a newer muster; it sends it once it runs again.
 			b.log.Warn().Str("key", it.Key).Str("kind", it.Kind).Msg("outbox: an item of a kind this muster does not know; left waiting")

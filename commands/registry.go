@@ -48,6 +48,7 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "public", usage: "<text> | resolution", summary: "publish a customer-facing post to the status page (no mentions); `resolution` once resolved", needsIncident: true, run: (*Runner).public})
 	reg.add(&command{name: "component", usage: "<name> <operational|degraded|partial|major>", summary: "set a status-page component's state for this incident", needsIncident: true, run: (*Runner).component})
 	reg.add(&command{name: "service", aliases: []string{"services"}, usage: "<name>... | remove <name>...", summary: "add affected services (their owners are invited), or remove one named by mistake", needsIncident: true, run: (*Runner).service})
+	reg.add(&command{name: "page", usage: "<service> [message]", summary: "page the service's on-call now (PagerDuty, Opsgenie)", needsIncident: true, run: (*Runner).page})
 	reg.add(&command{name: "note", usage: "<text>", summary: "record a key event in the timeline", needsIncident: true, run: (*Runner).note})
 	reg.add(&command{name: "action", usage: "<text> [@owner] [due YYYY-MM-DD] [p0|p1|p2] | done <n>", summary: "add an action item, or mark one done", needsIncident: true, run: (*Runner).action})
 	reg.add(&command{name: "resolve", usage: "[false-alarm] [summary]", summary: "resolve: stop reminders, post the postmortem draft, announce; false-alarm when nothing was wrong", needsIncident: true, run: (*Runner).resolve})

@@ -44,8 +44,12 @@ type Config struct {
 	// Services is the service catalog: what an incident can affect, who
 	// owns it and how its on-call is paged.
 	Services []Service `yaml:"services"`
-	Slack    Slack     `yaml:"slack"`
-	Teams    Teams     `yaml:"teams"`
+	// PagerDuty and Opsgenie are the paging providers' addresses and
+	// credentials; the catalog says which services page through them.
+	PagerDuty PagerDuty `yaml:"pagerduty"`
+	Opsgenie  Opsgenie  `yaml:"opsgenie"`
+	Slack     Slack     `yaml:"slack"`
+	Teams     Teams     `yaml:"teams"`
 	// Permissions maps a command to the roles that may run it on an
 	// incident ("any" for everyone), over muster's defaults (resolve,
 	// reopen and handoff for the IC). The command names are checked by a
@@ -316,6 +320,8 @@ func Default() *Config {
 		WarRoom:         WarRoom{Prefix: "inc"},
 		Web:             Web{Enabled: true},
 		StatusPage:      StatusPage{Title: "Status", Atlassian: Atlassian{APIURL: "https://api.statuspage.io/v1"}},
+		PagerDuty:       PagerDuty{EventsURL: "https://events.pagerduty.com/v2/enqueue", APIURL: "https://api.pagerduty.com"},
+		Opsgenie:        Opsgenie{APIURL: "https://api.opsgenie.com"},
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
 		Trackers:        Trackers{PollEvery: Duration{defaultPollEvery}, Jira: JiraTracker{IssueType: "Task"}, GitHub: GitHubTracker{APIURL: "https://api.github.com"}},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},

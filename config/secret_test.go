@@ -30,6 +30,9 @@ var secrets = map[string]string{
 	"JIRA_WEBHOOK_SECRET":       "secret-jira-webhook-secret",
 	"GITHUB_TOKEN":              "secret-github-token",
 	"GITHUB_WEBHOOK_SECRET":     "secret-github-webhook-secret",
+	"PAGERDUTY_API_TOKEN":       "secret-pagerduty-api-token",
+	"PAGERDUTY_WEBHOOK_SECRET":  "secret-pagerduty-webhook-secret",
+	"OPSGENIE_API_KEY":          "secret-opsgenie-api-key",
 }
 
 // secretFields returns the value of every field tagged secret:"true",

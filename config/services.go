@@ -30,6 +30,9 @@ type ServicePagerDuty struct {
 	RoutingKeyEnv    string `yaml:"routing_key_env"`    // e.g. PD_KEY_CHECKOUT
 	EscalationPolicy string `yaml:"escalation_policy"`  // e.g. P123ABC
 	DeclareOnTrigger bool   `yaml:"declare_on_trigger"` // a PagerDuty incident on it declares one here
+	// ServiceID is the PagerDuty service's id (PSVC123): a webhook names
+	// the service by it, so declare_on_trigger needs it.
+	ServiceID string `yaml:"service_id"`
 }
 
 // ServiceOpsgenie is how a service's on-call is paged through Opsgenie.
@@ -155,6 +158,7 @@ func (c *Config) ServiceCatalog(getenv func(string) string) muster.Services {
 		if pd := s.PagerDuty; pd != nil {
 			svc.PagerDuty = &muster.PagerDutyService{
 				RoutingKey: routingKey(getenv, pd.RoutingKeyEnv), EscalationPolicy: pd.EscalationPolicy, DeclareOnTrigger: pd.DeclareOnTrigger,
+				ServiceID: pd.ServiceID,
 			}
 		}
 		if og := s.Opsgenie; og != nil {

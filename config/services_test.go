@@ -21,15 +21,17 @@ const catalogYAML = `services:
       routing_key_env: PD_KEY_CHECKOUT
       escalation_policy: P123ABC
       declare_on_trigger: true
+      service_id: PSVC123
     opsgenie: {team: checkout, schedule: checkout_schedule}
   - name: payments
 statuspage:
   components:
     - {name: Checkout, services: [CHECKOUT, payments]}
+alertmanager: {platform: slack, room: C1}
 `
 
 func TestServiceCatalog(t *testing.T) {
-	getenv := env(map[string]string{"PD_KEY_CHECKOUT": " r0uting-key\n"})
+	getenv := env(map[string]string{"PD_KEY_CHECKOUT": " r0uting-key\n", "OPSGENIE_API_KEY": "og", "PAGERDUTY_WEBHOOK_SECRET": "whsec"})
 	c, err := config.Parse([]byte(catalogYAML), "muster.yaml", getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +42,7 @@ func TestServiceCatalog(t *testing.T) {
 			Owners:    []string{"S0CHECKOUT", "U024BE7LH"},
 			Keywords:  []string{"checkout", "shopping cart"},
 			Runbooks:  []muster.Runbook{{Title: "Checkout runbook", URL: "https://wiki.example.com/checkout", Severities: []string{"SEV1"}}},
-			PagerDuty: &muster.PagerDutyService{RoutingKey: "r0uting-key", EscalationPolicy: "P123ABC", DeclareOnTrigger: true},
+			PagerDuty: &muster.PagerDutyService{RoutingKey: "r0uting-key", EscalationPolicy: "P123ABC", DeclareOnTrigger: true, ServiceID: "PSVC123"},
 			Opsgenie:  &muster.OpsgenieService{Team: "checkout", Schedule: "checkout_schedule"},
 		},
 		{Name: "payments"},
@@ -87,7 +89,16 @@ func TestServiceProblems(t *testing.T) {
 			"services[0].pagerduty.routing_key_env", "the environment variable PD_KEY_CHECKOUT is not set"},
 		{"escalation policy with spaces", one + "    pagerduty:\n      routing_key_env: PD\n      escalation_policy: Checkout team\n", map[string]string{"PD": "k"}, 5,
 			"services[0].pagerduty.escalation_policy", "is not a PagerDuty id"},
-		{"opsgenie without team", one + "    opsgenie:\n      schedule: s\n", nil, 3, "services[0].opsgenie.team", "must name the Opsgenie team"},
+		{"opsgenie without team", one + "    opsgenie:\n      schedule: s\n", map[string]string{"OPSGENIE_API_KEY": "k"}, 3, "services[0].opsgenie.team", "must name the Opsgenie team"},
+		{"opsgenie without its key", one + "    opsgenie:\n      team: checkout\n", nil, 3, "services[0].opsgenie",
+			`"checkout" is paged through Opsgenie, but OPSGENIE_API_KEY is not set`},
+		{"declare on trigger without service id", one + "    pagerduty:\n      routing_key_env: PD\n      declare_on_trigger: true\n",
+			map[string]string{"PD": "k", "PAGERDUTY_WEBHOOK_SECRET": "s"}, 5, "services[0].pagerduty.declare_on_trigger", "needs service_id"},
+		{"declare on trigger without webhook secret", one + "    pagerduty:\n      routing_key_env: PD\n      service_id: PSVC1\n      declare_on_trigger: true\n",
+			map[string]string{"PD": "k"}, 6, "services[0].pagerduty.declare_on_trigger", "needs PAGERDUTY_WEBHOOK_SECRET"},
+		{"one pagerduty service twice", one + "    pagerduty: {routing_key_env: PD, service_id: PSVC1}\n  - name: payments\n    pagerduty: {routing_key_env: PD, service_id: PSVC1}\n",
+			map[string]string{"PD": "k"}, 5, "services[1].pagerduty.service_id", `"PSVC1" is already the PagerDuty service of services[0] (line 2)`},
+		{"events url", "pagerduty:\n  events_url: events.pagerduty.com\n", nil, 2, "pagerduty.events_url", "is not an http(s) URL"},
 		{"unknown key", one + "    routing_key: abc\n", nil, 3, "services[0].routing_key", "unknown key"},
 		{"component of an unknown service", one + "statuspage:\n  components:\n    - {name: API, services: [checkout, billing]}\n", nil, 5,
 			"statuspage.components[0].services[1]", `"billing" is not a service of the catalog (services:); choose from checkout`},

@@ -57,6 +57,7 @@ func validate(c *Config, r *report) {
 	validateComponents(c, r)
 	validateTrackers(c, r)
 	validateServices(c, r)
+	validateProviders(c, r)
 	validatePlatforms(c, r)
 	validateAlertmanager(c, r)
 	for i, u := range c.Webhooks.URLs {

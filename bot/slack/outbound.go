@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -189,6 +190,13 @@ func (p *Platform) AnnounceRoom() string { return p.cfg.AnnounceChannel }
 
 // RoomLink is Slack's channel mention, which renders as a link.
 func (p *Platform) RoomLink(room, name string) string { return "<#" + room + ">" }
+
+// RoomURL is a channel's web address, which works for anyone in the
+// workspace (Slack redirects to the app or the browser): a page links
+// the war room with it.
+func (p *Platform) RoomURL(room string) string {
+	return "https://slack.com/app_redirect?channel=" + url.QueryEscape(room)
+}
 
 // LookupUser checks a mentioned user. The /incident command is registered
 // with escaping on, so Slack sends mentions as user ids; a bare name means

@@ -25,6 +25,7 @@ import (
 	"github.com/muster-bot/muster/bot/alerthook"
 	"github.com/muster-bot/muster/bot/alertmanager"
 	"github.com/muster-bot/muster/bot/console"
+	"github.com/muster-bot/muster/bot/pagerhook"
 	"github.com/muster-bot/muster/bot/slack"
 	"github.com/muster-bot/muster/bot/teams"
 	"github.com/muster-bot/muster/commands"
@@ -178,6 +179,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Observer:   m,
 		Mirror:     mirror, MirrorComponents: mirrored,
 		Tracker: tracked,
+		Paging:  pagingConfig(cfg, services),
 	}, a.log, now)
 	if opts.Console {
 		name := cfg.Console.User
@@ -537,6 +539,10 @@ func (a *App) routes() http.Handler {
 			Severities: sevs, Ladder: a.cfg.SeverityLadder(), DefaultSeverity: a.cfg.DefaultSeverity}
 		mux.Handle("POST /hooks/grafana", alerthook.Grafana(hc, a.bot, a.log))
 		mux.Handle("POST /hooks/alert", alerthook.Generic(hc, a.bot, a.log))
+	}
+	if a.cfg.PagerDuty.WebhookSecret != "" {
+		services := a.cfg.ServiceCatalog(a.opts.Getenv)
+		mux.Handle("POST /hooks/pagerduty", pagerhook.Handler(pagerHook(a.cfg, services), a.bot, a.log.With().Str("component", "pagerduty").Logger()))
 	}
 	return mux
 }

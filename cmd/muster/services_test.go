@@ -24,15 +24,16 @@ func TestSimulateWouldPage(t *testing.T) {
 	if err := os.WriteFile(path, []byte(catalogConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	getenv := func(k string) string { return map[string]string{"PD_KEY_CHECKOUT": "k"}[k] }
+	getenv := func(k string) string { return map[string]string{"PD_KEY_CHECKOUT": "k", "OPSGENIE_API_KEY": "og"}[k] }
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"--severity", "sev1", "--services", "checkout,search"}, 0,
-			"  0:00  declared\n  0:00  would page the on-call of checkout through PagerDuty (critical, escalation policy P123ABC) and Opsgenie (team checkout-team); search through nobody: no pagerduty or opsgenie configured\n"},
-		{[]string{"--severity", "sev3", "--services", "checkout"}, 0, "  0:00  declared\n  0:00  pages nobody: SEV3 has page: false\n"},
+			"  0:00  declared\n  0:00  would page the on-call of checkout through PagerDuty (critical, escalation policy P123ABC) and Opsgenie (team checkout-team); search through nobody: no pagerduty or opsgenie configured\n" +
+				"        (within 10s, at the next check; who is on call is invited; a failing page is retried until 0:15, then given up; resolving resolves it)\n"},
+		{[]string{"--severity", "sev3", "--services", "checkout"}, 0, "  0:00  declared\n  0:00  pages nobody: SEV3 has page: false (an upgrade to SEV2 would, and `page <service>` does)\n"},
 		{[]string{"--severity", "sev1", "--services", "billing"}, 2, `--services: "billing" is not a service. Services: checkout, search.`},
 	} {
 		var out, errs bytes.Buffer

@@ -76,18 +76,28 @@ func simulate(cfg *config.Config, opts simulateOptions, stdout, stderr io.Writer
 		// The paging line goes right after the declaration, its moment.
 		head, rest, _ := strings.Cut(out, "\n")
 		first, rest, _ := strings.Cut(rest, "\n")
-		out = head + "\n" + first + "\n" + wouldPage(sev, services) + "\n" + rest
+		out = head + "\n" + first + "\n" + wouldPage(ladder, sev, services, cfg.Reminders.Tick.Duration) + "\n" + rest
 	}
 	fmt.Fprintln(stdout, out)
 	return 0
 }
 
 // wouldPage says whom declaring an incident of sev affecting services
-// would page. Paging is not wired yet; this reads the configuration it
-// will follow.
-func wouldPage(sev muster.Severity, services muster.Services) string {
+// would page, and when: the leader sends the page at its next check, and
+// retries a failing one until pageGiveUp; a severity that does not page
+// names the upgrade that would.
+func wouldPage(ladder muster.Severities, sev muster.Severity, services muster.Services, tick time.Duration) string {
 	if !sev.Page {
-		return fmt.Sprintf("  0:00  pages nobody: %s has page: false", sev.Name)
+		upgrade := ""
+		for _, s := range ladder {
+			if s.Page {
+				upgrade = s.Name
+			}
+		}
+		if upgrade == "" {
+			return fmt.Sprintf("  0:00  pages nobody: %s has page: false (no severity pages; `page <service>` still does)", sev.Name)
+		}
+		return fmt.Sprintf("  0:00  pages nobody: %s has page: false (an upgrade to %s would, and `page <service>` does)", sev.Name, upgrade)
 	}
 	var parts []string
 	for _, svc := range services {
@@ -103,8 +113,13 @@ func wouldPage(sev muster.Severity, services muster.Services) string {
 		}
 		parts = append(parts, svc.Name+" through "+strings.Join(how, " and "))
 	}
-	return "  0:00  would page the on-call of " + strings.Join(parts, "; ")
+	return "  0:00  would page the on-call of " + strings.Join(parts, "; ") +
+		fmt.Sprintf("\n        (within %s, at the next check; who is on call is invited; a failing page is retried until 0:%02d, then given up; resolving resolves it)",
+			muster.FormatDuration(tick), pageGiveUpMinutes)
 }
+
+// pageGiveUpMinutes is how long the bot retries a page (bot.pageGiveUp).
+const pageGiveUpMinutes = 15
 
 // simulation steps through the incident at the scheduler's tick.
 func simulation(cfg *config.Config, sev muster.Severity, length time.Duration, updates []time.Duration, icAfter time.Duration) string {
