@@ -70,6 +70,8 @@ type Incident struct {
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 
 	Reminder ReminderState `json:"reminder"`
+	// Postmortem is the follow-through after resolve (postmortem.go).
+	Postmortem Postmortem `json:"postmortem,omitzero"`
 }
 
 // StatusUpdate is a status update as the incident keeps its latest one.
@@ -275,6 +277,7 @@ func (inc *Incident) Resolve(summary, by string, at time.Time) (Entry, error) {
 	if summary = strings.TrimSpace(summary); summary != "" {
 		inc.Summary = summary
 	}
+	inc.startPostmortem()
 	text := "Resolved"
 	if summary != "" {
 		text += ": " + summary

@@ -25,6 +25,7 @@ const (
 	EntryPublic     EntryKind = "public"      // a post was published to the status pages
 	EntryComponent  EntryKind = "component"   // a status-page component's state was set
 	EntryService    EntryKind = "service"     // affected services were added or removed
+	EntryPostmortem EntryKind = "postmortem"  // the postmortem's owner, review invite, reminders, publication
 )
 
 // Entry is one element of an incident's append-only timeline. Messages may
