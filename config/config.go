@@ -39,6 +39,9 @@ type Config struct {
 	Console         Console      `yaml:"console"`
 	Web             Web          `yaml:"web"`
 	StatusPage      StatusPage   `yaml:"statuspage"`
+	// Postmortem is what follows a resolve: the review meeting, the
+	// owner's reminders, the share channel.
+	Postmortem Postmortem `yaml:"postmortem"`
 	// Services is the service catalog: what an incident can affect, who
 	// owns it and how its on-call is paged.
 	Services []Service `yaml:"services"`
@@ -317,6 +320,7 @@ func Default() *Config {
 		Slack:           Slack{APIURL: "https://slack.com/api/"},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},
 		Permissions:     muster.DefaultPermissions(),
+		Postmortem:      defaultPostmortem(),
 		Teams: Teams{
 			GraphURL:          "https://graph.microsoft.com/v1.0",
 			LoginURL:          "https://login.microsoftonline.com",
