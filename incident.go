@@ -294,6 +294,10 @@ func (inc *Incident) ResolveFalseAlarm(summary, by string, at time.Time) (Entry,
 		return Entry{}, err
 	}
 	inc.FalseAlarm = true
+	if inc.Postmortem.Status == PostmortemDraft && !inc.Postmortem.ReviewPosted {
+		// Nothing was wrong: no review to hold, no owner to remind.
+		inc.Postmortem = Postmortem{}
+	}
 	e.Text = strings.Replace(e.Text, "Resolved", "Resolved as a false alarm", 1)
 	return e, nil
 }

@@ -70,6 +70,8 @@ type Config struct {
 	// MirrorComponents maps a status page component's name to its id on
 	// the Statuspage page; components without one are not mirrored.
 	MirrorComponents map[string]string
+	// Postmortem is the follow-through after resolve (postmortem.go).
+	Postmortem PostmortemConfig
 }
 
 // Bot connects platforms to the commands and the store.
@@ -91,6 +93,9 @@ type Bot struct {
 	// oldOutboxMoved is set once the outbox of an older muster, one
 	// setting, is moved into items (see moveOldOutbox).
 	oldOutboxMoved atomic.Bool
+	// postmortemsCaughtUp is set once every incident's postmortem
+	// follow-through was scheduled (see catchUpPostmortems).
+	postmortemsCaughtUp atomic.Bool
 }
 
 // New returns a bot. Register the platforms before events arrive.

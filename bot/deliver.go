@@ -102,6 +102,9 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 		b.announce(ctx, p, inc, msg)
 	}
 	b.mirrorIfBehind(ctx, inc)
+	if out.Happened == commands.Changed {
+		b.schedulePostmortem(ctx, inc, b.now())
+	}
 }
 
 // reply answers the sender of ev alone. On a platform whose replies the

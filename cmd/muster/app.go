@@ -22,6 +22,7 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot"
+	"github.com/muster-bot/muster/calendar"
 	"github.com/muster-bot/muster/bot/alerthook"
 	"github.com/muster-bot/muster/bot/alertmanager"
 	"github.com/muster-bot/muster/bot/console"
@@ -157,6 +158,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Location:        cfg.Location(),
 		Components:      componentNames(cfg.StatusPage),
 		Services:        services,
+		ShareChannel:    cfg.Postmortem.ShareChannel,
 	}, now)
 	mirror, mirrored := statuspageMirror(cfg.StatusPage)
 	a.bot = bot.New(db, cmds, bot.Config{
@@ -172,6 +174,10 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		ExportDir:  cfg.Templates.ExportDir,
 		Observer:   m,
 		Mirror:     mirror, MirrorComponents: mirrored,
+		Postmortem: bot.PostmortemConfig{
+			Window: cfg.Postmortem.Window(), Location: cfg.Location(), RemindEvery: cfg.Postmortem.RemindEvery.Duration,
+			ShareChannel: cfg.Postmortem.ShareChannel, WebURL: cfg.Web.PublicURL, People: a.reviewPerson,
+		},
 	}, a.log, now)
 	if opts.Console {
 		name := cfg.Console.User
@@ -729,6 +735,12 @@ func (a *App) pageName(id string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return a.displayName(ctx, id)
+}
+
+// reviewPerson names a participant of a review invite. No platform tells
+// a user's e-mail yet, so the invite names them in its description.
+func (a *App) reviewPerson(ctx context.Context, id string) calendar.Person {
+	return calendar.Person{Name: a.displayName(ctx, id)}
 }
 
 // displayName asks the platforms in turn what a user id is called (the
