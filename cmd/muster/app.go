@@ -22,12 +22,12 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot"
-	"github.com/muster-bot/muster/calendar"
 	"github.com/muster-bot/muster/bot/alerthook"
 	"github.com/muster-bot/muster/bot/alertmanager"
 	"github.com/muster-bot/muster/bot/console"
 	"github.com/muster-bot/muster/bot/slack"
 	"github.com/muster-bot/muster/bot/teams"
+	"github.com/muster-bot/muster/calendar"
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/internal/inbound"
