@@ -44,6 +44,9 @@ func (c *Runner) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 	} else {
 		draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
 	}
+	if owner := inc.Postmortem.Owner; owner != "" {
+		draft.Text += fmt.Sprintf(" %s owns it (`postmortem owner @user` hands it on) and publishes it with `postmortem publish`; the review meeting is proposed here shortly.", muster.Mention(owner))
+	}
 	how := "resolved"
 	if inc.FalseAlarm {
 		how = "resolved as a false alarm"
