@@ -354,3 +354,33 @@ func TestFalseAlarmHasNoReview(t *testing.T) {
 		t.Errorf("a review was proposed for a false alarm")
 	}
 }
+
+// TestShareLeftBehindIsPosted: a process that claimed the share and died
+// before posting it leaves it pending; the next process posts it, once.
+func TestShareLeftBehindIsPosted(t *testing.T) {
+	t.Parallel()
+	h := postmortemHarness(t)
+	inc := resolvedFriday(h, "sev2 Checkout down")
+	fri := friday5pm(t)
+	h.tickAt(fri.Add(time.Second))
+	at := fri.Add(time.Hour)
+	h.clock.Set(at)
+	h.command("bob", inc.Room, "postmortem publish")
+	// The claim as a dying process leaves it: marked shared, pending.
+	if _, _, err := h.db.Update(h.ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Postmortem.SharedAt, i.Postmortem.Pending, i.Postmortem.PendingAt = at, string(bot.StepShare), at
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(at.Add(time.Minute))
+	h.restart()
+	h.tickAt(at.Add(time.Minute))
+	h.tickAt(at.Add(2 * time.Minute))
+	if n := len(h.fp.ok("Post", shareRoom)); n != 1 {
+		t.Errorf("%d shares after the crash, want 1", n)
+	}
+	if pm := h.incident(inc.ID).Postmortem; pm.Pending != "" {
+		t.Errorf("still pending: %+v", pm)
+	}
+}
