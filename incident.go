@@ -73,6 +73,8 @@ type Incident struct {
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 
 	Reminder ReminderState `json:"reminder"`
+	// Postmortem is the follow-through after resolve (postmortem.go).
+	Postmortem Postmortem `json:"postmortem,omitzero"`
 }
 
 // StatusUpdate is a status update as the incident keeps its latest one.
@@ -279,6 +281,7 @@ func (inc *Incident) Resolve(summary, by string, at time.Time) (Entry, error) {
 	if summary = strings.TrimSpace(summary); summary != "" {
 		inc.Summary = summary
 	}
+	inc.startPostmortem()
 	text := "Resolved"
 	if summary != "" {
 		text += ": " + summary
@@ -295,6 +298,10 @@ func (inc *Incident) ResolveFalseAlarm(summary, by string, at time.Time) (Entry,
 		return Entry{}, err
 	}
 	inc.FalseAlarm = true
+	if inc.Postmortem.Status == PostmortemDraft && !inc.Postmortem.ReviewPosted {
+		// Nothing was wrong: no review to hold, no owner to remind.
+		inc.Postmortem = Postmortem{}
+	}
 	e.Text = strings.Replace(e.Text, "Resolved", "Resolved as a false alarm", 1)
 	return e, nil
 }

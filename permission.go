@@ -20,6 +20,10 @@ func DefaultPermissions() Permissions {
 		// What customers read is Comms' to say, or the IC's.
 		"public":    {RoleIC, RoleComms},
 		"component": {RoleIC, RoleComms},
+		// Naming the postmortem's owner and publishing it: the IC's, and
+		// always its owner's (the commands add the owner, who holds no
+		// role).
+		"postmortem": {RoleIC},
 	}
 }
 

@@ -26,6 +26,7 @@ const (
 	EntryComponent  EntryKind = "component"   // a status-page component's state was set
 	EntryService    EntryKind = "service"     // affected services were added or removed
 	EntryPage       EntryKind = "page"        // an on-call was paged, acknowledged, or paging failed
+	EntryPostmortem EntryKind = "postmortem"  // the postmortem's owner, review invite, reminders, publication
 )
 
 // Entry is one element of an incident's append-only timeline. Messages may

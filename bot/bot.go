@@ -75,6 +75,8 @@ type Config struct {
 	// Paging pages services' on-calls (see page.go); the zero value
 	// pages nobody.
 	Paging Paging
+	// Postmortem is the follow-through after resolve (postmortem.go).
+	Postmortem PostmortemConfig
 }
 
 // Bot connects platforms to the commands and the store.
@@ -99,6 +101,9 @@ type Bot struct {
 	// trackerPolled is when this process last polled the tracker
 	// (UnixNano), 0 before the first poll.
 	trackerPolled atomic.Int64
+	// postmortemsCaughtUp is set once every incident's postmortem
+	// follow-through was scheduled (see catchUpPostmortems).
+	postmortemsCaughtUp atomic.Bool
 }
 
 // New returns a bot. Register the platforms before events arrive.

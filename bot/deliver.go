@@ -103,6 +103,9 @@ func (b *Bot) deliver(ctx context.Context, p Platform, ev muster.Event, req *com
 	}
 	b.mirrorIfBehind(ctx, inc)
 	b.queuePages(ctx, inc)
+	if out.Happened == commands.Changed {
+		b.schedulePostmortem(ctx, inc, b.now())
+	}
 }
 
 // reply answers the sender of ev alone. On a platform whose replies the

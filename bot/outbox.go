@@ -185,7 +185,7 @@ func (b *Bot) sendOutbox(ctx context.Context, claims Store, now time.Time) error
 		errs = append(errs, err)
 		b.oldOutboxMoved.Store(moved)
 	}
-	errs = append(errs, b.catchUpMirror(ctx), b.pollTrackers(ctx, now))
+	errs = append(errs, b.catchUpMirror(ctx), b.pollTrackers(ctx, now), b.catchUpPostmortems(ctx, now))
 	items, err := b.store.Outbox(ctx)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
@@ -202,6 +202,8 @@ func (b *Bot) sendOutbox(ctx context.Context, claims Store, now time.Time) error
 			errs = append(errs, b.sendTrackerItem(ctx, claims, it, now))
 		case kindPage:
 			errs = append(errs, b.sendPageItem(ctx, claims, it, now))
+		case kindPostmortem:
+			errs = append(errs, b.sendPostmortemItem(ctx, claims, it, now))
 		default:
 			// Queued by a newer muster; it sends it once it runs again.
 			b.log.Warn().Str("key", it.Key).Str("kind", it.Kind).Msg("outbox: an item of a kind this muster does not know; left waiting")

@@ -194,7 +194,13 @@ func TestReminderStopsAtResolve(t *testing.T) {
 	for _, d := range []time.Duration{5 * time.Minute, 30 * time.Minute, 3 * time.Hour} {
 		h.mustTick(d)
 	}
-	if calls := h.fp.since(mark); len(calls) != 0 {
+	var calls []call
+	for _, c := range h.fp.since(mark) {
+		if !strings.HasPrefix(c.Msg.Title, "📅") { // the review invite comes after a resolve (postmortem_test.go)
+			calls = append(calls, c)
+		}
+	}
+	if len(calls) != 0 {
 		t.Errorf("a resolved incident got %d platform calls from the reminders: %+v", len(calls), calls)
 	}
 }

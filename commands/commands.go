@@ -56,6 +56,9 @@ type Config struct {
 	// name, whose keywords a declaration's title is matched against, and
 	// whose owners are invited.
 	Services muster.Services
+	// ShareChannel is where published postmortems are shared
+	// (postmortem.share_channel); "" shares them nowhere.
+	ShareChannel string
 }
 
 // Runner runs incident commands against a store.

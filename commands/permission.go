@@ -15,6 +15,9 @@ func (c *Runner) permitted(cmd *command, r *Request) error {
 	if c.cfg.Permissions.Allows(name, r.Incident, r.Event.User) {
 		return nil
 	}
+	if owner := r.Incident.Postmortem.Owner; name == "postmortem" && owner != "" && owner == r.Event.User {
+		return nil // the postmortem's owner may always hand it on or publish it
+	}
 	if r.Event.User == "" {
 		return nil // raised by muster itself (alerting), not a person
 	}
@@ -28,8 +31,18 @@ func (c *Runner) permitted(cmd *command, r *Request) error {
 	for _, u := range c.cfg.Permissions.Who(name, r.Incident) {
 		who = append(who, muster.Mention(u))
 	}
-	return muster.Errorf(muster.EINVALID, "Only %s of %s may %s it (now: %s); nothing was changed. Ask them, or ask for the role with a `handoff`.",
-		strings.Join(roles, " or "), r.Incident.Ref(), name, strings.Join(who, ", "))
+	if owner := r.Incident.Postmortem.Owner; name == "postmortem" && owner != "" {
+		roles = append(roles, "the postmortem's owner")
+		if m := muster.Mention(owner); !slices.Contains(who, m) {
+			who = append(who, m)
+		}
+	}
+	what := name + " it"
+	if name == "postmortem" {
+		what = "name the owner of its postmortem or publish it"
+	}
+	return muster.Errorf(muster.EINVALID, "Only %s of %s may %s (now: %s); nothing was changed. Ask them, or ask for the role with a `handoff`.",
+		strings.Join(roles, " or "), r.Incident.Ref(), what, strings.Join(who, ", "))
 }
 
 // permissionName is the command a permission is set for. A command that
@@ -50,6 +63,8 @@ func (c *Runner) permissionName(cmd *command, r *Request) string {
 		}
 	case c.takesHeldIC(cmd, r):
 		return "handoff"
+	case cmd.name == "postmortem" && len(r.Call.Args) == 0:
+		return "show" // the draft alone is a read, whoever may change it
 	}
 	return cmd.name
 }

@@ -53,7 +53,7 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "action", usage: "<text> [@owner] [due YYYY-MM-DD] [p0|p1|p2] | done <n>", summary: "add an action item, or mark one done", needsIncident: true, run: (*Runner).action})
 	reg.add(&command{name: "resolve", usage: "[false-alarm] [summary]", summary: "resolve: stop reminders, post the postmortem draft, announce; false-alarm when nothing was wrong", needsIncident: true, run: (*Runner).resolve})
 	reg.add(&command{name: "reopen", summary: "back to investigating; reminders resume", needsIncident: true, run: (*Runner).reopen})
-	reg.add(&command{name: "postmortem", summary: "post the postmortem draft again now", needsIncident: true, run: (*Runner).postmortem})
+	reg.add(&command{name: "postmortem", usage: "[owner @user | publish]", summary: "post the postmortem draft again now; name its owner; publish it (the owner or the IC)", needsIncident: true, run: (*Runner).postmortem})
 	reg.add(&command{name: "snooze", usage: "<duration>", summary: "silence reminders for a while (at most twice the cadence)", needsIncident: true, run: (*Runner).snooze})
 	reg.add(&command{name: "show", summary: "summary of the incident", needsIncident: true, run: (*Runner).show})
 	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Runner).list})

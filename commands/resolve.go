@@ -44,6 +44,9 @@ func (c *Runner) resolve(ctx context.Context, r *Request) (*Outcome, error) {
 	} else {
 		draft.Text = "The postmortem draft is attached: timeline, roles, durations and action items are filled in; the rest is for the review meeting."
 	}
+	if owner := inc.Postmortem.Owner; owner != "" {
+		draft.Text += fmt.Sprintf(" %s owns it (`postmortem owner @user` hands it on) and publishes it with `postmortem publish`; the review meeting is proposed here shortly.", muster.Mention(owner))
+	}
 	how := "resolved"
 	if inc.FalseAlarm {
 		how = "resolved as a false alarm"
@@ -95,17 +98,6 @@ func (c *Runner) reopen(ctx context.Context, r *Request) (*Outcome, error) {
 	return out, nil
 }
 
-// postmortem handles `postmortem`: render and post the draft now.
-func (c *Runner) postmortem(ctx context.Context, r *Request) (*Outcome, error) {
-	draft, err := c.draft(ctx, r.Incident)
-	if err != nil {
-		return nil, err
-	}
-	draft.Title = fmt.Sprintf("Postmortem draft · %s · %s", r.Incident.Ref(), r.Incident.Title)
-	draft.Text = "The draft as of now is attached."
-	return &Outcome{Incident: r.Incident, Room: []muster.Message{draft}}, nil
-}
-
 // draft renders the postmortem into a message with the Markdown attached.
 func (c *Runner) draft(ctx context.Context, inc *muster.Incident) (muster.Message, error) {
 	timeline, err := c.store.Timeline(ctx, inc.ID)
@@ -117,11 +109,15 @@ func (c *Runner) draft(ctx context.Context, inc *muster.Incident) (muster.Messag
 	if err != nil {
 		return muster.Message{}, fmt.Errorf("render postmortem of %s: %w", inc.Ref(), err)
 	}
+	title := "Postmortem draft"
+	if inc.Postmortem.Status == muster.PostmortemPublished {
+		title = "Postmortem"
+	}
 	return muster.Message{
 		Fields: c.durations(inc),
 		File: &muster.File{
 			Name:    fmt.Sprintf("%s-postmortem.md", inc.Ref()),
-			Title:   fmt.Sprintf("Postmortem draft: %s %s", inc.Ref(), inc.Title),
+			Title:   fmt.Sprintf("%s: %s %s", title, inc.Ref(), inc.Title),
 			Content: buf.Bytes(),
 		},
 	}, nil

@@ -41,6 +41,9 @@ type Config struct {
 	StatusPage      StatusPage   `yaml:"statuspage"`
 	// Trackers is where action items are filed (Jira or GitHub Issues).
 	Trackers Trackers `yaml:"trackers"`
+	// Postmortem is what follows a resolve: the review meeting, the
+	// owner's reminders, the share channel.
+	Postmortem Postmortem `yaml:"postmortem"`
 	// Services is the service catalog: what an incident can affect, who
 	// owns it and how its on-call is paged.
 	Services []Service `yaml:"services"`
@@ -326,6 +329,7 @@ func Default() *Config {
 		Trackers:        Trackers{PollEvery: Duration{defaultPollEvery}, Jira: JiraTracker{IssueType: "Task"}, GitHub: GitHubTracker{APIURL: "https://api.github.com"}},
 		Alertmanager:    Alertmanager{SeverityLabel: "severity"},
 		Permissions:     muster.DefaultPermissions(),
+		Postmortem:      defaultPostmortem(),
 		Teams: Teams{
 			GraphURL:          "https://graph.microsoft.com/v1.0",
 			LoginURL:          "https://login.microsoftonline.com",

@@ -60,6 +60,7 @@ func validate(c *Config, r *report) {
 	validateProviders(c, r)
 	validatePlatforms(c, r)
 	validateAlertmanager(c, r)
+	validatePostmortem(c, r)
 	for i, u := range c.Webhooks.URLs {
 		checkURL(r, fmt.Sprintf("webhooks.urls[%d]", i), u, "https://status.example.com/hooks/muster")
 	}

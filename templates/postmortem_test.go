@@ -81,6 +81,8 @@ func fullIncident(tb testing.TB) templates.Data {
 	e, _, err = inc.AddServices([]string{"payments"}, "U02BOB", at(7))
 	r.add(e, err)
 	r.add(inc.PostUpdate("We are investigating elevated errors at checkout.\nNext update within 30 minutes.", "U04DAVE", at(8)))
+	r.add(inc.SetComponent("Checkout", muster.ComponentMajor, "U04DAVE", at(9)))
+	r.add(inc.Publish("Checkout is failing for many customers; we are working on it.", "U04DAVE", at(9)))
 	rollback := r.say("U03CAROL", 11, "rolling back deploy 1234")
 	rollback.Revise("Rolling back deploy 1234 of payments-api, <@U02BOB> please confirm", at(12))
 	rollback.Key = true
@@ -91,6 +93,7 @@ func fullIncident(tb testing.TB) templates.Data {
 	r.add(inc.SetStatus(muster.StatusMitigated, "U02BOB", at(28)))
 	r.say("U03CAROL", 29, "Error rate back to 0.1%\nwatching it for 15 minutes")
 	r.add(inc.PostUpdate("Checkout works again after a rollback of payments-api; we are monitoring.", "U04DAVE", at(31)))
+	r.add(inc.Publish("Checkout works again; we are monitoring.", "U04DAVE", at(50)))
 	r.add(inc.Assign(role("ic"), "U03CAROL", "U02BOB", at(36)))
 	r.add(muster.Entry{Kind: muster.EntryReminder, At: at(61), Text: "<@U04DAVE> no update for 30m; SEV1 asks for one every 30m."}, nil)
 	r.add(inc.PostUpdate("Monitoring complete, error rate normal for 30 minutes. Resolving.", "U04DAVE", at(66)))
@@ -399,6 +402,73 @@ func TestPostmortemCadence(t *testing.T) {
 			doc := render(t, embedded(t), templates.Data{Incident: inc, Timeline: r.tl, Now: at(tc.now), Severities: sevs})
 			if !strings.Contains(doc, tc.want) {
 				t.Errorf("draft lacks %q:\n%s", tc.want, doc[strings.Index(doc, "## Status updates"):strings.Index(doc, "## Root cause")])
+			}
+		})
+	}
+}
+
+// TestPostmortemWhatWentPoorlyFromTheRecord: the measured facts the draft
+// pre-fills, each marked as drawn from the record, and nothing when the
+// record shows nothing went poorly.
+func TestPostmortemWhatWentPoorlyFromTheRecord(t *testing.T) {
+	sevs := muster.DefaultSeverities()
+	sev1, _, _ := sevs.Find("SEV1")
+	for _, tc := range []struct {
+		name  string
+		build func(inc *muster.Incident, r *recorder)
+		want  []string
+		not   []string
+	}{
+		{"a 1h58m silence at a 30m cadence is three missed slots", func(inc *muster.Incident, r *recorder) {
+			r.add(inc.Assign(role("ic"), "U02BOB", "U02BOB", at(0)))
+			r.add(inc.PostUpdate("late", "U02BOB", at(118)))
+			r.add(inc.Resolve("", "U02BOB", at(119)))
+		}, []string{"- 3 update slots missed (SEV1 every 30m), of 4 due; longest stretch without an update: 1h58m. _(from the record)_"},
+			[]string{"late", "Incident Commander (declared"}},
+		{"time without an IC and escalations", func(inc *muster.Incident, r *recorder) {
+			r.add(muster.Entry{Kind: muster.EntryEscalation, At: at(60), Text: "Escalated"}, nil)
+			r.add(inc.Assign(role("ic"), "U02BOB", "U02BOB", at(12)))
+			r.add(inc.PostUpdate("update", "U02BOB", at(25)))
+			r.add(inc.Resolve("", "U02BOB", at(30)))
+		}, []string{
+			"- 12m without an Incident Commander (declared → acknowledged). _(from the record)_",
+			"- Escalated once for want of a status update. _(from the record)_",
+		}, []string{"update slot"}},
+		{"a stale public page, to the resolution", func(inc *muster.Incident, r *recorder) {
+			r.add(inc.Assign(role("ic"), "U02BOB", "U02BOB", at(0)))
+			r.add(inc.Publish("We are looking into it.", "U02BOB", at(5)))
+			r.add(inc.Publish("Still looking.", "U02BOB", at(20)))
+			r.add(inc.PostUpdate("u", "U02BOB", at(25)))
+			r.add(inc.Resolve("", "U02BOB", at(80)))
+		}, []string{
+			"- The public status page went longer than 30m without a post (SEV1's public_every) once; longest gap: 1h. _(from the record)_",
+			"- **2026-11-22 03:24 UTC**: Still looking. _(from the record)_",
+		}, nil},
+		{"nothing went poorly", func(inc *muster.Incident, r *recorder) {
+			r.add(inc.Assign(role("ic"), "U02BOB", "U02BOB", at(0)))
+			r.add(inc.PostUpdate("u", "U02BOB", at(20)))
+			r.add(inc.Resolve("", "U02BOB", at(30)))
+		}, []string{"## What went poorly\n\n_To fill in at the review._"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inc, declared, err := muster.NewIncident("Poorly", sev1, false, "U01ALICE", at(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &recorder{tb: t, inc: inc}
+			r.add(declared, nil)
+			tc.build(inc, r)
+			doc := render(t, embedded(t), templates.Data{Incident: inc, Timeline: r.tl, Now: at(200), Severities: sevs})
+			for _, want := range tc.want {
+				if !strings.Contains(doc, want) {
+					t.Errorf("draft lacks %q:\n%s", want, doc[strings.Index(doc, "## Status updates"):])
+				}
+			}
+			poorly := doc[strings.Index(doc, "## What went poorly"):strings.Index(doc, "## Where we got lucky")]
+			for _, not := range tc.not {
+				if strings.Contains(poorly, not) {
+					t.Errorf("what went poorly holds %q:\n%s", not, poorly)
+				}
 			}
 		})
 	}

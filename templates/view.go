@@ -59,6 +59,11 @@ type view struct {
 	Cadence muster.Cadence // shown with {{duration .Longest}} for its longest silence
 
 	Actions []action
+
+	// Record holds the lines pre-filled from the record, each marked
+	// with FromRecord: the impact window, components, what went poorly,
+	// the public posts, candidate contributing factors (record.go).
+	Record facts
 }
 
 type severityChange struct{ At, From, To, By string }
@@ -134,6 +139,7 @@ func newView(d Data) *view {
 	v.timeline(timeline, n)
 	v.participants(inc, d.Timeline, n)
 	v.Cadence = muster.MeasureCadence(inc, timeline, d.Severities, d.Now)
+	v.Record = newFacts(inc, timeline, d.Severities, v.Cadence, n)
 	for _, a := range inc.Actions {
 		v.Actions = append(v.Actions, newAction(a, n))
 	}

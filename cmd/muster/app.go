@@ -28,6 +28,7 @@ import (
 	"github.com/muster-bot/muster/bot/pagerhook"
 	"github.com/muster-bot/muster/bot/slack"
 	"github.com/muster-bot/muster/bot/teams"
+	"github.com/muster-bot/muster/calendar"
 	"github.com/muster-bot/muster/commands"
 	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/internal/inbound"
@@ -158,6 +159,7 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Location:        cfg.Location(),
 		Components:      componentNames(cfg.StatusPage),
 		Services:        services,
+		ShareChannel:    cfg.Postmortem.ShareChannel,
 	}, now)
 	mirror, mirrored := statuspageMirror(cfg.StatusPage)
 	tracked, err := trackerConfig(cfg, now)
@@ -180,6 +182,10 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Mirror:     mirror, MirrorComponents: mirrored,
 		Tracker: tracked,
 		Paging:  pagingConfig(cfg, services),
+		Postmortem: bot.PostmortemConfig{
+			Window: cfg.Postmortem.Window(), Location: cfg.Location(), RemindEvery: cfg.Postmortem.RemindEvery.Duration,
+			ShareChannel: cfg.Postmortem.ShareChannel, WebURL: cfg.Web.PublicURL, People: a.reviewPerson,
+		},
 	}, a.log, now)
 	if opts.Console {
 		name := cfg.Console.User
@@ -742,6 +748,12 @@ func (a *App) pageName(id string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return a.displayName(ctx, id)
+}
+
+// reviewPerson names a participant of a review invite. No platform tells
+// a user's e-mail yet, so the invite names them in its description.
+func (a *App) reviewPerson(ctx context.Context, id string) calendar.Person {
+	return calendar.Person{Name: a.displayName(ctx, id)}
 }
 
 // displayName asks the platforms in turn what a user id is called (the

@@ -69,7 +69,9 @@ func leading(p *musterProc) bool {
 func TestHAReplicas(t *testing.T) {
 	const cadence = 3 * time.Second
 	c := etcdtest.Start(t, 3)
-	h, prefix := newHAHost(t, c, "severities:\n  - name: SEV1\n    update_every: 3s\n  - name: SEV2\n    update_every: 1h\ndefault_severity: SEV2\nreminders:\n  tick: 1s\n  no_ic_after: 0s\n")
+	h, prefix := newHAHost(t, c, "severities:\n  - name: SEV1\n    update_every: 3s\n  - name: SEV2\n    update_every: 1h\ndefault_severity: SEV2\nreminders:\n  tick: 1s\n  no_ic_after: 0s\n"+
+		"postmortem:\n  share_channel: CPOSTMORTEMS\n")
+	h.fake.AddChannel("CPOSTMORTEMS", "postmortems", false)
 	a, b := h.start(), h.start()
 	procs := []*musterProc{a, b}
 
@@ -215,7 +217,25 @@ func TestHAReplicas(t *testing.T) {
 		}
 		return false
 	})
-	if code, took := p.terminate(15 * time.Second); code != 0 {
-		t.Errorf("SIGTERM: exit %d after %s, want 0", code, took)
+
+	// Two replicas again: the review is proposed once, and the published
+	// postmortem is shared once, whichever replica took the command.
+	q := h.start()
+	procWait(t, 10*time.Second, "the review is proposed", func() bool { return len(procMessagesWith(h.fake, room, "Postmortem review of INC-1")) > 0 })
+	if code, err := q.command(h.fake, "UALICE", room, "postmortem publish"); err != nil || code != http.StatusOK {
+		t.Fatalf("postmortem publish: HTTP %d, %v", code, err)
+	}
+	procWait(t, 10*time.Second, "the postmortem is shared", func() bool { return len(procMessagesWith(h.fake, "CPOSTMORTEMS", "Postmortem: INC-1")) > 0 })
+	time.Sleep(3 * time.Second) // three more ticks of each replica: nothing more may come
+	if n := len(procMessagesWith(h.fake, "CPOSTMORTEMS", "Postmortem: INC-1")); n != 1 {
+		t.Errorf("the postmortem was shared %d times by two replicas, want once", n)
+	}
+	if n := len(procMessagesWith(h.fake, room, "Postmortem review of INC-1")); n != 1 {
+		t.Errorf("the review was proposed %d times by two replicas, want once", n)
+	}
+	for _, r := range []*musterProc{p, q} {
+		if code, took := r.terminate(15 * time.Second); code != 0 {
+			t.Errorf("SIGTERM: exit %d after %s, want 0", code, took)
+		}
 	}
 }

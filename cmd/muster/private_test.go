@@ -32,7 +32,7 @@ var outsiderTries = []string{
 	"severity %s sev1", "sev %s sev4", "status %s mitigated", "status %s resolved", "mitigate %s",
 	"update %s All good here", "note %s Just looking", "action %s Rotate the key", "action %s done 1",
 	"public %s Payments are delayed", "public %s resolution", "component %s API major", "press public resolution|%s",
-	"resolve %s", "resolve %s false-alarm", "reopen %s", "postmortem %s", "snooze %s 10m", "service %s checkout", "service %s remove checkout", "started %s 10:00", "detected %s 10:00", "page %s checkout Look at this",
+	"resolve %s", "resolve %s false-alarm", "reopen %s", "postmortem %s", "postmortem %s owner %u", "postmortem %s publish", "snooze %s 10m", "service %s checkout", "service %s remove checkout", "started %s 10:00", "detected %s 10:00", "page %s checkout Look at this",
 	"press role ic|%s", "press role comms|%s", "press status %s|mitigated", "press severity %s|SEV1",
 }
 
