@@ -193,6 +193,9 @@ func RoomFailed(inc *muster.Incident, reason string) string {
 
 // RoomOpened tells the declarer where the war room is.
 func RoomOpened(inc *muster.Incident, link string) string {
+	if inc.Drill {
+		return fmt.Sprintf("%s · %s declared (%s). War room: %s", muster.DrillMark, inc.Ref(), inc.Severity, link)
+	}
 	return fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, link)
 }
 
