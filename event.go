@@ -57,6 +57,7 @@ type Declaration struct {
 	Title       string
 	Severity    string // a severity's name or alias; "" for the default severity
 	Private     bool
+	Drill       bool   // a game-day incident: see Incident.Drill
 	Description string // what is known so far; may be several lines
 	// Since, when set, is when the trouble began as alerting saw it (an
 	// alert's start): the incident's start of impact and detection both.

@@ -24,7 +24,11 @@ type Incident struct {
 	Severity    string `json:"severity"`
 	Status      Status `json:"status"`
 	Private     bool   `json:"private,omitempty"`
-	Declarer    string `json:"declarer"`
+	// Drill marks a game-day incident (`declare drill …`): the whole flow
+	// works, but it pages nobody, publishes nothing public, is announced
+	// only as a drill and stays out of the statistics. See Pages.
+	Drill    bool   `json:"drill,omitempty"`
+	Declarer string `json:"declarer"`
 
 	Platform     string `json:"platform,omitempty"`
 	Room         string `json:"room,omitempty"`         // war-room id on the platform

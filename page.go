@@ -85,6 +85,9 @@ func (inc *Incident) PageOf(service, provider string) *PageRecord {
 // whether anything changed.
 func (inc *Incident) QueuePages(sev Severity, catalog Services, key func(id int, service string) string, at time.Time) bool {
 	changed := false
+	if !inc.MayPage() {
+		return false
+	}
 	if !inc.Open() {
 		for i := range inc.Pages {
 			p := &inc.Pages[i]
@@ -131,6 +134,9 @@ func (inc *Incident) QueuePages(sev Severity, catalog Services, key func(id int,
 func (inc *Incident) RequestPage(svc Service, key string, by, message string, at time.Time) (Entry, error) {
 	if !inc.Open() {
 		return Entry{}, Errorf(ECONFLICT, "%s is resolved; reopen it to page anyone.", inc.Ref())
+	}
+	if !inc.MayPage() {
+		return Entry{}, Errorf(EINVALID, "%s is a drill: it pages nobody. Bring people into the rehearsal by mentioning them in the war room.", inc.Ref())
 	}
 	if !svc.Pageable() {
 		return Entry{}, Errorf(EINVALID, "%s has no pagerduty or opsgenie in the service catalog, so its on-call cannot be paged.", svc.Name)

@@ -117,7 +117,7 @@ type StatuspageMirror struct {
 // first post: a Statuspage incident is created with one.
 func (inc *Incident) StatuspageBehind() bool {
 	m := inc.Statuspage
-	if inc.Private || len(inc.Public) == 0 || m.GaveUpAt >= len(inc.Public)+len(inc.ComponentLog) {
+	if !inc.Publishes() || len(inc.Public) == 0 || m.GaveUpAt >= len(inc.Public)+len(inc.ComponentLog) {
 		return false
 	}
 	return len(inc.Public) > m.Posts || len(inc.ComponentLog) > m.Components

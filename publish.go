@@ -27,8 +27,8 @@ var mentionMarkRE = regexp.MustCompile(`<[@!#]|(?:^|[\s(\[{"'“‘])@[\p{L}\p{N
 // and text that names a person or a group is refused: the public page
 // must not.
 func (inc *Incident) Publish(text, by string, at time.Time) (Entry, error) {
-	if inc.Private {
-		return Entry{}, Errorf(EINVALID, "%s is private: nothing about it goes to the status page.", inc.Ref())
+	if err := inc.publishRefused("nothing about it goes to the status page"); err != nil {
+		return Entry{}, err
 	}
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -53,8 +53,8 @@ func MentionsSomeone(text string) bool { return mentionMarkRE.MatchString(text) 
 // component. name is the component's configured name; the caller checks
 // it is one.
 func (inc *Incident) SetComponent(name string, state ComponentState, by string, at time.Time) (Entry, error) {
-	if inc.Private {
-		return Entry{}, Errorf(EINVALID, "%s is private: it sets no component on the status page.", inc.Ref())
+	if err := inc.publishRefused("it sets no component on the status page"); err != nil {
+		return Entry{}, err
 	}
 	if cur, ok := inc.ComponentStates()[name]; ok && cur == state || !ok && state == ComponentOperational {
 		return Entry{}, Errorf(ECONFLICT, "%s already shows %s as %s.", inc.Ref(), name, strings.ToLower(state.Label()))
@@ -112,7 +112,7 @@ func (inc *Incident) TroubledComponents() []string {
 // left in the future counts as now.
 func (inc *Incident) NextPublicDue(sev Severity, now time.Time) (time.Time, bool) {
 	last, ok := inc.LastPublic()
-	if !ok || !inc.Open() || inc.Private || sev.PublicEvery <= 0 {
+	if !ok || !inc.Open() || !inc.Publishes() || sev.PublicEvery <= 0 {
 		return time.Time{}, false
 	}
 	base := last.At

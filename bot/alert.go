@@ -34,6 +34,9 @@ type Alert struct {
 	// Services names the affected services the alert labels with, for
 	// the declaration; the catalog decides what they match.
 	Services []string
+	// Drill declares the incident as a drill: set by `muster drill` for
+	// the alerts of a scenario, never by an alert hook.
+	Drill bool
 }
 
 // source is a's source, Alertmanager when unsaid.
@@ -230,7 +233,7 @@ func (b *Bot) groupIncident(ctx context.Context, v string) (*muster.Incident, er
 // "Private registry unreachable" or "SEV1 replica lag" is a title, never
 // command words.
 func (b *Bot) declareFromAlert(ctx context.Context, p Platform, a Alert, remember func(*muster.Incident) error) (*muster.Incident, error) {
-	d := muster.Declaration{Title: a.Title, Severity: a.Severity, Since: a.StartsAt, Services: a.Services, Source: a.source()}
+	d := muster.Declaration{Title: a.Title, Severity: a.Severity, Since: a.StartsAt, Services: a.Services, Source: a.source(), Drill: a.Drill}
 	ev := muster.Event{Platform: a.Platform, Kind: muster.EventCommand, Room: a.Room, At: b.now(), Text: "declare", Declare: &d}
 	out, err := b.commands.Declare(ctx, d, "")
 	if err != nil {

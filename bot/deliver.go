@@ -254,6 +254,9 @@ func (b *Bot) createRoom(ctx context.Context, creator RoomCreator, platform stri
 	if p := b.cfg.RoomPrefixes[platform]; p != "" {
 		prefix = p
 	}
+	if inc.Drill {
+		prefix = DrillPrefix // a drill's room is never taken for a real one's
+	}
 	for suffix := 1; suffix <= 10; suffix++ {
 		name = roomName(prefix, inc, b.cfg.RoomDate, suffix)
 		id, err = creator.CreateRoom(ctx, name, inc.Private)
@@ -376,7 +379,23 @@ func (b *Bot) announce(ctx context.Context, p Platform, inc *muster.Incident, ms
 		return
 	}
 	msg.Thread = inc.Announcement
+	if inc.Drill {
+		msg = drillMarked(msg)
+	}
 	b.try(inc, "announce", func() error { _, _, err := b.post(ctx, p, inc, room, msg, recordNone, true); return err })
+}
+
+// drillMarked marks a message to the stakeholders about a drill as one, so
+// that a threaded update read alone is not taken for a real outage.
+func drillMarked(msg muster.Message) muster.Message {
+	switch {
+	case strings.HasPrefix(msg.Title, muster.DrillMark), strings.HasPrefix(msg.Text, muster.DrillMark):
+	case msg.Title != "":
+		msg.Title = muster.DrillMark + " · " + msg.Title
+	default:
+		msg.Text = muster.DrillMark + " · " + msg.Text
+	}
+	return msg
 }
 
 func (b *Bot) announceRoom(p Platform, inc *muster.Incident) string {

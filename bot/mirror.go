@@ -25,7 +25,7 @@ import (
 // recording on the incident after each call how far it got
 // (muster.StatuspageMirror), so a restart or another replica goes on from
 // there: a crash between a call and its record repeats that one call.
-// A private incident is never mirrored.
+// A private incident or a drill is never mirrored.
 
 const (
 	kindStatuspage = "statuspage"
@@ -103,8 +103,8 @@ func (b *Bot) sendSyncItem(ctx context.Context, claims Store, it outbox.Item, no
 	if err != nil {
 		return fmt.Errorf("status page mirror: read INC-%d: %w", p.Incident, err)
 	}
-	if b.cfg.Mirror == nil || !inc.StatuspageBehind() {
-		return claims.DeleteOutbox(ctx, it.Key) // nothing to send (or made private meanwhile)
+	if b.cfg.Mirror == nil || !inc.Publishes() || !inc.StatuspageBehind() {
+		return claims.DeleteOutbox(ctx, it.Key) // nothing to send (or made private meanwhile, or a drill)
 	}
 	log := b.log.With().Str("incident", inc.Ref()).Logger()
 	if now.Sub(it.Queued) > syncGiveUp {

@@ -104,3 +104,38 @@ func TestPageQueuedOnce(t *testing.T) {
 		t.Errorf("%d events accepted; want the SEV1's trigger alone", n)
 	}
 }
+
+// TestDrillPagesNobody: a drill of a paging severity on a paging service
+// queues no page, adding the service later queues none, and `page` is
+// refused with a reply that says why; PagerDuty hears nothing.
+func TestDrillPagesNobody(t *testing.T) {
+	t.Parallel()
+	h, fake := paged(t, checkoutKey)
+	inc := h.declare("drill sev1 svc:checkout Checkout failover rehearsal")
+	if !inc.Drill {
+		t.Fatalf("declared %+v; want a drill", inc)
+	}
+	h.command("alice", inc.Room, "severity sev1")
+	mark := h.fp.mark()
+	h.command("alice", inc.Room, "page checkout Join the rehearsal")
+	var refused bool
+	for _, c := range h.fp.since(mark) {
+		if c.Method == "Private" && strings.Contains(c.Msg.Text, "is a drill: it pages nobody") {
+			refused = true
+		}
+	}
+	if !refused {
+		t.Errorf("page in a drill: calls %+v; want a reply saying a drill pages nobody", h.fp.since(mark))
+	}
+	h.mustTick(time.Second)
+	h.mustTick(time.Minute)
+	if items, _ := h.db.Outbox(h.ctx); len(items) != 0 {
+		t.Errorf("outbox %+v for a drill", items)
+	}
+	if n := len(fake.Events()); n != 0 {
+		t.Errorf("PagerDuty got %d events from a drill", n)
+	}
+	if p := h.incident(inc.ID).Pages; len(p) != 0 {
+		t.Errorf("drill's pages %+v", p)
+	}
+}

@@ -15,6 +15,10 @@ import (
 // platforms that name rooms by a slug.
 const maxRoomName = 80
 
+// DrillPrefix starts the name of every drill's war room, whatever prefix
+// real incidents' rooms have: drill-7-checkout-slow.
+const DrillPrefix = "drill"
+
 // roomName builds the war-room name `<prefix>-<number>-<slug-of-title>`,
 // or `<prefix>-<yyyy-mm-dd>-<slug>` when withDate is set: lowercase, only
 // a-z 0-9 - _, at most maxRoomName characters. suffix > 1 is appended on a

@@ -404,7 +404,7 @@ func TestShowListStatsHelp(t *testing.T) {
 		}
 	}
 	help := e.must("bob", 0, "help").Reply.Text
-	for _, verb := range []string{"`declare [sevN] [private] [svc:<name>,…] <title>`", "`severity <sevN>` (alias `sev`)", "`snooze <duration>`", "`stats", "Incident Commander holds every role"} {
+	for _, verb := range []string{"`declare [drill] [sevN] [private] [svc:<name>,…] <title>`", "`severity <sevN>` (alias `sev`)", "`snooze <duration>`", "`stats", "Incident Commander holds every role"} {
 		if !strings.Contains(help, verb) {
 			t.Errorf("help lacks %q", verb)
 		}

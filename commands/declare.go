@@ -9,14 +9,16 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// declare opens a new incident: `declare [sevN] [private] <title>`, with
+// declare opens a new incident: `declare [drill] [sevN] [private] <title>`, with
 // an optional description on the lines after the title. The severity and
 // the private flag may come in either order; the rest is the title. A
 // word `svc:<name>[,<name>…]` anywhere before the title's end names the
 // affected services and is taken out of the title. A
 // first word that looks like a severity but is none is an error, since a
 // typo must not silently become part of the title. A declaration that
-// came in fields (Slack's declare form) is declared as it is.
+// came in fields (Slack's declare form) is declared as it is. `drill`
+// counts only as the first word, so that `declare sev3 Drill press jammed`
+// stays a real incident.
 func (c *Runner) declare(ctx context.Context, r *Request) (*Outcome, error) {
 	d := r.Event.Declare
 	if d == nil {
@@ -38,6 +40,9 @@ func (c *Runner) declare(ctx context.Context, r *Request) (*Outcome, error) {
 func (c *Runner) parseDeclare(call Call) (muster.Declaration, error) {
 	var d muster.Declaration
 	args, rest := call.Args, call.Rest
+	if len(args) > 0 && strings.EqualFold(args[0], "drill") {
+		d.Drill, args, rest = true, args[1:], restAfter(rest, 1)
+	}
 	for sevSeen := false; len(args) > 0; {
 		n := 0
 		if names, ok := serviceWord(args[0]); ok {
@@ -132,6 +137,10 @@ func (c *Runner) Declare(ctx context.Context, d muster.Declaration, declarer str
 	}
 	inc.DeclaredServices(&first, services)
 	inc.Description = strings.TrimSpace(d.Description)
+	if d.Drill {
+		inc.Drill = true
+		first.Text = "Drill: " + first.Text
+	}
 	inc.Source = d.Source
 	if !d.Since.IsZero() {
 		// An alert's clock may run a little ahead of muster's; its start

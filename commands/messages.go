@@ -51,6 +51,9 @@ func (c *Runner) Summary(inc *muster.Incident) muster.Message {
 	if inc.Private {
 		msg.Title += " 🔒"
 	}
+	if inc.Drill {
+		msg.Title = muster.DrillMark + " · " + msg.Title
+	}
 	sev, _ := c.severity(inc.Severity)
 	msg.Fields = append(msg.Fields, muster.Field{Label: "Severity", Value: strings.TrimSpace(sev.Name + " — " + sev.Description)})
 	if len(inc.Services) > 0 {
@@ -140,6 +143,11 @@ func (c *Runner) Announcement(inc *muster.Incident, room string) muster.Message 
 		Title: fmt.Sprintf("🚨 %s · %s — %s", inc.Ref(), inc.Severity, inc.Title),
 		Text:  fmt.Sprintf("Declared by %s. %s", declarer(inc), sev.Description),
 	}
+	if inc.Drill {
+		// Only as a drill: no siren, and the text says nothing is wrong.
+		msg.Title = fmt.Sprintf("%s · %s · %s — %s", muster.DrillMark, inc.Ref(), inc.Severity, inc.Title)
+		msg.Text = fmt.Sprintf("Declared by %s. A game day: nothing is broken, nobody is paged, nothing goes to the status page.", declarer(inc))
+	}
 	if len(inc.Services) > 0 {
 		msg.Fields = append(msg.Fields, muster.Field{Label: "Services", Value: strings.Join(inc.Services, ", ")})
 	}
@@ -185,6 +193,9 @@ func RoomFailed(inc *muster.Incident, reason string) string {
 
 // RoomOpened tells the declarer where the war room is.
 func RoomOpened(inc *muster.Incident, link string) string {
+	if inc.Drill {
+		return fmt.Sprintf("%s · %s declared (%s). War room: %s", muster.DrillMark, inc.Ref(), inc.Severity, link)
+	}
 	return fmt.Sprintf("🚨 %s declared (%s). War room: %s", inc.Ref(), inc.Severity, link)
 }
 
@@ -214,7 +225,11 @@ func Topic(inc *muster.Incident) string {
 	if len(inc.Services) > 0 {
 		ic += " · " + strings.Join(inc.Services, ", ")
 	}
-	return fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
+	topic := fmt.Sprintf("%s · %s · %s · %s — %s", inc.Ref(), inc.Severity, inc.Status, ic, inc.Title)
+	if inc.Drill {
+		topic = muster.DrillMark + " · " + topic
+	}
+	return topic
 }
 
 // PublicPosted tells the war room what went to the status page, so that

@@ -33,7 +33,7 @@ type registry struct {
 
 func newRegistry(roles muster.Roles) *registry {
 	reg := &registry{byName: map[string]*command{}}
-	reg.add(&command{name: "declare", usage: "[sevN] [private] [svc:<name>,…] <title>", summary: "declare a new incident and open its war room", run: (*Runner).declare})
+	reg.add(&command{name: "declare", usage: "[drill] [sevN] [private] [svc:<name>,…] <title>", summary: "declare a new incident and open its war room", run: (*Runner).declare})
 	for _, role := range roles {
 		reg.add(&command{name: role.Key, usage: "[@user]", summary: fmt.Sprintf("make someone (you, by default) the %s", role.Name), needsIncident: true, run: (*Runner).roleShortcut})
 	}
@@ -57,7 +57,7 @@ func newRegistry(roles muster.Roles) *registry {
 	reg.add(&command{name: "snooze", usage: "<duration>", summary: "silence reminders for a while (at most twice the cadence)", needsIncident: true, run: (*Runner).snooze})
 	reg.add(&command{name: "show", summary: "summary of the incident", needsIncident: true, run: (*Runner).show})
 	reg.add(&command{name: "list", usage: "[open|all]", summary: "list incidents", run: (*Runner).list})
-	reg.add(&command{name: "stats", usage: "[7d|30d|90d]", summary: "times to detect, declare, acknowledge, mitigate and resolve, counts by severity, and alert accuracy, over a window", run: (*Runner).stats})
+	reg.add(&command{name: "stats", usage: "[7d|30d|90d] [drills]", summary: "times to detect, declare, acknowledge, mitigate and resolve, counts by severity, and alert accuracy, over a window; `drills` reports the drills instead", run: (*Runner).stats})
 	reg.add(&command{name: "help", usage: "[command]", summary: "this help, or the usage of one command", run: (*Runner).help})
 	reg.help = reg.helpText()
 	return reg

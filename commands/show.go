@@ -88,6 +88,9 @@ func (c *Runner) list(ctx context.Context, r *Request) (*Outcome, error) {
 		if inc.Private {
 			b.WriteString(" 🔒")
 		}
+		if inc.Drill {
+			b.WriteString(" · " + muster.DrillMark)
+		}
 		if ic := inc.Roles[muster.RoleIC]; ic != "" {
 			fmt.Fprintf(&b, " · IC %s", muster.Mention(ic))
 		}

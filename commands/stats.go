@@ -12,15 +12,25 @@ import (
 	"github.com/muster-bot/muster"
 )
 
-// stats handles `stats [window]`: time to detect, declare, acknowledge,
-// mitigate and resolve (mean and median) and the count by severity of the
-// incidents declared within the window.
+// stats handles `stats [window] [drills]`: time to detect, declare,
+// acknowledge, mitigate and resolve (mean and median) and the count by
+// severity of the incidents declared within the window. Drills are left
+// out; `drills` reports them alone instead, since a game day's figures
+// mixed with real ones would say nothing about either.
 func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	window := 30 * 24 * time.Hour
-	if len(r.Call.Args) > 0 {
-		w, ok := parseWindow(r.Call.Args[0])
+	args := r.Call.Args
+	drills := len(args) > 0 && strings.EqualFold(args[len(args)-1], "drills")
+	if drills {
+		args = args[:len(args)-1]
+	}
+	if len(args) > 1 {
+		return nil, c.malformed("stats", "Give a window and, for the drills alone, `drills`: e.g. `stats 90d drills`.")
+	}
+	if len(args) > 0 {
+		w, ok := parseWindow(args[0])
 		if !ok {
-			return nil, c.malformed("stats", "%q is not a window (examples: 7d, 30d, 90d, 12h).", r.Call.Args[0])
+			return nil, c.malformed("stats", "%q is not a window (examples: 7d, 30d, 90d, 12h), nor `drills`.", args[0])
 		}
 		window = w
 	}
@@ -32,7 +42,7 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list incidents for stats: %w", err)
 	}
-	all = muster.Visible(all, r.Event)
+	all = muster.Drills(muster.Visible(all, r.Event), drills)
 	var ttd, ttdecl, tta, ttm, ttr []time.Duration
 	var acc accuracy
 	starts := map[string][]time.Time{} // service → its incidents' starts
@@ -79,8 +89,13 @@ func (c *Runner) stats(ctx context.Context, r *Request) (*Outcome, error) {
 	for _, name := range c.cfg.Severities.Names() {
 		counts = append(counts, fmt.Sprintf("%s %d", name, bySeverity[name]))
 	}
+	title := fmt.Sprintf("Incidents declared in the last %s: %d", formatWindow(window), count)
+	if drills {
+		title = fmt.Sprintf("%s · drills run in the last %s: %d", muster.DrillMark, formatWindow(window), count)
+		received = muster.AlertCounts{} // alerts are real: they say nothing of drills
+	}
 	msg := &muster.Message{
-		Title: fmt.Sprintf("Incidents declared in the last %s: %d", formatWindow(window), count),
+		Title: title,
 		Fields: []muster.Field{
 			{Label: "By severity", Value: strings.Join(counts, " · ")},
 			{Label: "MTTD (impact started → detected)", Value: meanMedian(ttd)},

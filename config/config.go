@@ -31,6 +31,7 @@ type Config struct {
 	Severities      []Severity   `yaml:"severities"`
 	Roles           []Role       `yaml:"roles"`
 	Reminders       Reminders    `yaml:"reminders"`
+	Digest          Digest       `yaml:"digest"`
 	WarRoom         WarRoom      `yaml:"war_room"`
 	Runbooks        []Runbook    `yaml:"runbooks"`
 	Alertmanager    Alertmanager `yaml:"alertmanager"`
@@ -320,6 +321,7 @@ func Default() *Config {
 		Timezone:        "UTC",
 		DefaultSeverity: "SEV3",
 		Reminders:       Reminders{Tick: Duration{10 * time.Second}, NoICAfter: Duration{5 * time.Minute}, Actions: "0 9 * * 1-5"},
+		Digest:          Digest{Schedule: DefaultDigestSchedule},
 		WarRoom:         WarRoom{Prefix: "inc"},
 		Web:             Web{Enabled: true},
 		StatusPage:      StatusPage{Title: "Status", Atlassian: Atlassian{APIURL: "https://api.statuspage.io/v1"}},

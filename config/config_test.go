@@ -372,3 +372,23 @@ func TestTimezone(t *testing.T) {
 		t.Errorf("bad timezone: %v; want it reported with its line", err)
 	}
 }
+
+func TestDigestDefaults(t *testing.T) {
+	cfg, err := config.Parse([]byte("digest:\n  channel: C1\n"), "m.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Digest.Schedule != config.DefaultDigestSchedule || cfg.Digest.Channel != "C1" {
+		t.Errorf("digest = %+v", cfg.Digest)
+	}
+	for _, tc := range []struct {
+		platform string
+		running  []string
+		want     string
+	}{{"", []string{"teams"}, "teams"}, {"", []string{"slack", "teams"}, "slack"}, {"teams", []string{"slack", "teams"}, "teams"}} {
+		cfg.Digest.Platform = tc.platform
+		if got := cfg.DigestPlatform(tc.running); got != tc.want {
+			t.Errorf("DigestPlatform(%v) with %q = %q, want %q", tc.running, tc.platform, got, tc.want)
+		}
+	}
+}

@@ -49,6 +49,7 @@ func validate(c *Config, r *report) {
 			r.addf("reminders.actions", "%q is not a cron schedule such as \"0 9 * * 1-5\" (weekdays at 09:00): %v", c.Reminders.Actions, err)
 		}
 	}
+	validateDigest(c, r)
 	validateSeverities(c, r)
 	validateRoles(c, r)
 	checkPrefix(r, "war_room.prefix", c.WarRoom.Prefix)

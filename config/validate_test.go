@@ -54,6 +54,8 @@ func TestParseReportsProblem(t *testing.T) {
 			`"30 mins" is not a duration (examples: 30m, 1h, 90s)`},
 		{"duration without unit", "reminders:\n  tick: 10\n", nil, 2, "reminders.tick", `"10" is not a duration`},
 		{"negative duration", "reminders:\n  no_ic_after: -1m\n", nil, 2, "reminders.no_ic_after", "negative"},
+		{"bad digest schedule", "digest:\n  schedule: every monday\n", nil, 2, "digest.schedule", `is not a cron schedule such as "0 9 * * 1"`},
+		{"unknown digest platform", "digest:\n  platform: irc\n", nil, 2, "digest.platform", "choose one of slack, teams, console"},
 		{"negative cadence", sevs + "    update_every: -1h\n", nil, 6, "severities[1].update_every", "negative"},
 		{"negative public cadence", sevs + "    public_every: -1h\n", nil, 6, "severities[1].public_every", "negative"},
 		{"review window backwards", "postmortem:\n  review_window:\n    from: 48h\n    to: 24h\n", nil, 4, "postmortem.review_window.to", "before from"},

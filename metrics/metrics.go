@@ -128,7 +128,14 @@ func (m *Metrics) Leading(on bool) {
 }
 
 // Declared counts a new incident.
+//
+// Drills are never counted, here or below: a game day must not move the
+// figures a team is paged on, and a label for them would double every
+// series for a few events a quarter.
 func (m *Metrics) Declared(inc *muster.Incident) {
+	if inc.Drill {
+		return
+	}
 	m.declared.WithLabelValues(inc.Severity).Inc()
 	if len(inc.Services) == 0 {
 		m.byService.WithLabelValues(ServiceNone).Inc()
@@ -154,6 +161,9 @@ func (m *Metrics) servicesAdded(before, after []string) {
 // Time to detect and to declare are observed at resolution, by which time
 // the start of impact and the detection have been set if anyone will.
 func (m *Metrics) Milestones(before, after *muster.Incident) {
+	if after.Drill {
+		return
+	}
 	if before == nil {
 		before = &muster.Incident{Status: muster.StatusInvestigating}
 	} else {
@@ -179,11 +189,17 @@ func (m *Metrics) Milestones(before, after *muster.Incident) {
 
 // ReminderSent counts a reminder posted; kind is update, escalate or no_ic.
 func (m *Metrics) ReminderSent(inc *muster.Incident, kind string) {
+	if inc.Drill {
+		return
+	}
 	m.reminders.WithLabelValues(inc.Severity, kind).Inc()
 }
 
 // UpdatePosted counts a status update.
 func (m *Metrics) UpdatePosted(inc *muster.Incident, onTime bool) {
+	if inc.Drill {
+		return
+	}
 	timeliness := "late"
 	if onTime {
 		timeliness = "on_time"
@@ -239,7 +255,7 @@ func (c *openCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	for _, inc := range open {
+	for _, inc := range muster.Drills(open, false) {
 		counts[key{inc.Severity, inc.Status}]++
 	}
 	for k, n := range counts {

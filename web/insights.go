@@ -125,6 +125,7 @@ type serviceMTBF struct {
 // them.
 type insights struct {
 	Window     string
+	Drills     bool // ?drills=1: the drills alone, instead of the real incidents
 	Windows    []string
 	From, To   time.Time
 	Incidents  int
@@ -169,7 +170,10 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 		return nil, fmt.Errorf("list incidents for insights: %w", err)
 	}
 	ladder := s.cfg.Severities
-	v := &insights{Window: name, From: from, To: now, Severities: ladder.Names()}
+	// Drills stay out unless asked for, and then they are all there is: a
+	// game day's times beside real ones would say nothing about either.
+	drills := r.URL.Query().Get("drills") == "1"
+	v := &insights{Window: name, Drills: drills, From: from, To: now, Severities: ladder.Names()}
 	for _, w := range windows {
 		v.Windows = append(v.Windows, w.Name)
 	}
@@ -195,12 +199,14 @@ func (s *Server) measure(r *http.Request, name string, window time.Duration) (*i
 	for i, m := range months {
 		v.Alerts[i].Month = m
 	}
-	if err := s.alertsReceived(ctx, v.Alerts, monthIndex, from, now); err != nil {
-		return nil, err
+	if !drills { // alerts are real: they say nothing of drills
+		if err := s.alertsReceived(ctx, v.Alerts, monthIndex, from, now); err != nil {
+			return nil, err
+		}
 	}
 	starts := map[string][]time.Time{} // service → its incidents' starts
 
-	for _, inc := range s.visible(r, all) {
+	for _, inc := range muster.Drills(s.visible(r, all), drills) {
 		at := inc.DeclaredAt.UTC()
 		if at.Before(from) || at.After(now) {
 			continue

@@ -37,7 +37,9 @@ func (s *Server) statusInternal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v internalView
-	for _, inc := range s.visible(r, open) {
+	// A drill is worked in its room, not watched by the company: the
+	// status pages leave it out.
+	for _, inc := range muster.Drills(s.visible(r, open), false) {
 		latest, err := s.latestUpdate(ctx, inc)
 		if err != nil {
 			s.fail(w, r, err)
@@ -61,7 +63,7 @@ func (s *Server) statusInternal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	for _, inc := range s.visible(r, recent) {
+	for _, inc := range muster.Drills(s.visible(r, recent), false) {
 		if !inc.Open() && inc.ResolvedAt.After(now.Add(-recentlyResolved)) {
 			v.Resolved = append(v.Resolved, internalRow{Inc: inc, IC: inc.Roles[muster.RoleIC]})
 		}

@@ -92,7 +92,7 @@ func publicID(inc *muster.Incident) string {
 
 // published reports whether inc shows on the public pages at all.
 func published(inc *muster.Incident) bool {
-	return !inc.Private && (len(inc.Public) > 0 || len(inc.ComponentLog) > 0)
+	return inc.Publishes() && (len(inc.Public) > 0 || len(inc.ComponentLog) > 0)
 }
 
 // load reads the incidents the public pages draw from: those declared in
@@ -128,7 +128,7 @@ func (p *StatusPages) view(list []*muster.Incident, from, now time.Time) statusV
 	v := statusView{Title: p.cfg.Title}
 	current := map[string]muster.ComponentState{}
 	for _, inc := range list {
-		if inc.Private { // published() leaves them out already; this is the rule, said twice on purpose
+		if !inc.Publishes() { // published() leaves them out already; this is the rule, said twice on purpose
 			continue
 		}
 		if inc.Open() {

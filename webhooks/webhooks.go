@@ -89,6 +89,9 @@ type IncidentInfo struct {
 	// Services are the affected services, as the catalog names them;
 	// always a list, empty when none.
 	Services []string `json:"services"`
+	// Drill is true for a game-day incident, so that a receiver (a
+	// ticket system, a pager) can leave it be; absent otherwise.
+	Drill bool `json:"drill,omitempty"`
 }
 
 // SignatureHeader carries "sha256=" + hex(HMAC-SHA256(secret, timestamp +
@@ -336,7 +339,7 @@ func (d *Deliverer) event(ctx context.Context, name string, e muster.Entry, inc 
 	ev := Event{
 		Event: name, At: e.At, Actor: d.user(ctx, e.Actor), Seq: e.Seq,
 		Incident: IncidentInfo{ID: inc.ID, Ref: inc.Ref(), Title: inc.Title, Severity: st.severity, Status: string(st.status), IC: d.user(ctx, st.ic),
-			Services: append([]string{}, st.services...)},
+			Services: append([]string{}, st.services...), Drill: inc.Drill},
 	}
 	seen := map[string]bool{}
 	ev.Text = muster.ReplaceMentions(e.Text, func(id string) string {

@@ -116,6 +116,9 @@ func TestDeliverySurvivesOutagesAndRestarts(t *testing.T) {
 	if got := rec.events(); !equal(got, want) {
 		t.Errorf("after a restart: %v, want %v", got, want)
 	}
+	if rec.got[0].Incident.Drill {
+		t.Errorf("a real incident sent as a drill: %+v", rec.got[0].Incident)
+	}
 	if last := rec.got[len(rec.got)-1]; last.Incident.Status != "resolved" || last.Incident.IC == nil || last.Incident.IC.ID != "bob" || last.Text != "Resolved: fixed" {
 		t.Errorf("last event = %+v", last)
 	}
@@ -138,4 +141,26 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A drill's events say so, for receivers that page or open tickets.
+func TestDrillEventsAreMarked(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	inc, first, _ := muster.NewIncident("Game day", muster.DefaultSeverities()[1], false, "alice", now)
+	inc.Drill = true
+	must(t, db.Create(ctx, inc, first))
+	rec := &receiver{t: t}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	d := webhooks.New(webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client()}, func() time.Time { return now }, zerolog.Nop())
+	d.Step(ctx, db)
+	if len(rec.got) != 1 || !rec.got[0].Incident.Drill {
+		t.Fatalf("drill events: %+v", rec.got)
+	}
 }

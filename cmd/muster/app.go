@@ -637,6 +637,14 @@ func (a *App) startJobs(ctx context.Context, jobs storage) (stop func(), err err
 		}
 		stops = append(stops, stopActions)
 	}
+	if a.cfg.Digest.Channel != "" {
+		stopDigest, err := a.bot.StartDigest(ctx, jobs, a.digest())
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		stops = append(stops, stopDigest)
+	}
 	for _, job := range []func(context.Context, storage){a.pruneKeys, a.deliverWebhooks} {
 		done := make(chan struct{})
 		go func() { defer close(done); job(ctx, jobs) }()

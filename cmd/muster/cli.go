@@ -44,6 +44,8 @@ var subcommands = []command{
 	{name: "simulate", synopsis: "[flags]", summary: "print who would be reminded or escalated when during an incident",
 		about: "A dry run of an incident's reminders, from the config and the real reminder\nlogic. Example:\n\n  muster simulate --config muster.yaml --severity sev1 --for 3h --updates 0:20,1:10",
 		flags: func(fs *flag.FlagSet, inv *invocation) { inv.simulate.register(fs) }},
+	{name: "drill", synopsis: "[flags] <scenario.yaml>", summary: "play a scripted game day on the console and print its postmortem and cadence record",
+		about: "Runs the console in this process with a store of its own (removed at the end),\nno webhooks and no digest, and feeds it the scenario's steps: say (a line as\nsomeone), wait (time passes on the drill's clock, with every reminder it\nbrings), alert (as POST /hooks/alert would) and expect (text the console must\nhave printed; the run fails without it). A scenario declares drills only.\nExample:\n\n  muster drill --config muster.yaml examples/drills/checkout-outage.yaml", maxArgs: 1},
 	{name: "version", synopsis: "", summary: "print the version, the Go version and the store schema"},
 	{name: "help", synopsis: "[command]", summary: "print the usage, or one command's: muster help simulate", maxArgs: 1},
 }
@@ -127,6 +129,9 @@ func parseArgs(args []string, getenv func(string) string) (*invocation, error) {
 			what = inv.command + " takes one argument"
 		}
 		return nil, &usageError{msg: fmt.Sprintf("%s; got %q", what, strings.Join(inv.args, " ")), command: inv.command}
+	}
+	if inv.command == "drill" && len(inv.args) == 0 {
+		return nil, &usageError{msg: "drill needs a scenario file, e.g. muster drill examples/drills/checkout-outage.yaml", command: "drill"}
 	}
 	if inv.command == "help" && len(inv.args) == 1 {
 		if _, ok := findCommand(inv.args[0]); !ok {

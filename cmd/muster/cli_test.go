@@ -139,7 +139,7 @@ func TestSimulateFlagsAnyOrder(t *testing.T) {
 func TestCommandLineMistakes(t *testing.T) {
 	t.Chdir(t.TempDir())
 	missing := filepath.Join(t.TempDir(), "does-not-exist.yaml")
-	all := "serve, console, check-config, simulate, version, help"
+	all := "serve, console, check-config, simulate, drill, version, help"
 	for _, tt := range []struct {
 		name string
 		args []string

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 	_ "time/tzdata" // time zones for working hours, also in a container without them
 
 	"github.com/muster-bot/muster/config"
@@ -70,6 +71,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch mode {
 	case "simulate":
 		return simulate(cfg, inv.simulate, stdout, stderr)
+	case "drill":
+		err := drill(ctx, cfg, inv.args[0], Options{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now})
+		if err != nil {
+			fmt.Fprintf(stderr, "muster: drill: %v\n", err)
+			return 1
+		}
+		return 0
 	case "check-config":
 		where := inv.config
 		if where == "" {

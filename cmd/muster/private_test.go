@@ -90,7 +90,7 @@ func TestPrivateIncidentFromOutside(t *testing.T) {
 					t.Errorf("%q from outside changed the incident:\n%+v\n→ %+v (timeline %d → %d)", line, before, after, entries, n)
 				}
 			}
-			for _, line := range []string{"list", "list all", "stats 30d"} {
+			for _, line := range []string{"list", "list all", "stats 30d", "stats 30d drills"} {
 				if got := o.try(t, line); strings.Contains(got, secret) || strings.Contains(got, "INC-1") {
 					t.Errorf("%q shows the outsider the private incident:\n%s", line, got)
 				}

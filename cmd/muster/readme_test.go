@@ -97,9 +97,12 @@ func TestReadmeCommandsWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, f := range []string{"config.example.yaml", "demo.yaml"} {
+	for _, f := range []string{"config.example.yaml", "demo.yaml", "examples/drills/checkout-outage.yaml"} {
 		raw, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, f), raw, 0o644); err != nil {
