@@ -325,6 +325,9 @@ func (b *Bot) sendPostmortemStep(ctx context.Context, p Platform, inc *muster.In
 	if room == "" {
 		return muster.Entry{}, fmt.Errorf("%s has no room to post the postmortem %s in", inc.Ref(), step)
 	}
+	if inc.Drill {
+		msg = drillMarked(msg) // a drill's postmortem in the share channel is not taken for an outage's
+	}
 	if _, err := p.Post(ctx, room, msg); err != nil {
 		return muster.Entry{}, err
 	}

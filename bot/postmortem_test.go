@@ -384,3 +384,20 @@ func TestShareLeftBehindIsPosted(t *testing.T) {
 		t.Errorf("still pending: %+v", pm)
 	}
 }
+
+// TestDrillPostmortemSharedAsADrill: a drill's published postmortem
+// reaches the share channel marked as a drill, so that nobody reading the
+// channel takes the rehearsal for an outage.
+func TestDrillPostmortemSharedAsADrill(t *testing.T) {
+	t.Parallel()
+	h := postmortemHarness(t)
+	inc := resolvedFriday(h, "drill sev2 Checkout failover rehearsal")
+	at := friday5pm(t).Add(time.Hour)
+	h.clock.Set(at)
+	h.command("bob", inc.Room, "postmortem publish")
+	h.tickAt(at.Add(time.Second))
+	shared := h.fp.ok("Post", shareRoom)
+	if len(shared) != 1 || !strings.HasPrefix(shared[0].Msg.Title, muster.DrillMark+" · 📘 Postmortem: INC-1") {
+		t.Errorf("shared %+v; want one post titled as a drill's postmortem", shared)
+	}
+}
