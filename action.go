@@ -53,6 +53,12 @@ type TrackerIssue struct {
 	Key    string `json:"key,omitempty"`    // what people call it: "OPS-12", "acme/web#42"
 	Number int    `json:"number,omitempty"` // GitHub's issue number, 0 for Jira
 	URL    string `json:"url,omitempty"`    // the issue's page
+	// Wanted says the item is owed an issue: set in the same write that
+	// adds the item when its incident's items go to a tracker, cleared
+	// when the issue is filed or filing is given up. A process that dies
+	// between adding the item and queueing its filing leaves it set, and
+	// the leader files it from this.
+	Wanted bool `json:"wanted,omitempty"`
 }
 
 // Filed reports whether the item has an issue in the tracker.

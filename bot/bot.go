@@ -98,9 +98,12 @@ type Bot struct {
 	// oldOutboxMoved is set once the outbox of an older muster, one
 	// setting, is moved into items (see moveOldOutbox).
 	oldOutboxMoved atomic.Bool
-	// trackerPolled is when this process last polled the tracker
-	// (UnixNano), 0 before the first poll.
+	// trackerPolled is when this process last scanned the incidents
+	// for the tracker (followTrackers), UnixNano; 0 before the first.
 	trackerPolled atomic.Int64
+	// pagesCaughtUp is set once the resolved incidents were looked at
+	// for pages owed a resolve (see catchUpPages).
+	pagesCaughtUp atomic.Bool
 	// postmortemsCaughtUp is set once every incident's postmortem
 	// follow-through was scheduled (see catchUpPostmortems).
 	postmortemsCaughtUp atomic.Bool

@@ -311,6 +311,7 @@ func (h *harness) open() {
 		DefaultSeverity: "SEV3",
 		Roles:           h.cfg.Roles,
 		Services:        h.catalog,
+		Files:           h.cfg.Tracker.Files,
 	}, h.clock.Now)
 	h.db = db
 	h.bot = bot.New(db, cmds, h.cfg, zerolog.New(h.logs).Level(zerolog.InfoLevel), h.clock.Now)

@@ -185,7 +185,7 @@ func (b *Bot) sendOutbox(ctx context.Context, claims Store, now time.Time) error
 		errs = append(errs, err)
 		b.oldOutboxMoved.Store(moved)
 	}
-	errs = append(errs, b.catchUpMirror(ctx), b.pollTrackers(ctx, now), b.catchUpPostmortems(ctx, now))
+	errs = append(errs, b.catchUpMirror(ctx), b.followTrackers(ctx, now), b.catchUpPostmortems(ctx, now))
 	items, err := b.store.Outbox(ctx)
 	if err != nil {
 		return errors.Join(append(errs, err)...)

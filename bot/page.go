@@ -143,10 +143,14 @@ func (b *Bot) addPageItem(ctx context.Context, inc *muster.Incident, p muster.Pa
 	}
 }
 
-// catchUpPages queues the pages recorded as owed whose items are missing
-// (a process that died between the record and the item). items is the
-// outbox as read before the incidents, so an item sent and removed since
-// has its record moved on already.
+// catchUpPages queues what a process that died after saving a change
+// left undone: the pages an incident owes but has no record of (it died
+// before recording them), and the pages recorded as owed whose items are
+// missing (it died between the record and the item). It looks at the
+// open incidents at every tick and, once per process, at the resolved
+// ones too, whose triggered pages are owed a resolve. items is the outbox
+// as read before the incidents, so an item sent and removed since has
+// its record moved on already.
 func (b *Bot) catchUpPages(ctx context.Context, items []outbox.Item) error {
 	if !b.pages() {
 		return nil
@@ -155,18 +159,28 @@ func (b *Bot) catchUpPages(ctx context.Context, items []outbox.Item) error {
 	for _, it := range items {
 		have[it.Key] = true
 	}
-	open, err := b.store.Incidents(ctx, true)
+	all := !b.pagesCaughtUp.Load()
+	list, err := b.store.Incidents(ctx, !all)
 	if err != nil {
-		return fmt.Errorf("paging: list open incidents: %w", err)
+		return fmt.Errorf("paging: list incidents: %w", err)
 	}
-	for _, inc := range open {
+	for _, inc := range list {
+		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+		if inc.Clone().QueuePages(sev, b.cfg.Paging.Services, paging.Key, b.now()) {
+			b.queuePages(ctx, inc) // records them, and queues every waiting one
+			continue
+		}
 		for _, p := range inc.Pages {
 			pl := pagePayload{Incident: inc.ID, Service: p.Service, Provider: p.Provider, Action: actionTrigger}
-			if p.State == muster.PageQueued && !have[pageKey(pl)] {
+			if p.State == muster.PageResolving {
+				pl.Action = actionResolve
+			}
+			if p.Waiting() && !have[pageKey(pl)] {
 				b.addPageItem(ctx, inc, p)
 			}
 		}
 	}
+	b.pagesCaughtUp.Store(true)
 	return nil
 }
 

@@ -139,3 +139,57 @@ func TestDrillPagesNobody(t *testing.T) {
 		t.Errorf("drill's pages %+v", p)
 	}
 }
+
+// lose makes the store look as a process that died right after saving
+// the incident's last change left it: no page records, no outbox items.
+func lose(t *testing.T, h *harness, id int, pages func([]muster.PageRecord) []muster.PageRecord) {
+	t.Helper()
+	if _, _, err := h.db.Update(h.ctx, id, func(i *muster.Incident) ([]muster.Entry, error) {
+		i.Pages = pages(i.Pages)
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := h.db.Outbox(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := h.db.DeleteOutbox(h.ctx, it.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPagesOwedAfterACrash: a process that died after saving a
+// declaration and before recording its page, or after saving a resolve
+// and before recording the page's resolve, leaves both owed: the next
+// leader sends each once.
+func TestPagesOwedAfterACrash(t *testing.T) {
+	t.Parallel()
+	h, fake := paged(t, checkoutKey)
+	inc := h.declare("sev1 svc:checkout Checkout is down")
+	lose(t, h, inc.ID, func([]muster.PageRecord) []muster.PageRecord { return nil })
+	h.restart()
+	h.mustTick(time.Second)
+	h.mustTick(time.Minute)
+	if ev := fake.Accepted(); len(ev) != 1 || ev[0].Action != "trigger" {
+		t.Fatalf("events %+v; want the declaration's trigger, once", ev)
+	}
+
+	h.command("alice", inc.Room, "resolve")
+	lose(t, h, inc.ID, func(p []muster.PageRecord) []muster.PageRecord {
+		for i := range p {
+			p[i].State = muster.PageTriggered // as before the resolve
+		}
+		return p
+	})
+	h.restart()
+	h.mustTick(2 * time.Minute)
+	h.mustTick(3 * time.Minute)
+	h.mustTick(4 * time.Minute)
+	ev := fake.Accepted()
+	if len(ev) != 2 || ev[1].Action != "resolve" || ev[1].DedupKey != ev[0].DedupKey {
+		t.Errorf("events %+v; want the trigger, then one resolve with its key", ev)
+	}
+}

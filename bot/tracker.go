@@ -84,10 +84,13 @@ func trackerItemKey(p trackerPayload) string {
 	return fmt.Sprintf("%s/%020d/%06d/%s", kindTracker, p.Incident, p.Item, p.Op)
 }
 
-// files reports whether inc's action items go to the tracker.
-func (b *Bot) files(inc *muster.Incident) bool {
-	return b.cfg.Tracker.Tracker != nil && inc != nil && (!inc.Private || b.cfg.Tracker.FilePrivate)
+// Files reports whether inc's action items go to the tracker: the one
+// rule the commands mark new items by and the bot files them by.
+func (c TrackerConfig) Files(inc *muster.Incident) bool {
+	return c.Tracker != nil && inc != nil && (!inc.Private || c.FilePrivate)
 }
+
+func (b *Bot) files(inc *muster.Incident) bool { return b.cfg.Tracker.Files(inc) }
 
 // queueTracker queues what a command's change of action items asks of the
 // tracker: a create for each item added, a close for each filed item
@@ -101,7 +104,7 @@ func (b *Bot) queueTracker(ctx context.Context, before, after *muster.Incident) 
 	known := min(len(before.Actions), len(after.Actions))
 	for i, a := range after.Actions {
 		switch {
-		case i >= known:
+		case i >= known && a.Tracker.Wanted:
 			b.queueTrackerOp(ctx, trackerPayload{Incident: after.ID, Item: a.Number, Op: opCreate})
 		case a.Done && !before.Actions[i].Done && a.Tracker.Filed():
 			b.queueTrackerOp(ctx, trackerPayload{Incident: after.ID, Item: a.Number, Op: opClose})
@@ -150,7 +153,7 @@ func (b *Bot) sendTrackerItem(ctx context.Context, claims Store, it outbox.Item,
 	if now.Sub(it.Queued) > trackerGiveUp {
 		log.Error().Int("attempts", it.Attempts).Str("last_error", it.LastError).Msg("tracker: gave up after a day of failures")
 		b.trackerNote(ctx, inc, b.trackerFailure(p.Op, a, it.LastError)+"; given up after a day. "+b.byHand(p.Op))
-		return claims.DeleteOutbox(ctx, it.Key)
+		return b.giveUpTracker(ctx, claims, inc, p, it.Key)
 	}
 	claimed, err := b.claim(ctx, claims, it, now)
 	if claimed == nil {
@@ -175,7 +178,25 @@ func (b *Bot) sendTrackerItem(ctx context.Context, claims Store, it outbox.Item,
 	}
 	log.Error().Err(err).Msg("tracker: refused; given up")
 	b.trackerNote(ctx, inc, b.trackerFailure(p.Op, a, muster.ErrorMessage(err))+"; not retried. "+b.byHand(p.Op))
-	return claims.DeleteOutbox(ctx, it.Key)
+	return b.giveUpTracker(ctx, claims, inc, p, it.Key)
+}
+
+// giveUpTracker drops a tracker call given up on; for a create, the item
+// is first marked as no longer wanted there, so that no catch-up files it
+// again.
+func (b *Bot) giveUpTracker(ctx context.Context, claims Store, inc *muster.Incident, p trackerPayload, key string) error {
+	if p.Op == opCreate {
+		_, _, err := b.store.Update(context.WithoutCancel(ctx), inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+			if p.Item <= len(i.Actions) {
+				i.Actions[p.Item-1].Tracker.Wanted = false
+			}
+			return nil, nil
+		})
+		if err != nil {
+			return fmt.Errorf("tracker: give up filing %s's action item #%d: %w", inc.Ref(), p.Item, err)
+		}
+	}
+	return claims.DeleteOutbox(ctx, key)
 }
 
 // fileItem creates a's issue, records it on the item and posts its link.
@@ -190,7 +211,7 @@ func (b *Bot) fileItem(ctx context.Context, inc *muster.Incident, a muster.Actio
 	filed := fromRef(ref)
 	stored, _, err := b.store.Update(context.WithoutCancel(ctx), inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
 		if a.Number <= len(i.Actions) && !i.Actions[a.Number-1].Tracker.Filed() {
-			i.Actions[a.Number-1].Tracker = filed
+			i.Actions[a.Number-1].Tracker = filed // Wanted no more
 		}
 		return nil, nil
 	})
@@ -350,28 +371,35 @@ func (b *Bot) applyTracker(ctx context.Context, inc *muster.Incident, n int, key
 	return nil
 }
 
-// pollTrackers reads, every PollEvery, the state of each filed item not
-// done, and marks done those closed in the tracker. A failed read is
-// logged and left for the next poll.
-func (b *Bot) pollTrackers(ctx context.Context, now time.Time) error {
+// followTrackers scans the incidents when this process first leads and
+// then every PollEvery: it queues the filing of each item still wanted in
+// the tracker (its queueing was lost with a process that died after
+// saving the item; a filing queued already is not queued twice) and,
+// unless the poll is off, reads the state of each filed item not done and
+// marks done those closed there. A failed read is logged and left for
+// the next poll.
+func (b *Bot) followTrackers(ctx context.Context, now time.Time) error {
 	every := b.cfg.Tracker.PollEvery
-	if b.cfg.Tracker.Tracker == nil || every <= 0 {
+	if b.cfg.Tracker.Tracker == nil {
 		return nil
 	}
-	if last := b.trackerPolled.Load(); last != 0 && now.Sub(time.Unix(0, last)) < every {
+	if last := b.trackerPolled.Load(); last != 0 && (every <= 0 || now.Sub(time.Unix(0, last)) < every) {
 		return nil
 	}
 	b.trackerPolled.Store(now.UnixNano())
 	all, err := b.store.Incidents(ctx, false)
 	if err != nil {
-		return fmt.Errorf("tracker poll: list incidents: %w", err)
+		return fmt.Errorf("tracker: list incidents: %w", err)
 	}
 	for _, inc := range all {
 		if !b.files(inc) {
 			continue
 		}
 		for _, a := range inc.Actions {
-			if a.Done || !a.Tracker.Filed() {
+			if a.Tracker.Wanted && !a.Tracker.Filed() {
+				b.queueTrackerOp(ctx, trackerPayload{Incident: inc.ID, Item: a.Number, Op: opCreate})
+			}
+			if every <= 0 || a.Done || !a.Tracker.Filed() {
 				continue
 			}
 			st, err := b.cfg.Tracker.Tracker.State(ctx, toRef(a.Tracker))

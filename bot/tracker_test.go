@@ -98,6 +98,45 @@ func TestTrackerGivesUp(t *testing.T) {
 	if items, _ := h.db.Outbox(h.ctx); len(items) != 0 {
 		t.Errorf("outbox %+v; a refusal was left to retry", items)
 	}
+
+	// Given up means given up: a restart's catch-up files neither.
+	ft.fail(nil)
+	h.restart()
+	h.mustTick(27 * time.Hour)
+	if created, _ := ft.counts(); created != 0 {
+		t.Errorf("%d issues created after a restart; items given up were filed again", created)
+	}
+}
+
+// TestTrackerFilesAnItemWhoseQueueingWasLost: a process that dies after
+// saving an action item and before queueing its filing leaves the item
+// marked as wanted; the next leader files it, once.
+func TestTrackerFilesAnItemWhoseQueueingWasLost(t *testing.T) {
+	t.Parallel()
+	h, ft := tracked(t, false)
+	inc := h.declare("sev2 Checkout slow")
+	h.command("alice", inc.Room, "action Add a canary stage")
+	if a := h.incident(inc.ID).Actions; len(a) != 1 || !a[0].Tracker.Wanted {
+		t.Fatalf("items %+v; want the new item marked as wanted in the tracker in the command's write", a)
+	}
+	// What the dead process left: the item saved, no filing queued.
+	items, err := h.db.Outbox(h.ctx)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("outbox %+v %v; want the filing", items, err)
+	}
+	if err := h.db.DeleteOutbox(h.ctx, items[0].Key); err != nil {
+		t.Fatal(err)
+	}
+	h.restart()
+	h.mustTick(time.Second)
+	h.mustTick(time.Minute)
+	h.mustTick(20 * time.Minute)
+	if created, _ := ft.counts(); created != 1 {
+		t.Fatalf("%d issues created; want the item filed once", created)
+	}
+	if a := h.incident(inc.ID).Actions[0]; a.Tracker.Key != "OPS-1" || a.Tracker.Wanted {
+		t.Errorf("item %+v; want it filed as OPS-1 and wanted no more", a)
+	}
 }
 
 // TestTrackerEvents: a done item is closed there once filed, even when it

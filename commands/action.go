@@ -62,6 +62,7 @@ func (c *Runner) action(ctx context.Context, r *Request) (*Outcome, error) {
 	}
 	item.Text = strings.Join(text, " ")
 	out, entries, err := c.update(ctx, r, func(inc *muster.Incident) ([]muster.Entry, error) {
+		item.Tracker.Wanted = c.cfg.Files != nil && c.cfg.Files(inc)
 		e, err := inc.AddAction(item)
 		return []muster.Entry{e}, err
 	})

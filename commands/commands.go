@@ -59,6 +59,9 @@ type Config struct {
 	// ShareChannel is where published postmortems are shared
 	// (postmortem.share_channel); "" shares them nowhere.
 	ShareChannel string
+	// Files reports whether an incident's action items go to the team's
+	// tracker; nil when none is configured.
+	Files func(*muster.Incident) bool
 }
 
 // Runner runs incident commands against a store.

@@ -150,6 +150,11 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		db.Close()
 		return nil, fmt.Errorf("load status pages: %w", err)
 	}
+	tracked, err := trackerConfig(cfg, now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	cmds := commands.New(db, pm, commands.Config{
 		Severities:      cfg.SeverityLadder(),
 		DefaultSeverity: cfg.DefaultSeverity,
@@ -160,13 +165,9 @@ func New(cfg *config.Config, opts Options) (*App, error) {
 		Components:      componentNames(cfg.StatusPage),
 		Services:        services,
 		ShareChannel:    cfg.Postmortem.ShareChannel,
+		Files:           tracked.Files,
 	}, now)
 	mirror, mirrored := statuspageMirror(cfg.StatusPage)
-	tracked, err := trackerConfig(cfg, now)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
 	a.bot = bot.New(db, cmds, bot.Config{
 		Severities: cfg.SeverityLadder(),
 		Roles:      cfg.RoleList(),
