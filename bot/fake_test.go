@@ -85,6 +85,15 @@ type fakePlatform struct {
 	// afterPost, when set, runs after each successful Post (outside the
 	// lock), as a person who acts on a message the moment it shows.
 	afterPost func(room, id string, msg muster.Message)
+	// emails are the users' e-mail addresses the platform tells (as
+	// Slack's users.info does); a user not in it has none.
+	emails map[string]string
+}
+
+func (f *fakePlatform) UserEmail(ctx context.Context, user string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.emails[user], nil
 }
 
 func newFakePlatform() *fakePlatform {

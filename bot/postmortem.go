@@ -387,12 +387,16 @@ func hours(d time.Duration) string {
 // mentions for the post.
 func (b *Bot) reviewInvite(ctx context.Context, inc *muster.Incident, start, end, now time.Time) ([]byte, []string, error) {
 	person := func(id string) calendar.Person {
+		p := calendar.Person{Name: id}
 		if b.cfg.Postmortem.People != nil {
-			if p := b.cfg.Postmortem.People(ctx, id); p.Name != "" || p.Email != "" {
-				return p
+			if named := b.cfg.Postmortem.People(ctx, id); named.Name != "" || named.Email != "" {
+				p = named
 			}
 		}
-		return calendar.Person{Name: id}
+		if p.Email == "" {
+			p.Email = b.userEmail(ctx, inc, id, "postmortem review: no e-mail for a participant; named in the invite's description")
+		}
+		return p
 	}
 	owner := inc.Postmortem.Owner
 	var people []calendar.Person

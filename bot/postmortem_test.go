@@ -401,3 +401,29 @@ func TestDrillPostmortemSharedAsADrill(t *testing.T) {
 		t.Errorf("shared %+v; want one post titled as a drill's postmortem", shared)
 	}
 }
+
+// TestReviewInviteAsksThePlatformForEmails: the invite names each
+// participant by the e-mail their chat platform tells (Slack's users.info),
+// so that on Slack calendars see attendees, not a list of names.
+func TestReviewInviteAsksThePlatformForEmails(t *testing.T) {
+	t.Parallel()
+	h := postmortemHarness(t, func(c *bot.PostmortemConfig) { c.People = nil })
+	h.fp.emails = map[string]string{"alice": "alice@example.com", "bob": "bob@example.com"}
+	inc := resolvedFriday(h, "sev2 Checkout down")
+	h.tickAt(friday5pm(t).Add(10 * time.Second))
+	reviews := h.fp.posts(inc.Room, "📅")
+	if len(reviews) != 1 || reviews[0].File == nil {
+		t.Fatalf("review posts %+v; want one with the invite", reviews)
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(reviews[0].File.Content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attendees []string
+	for _, a := range cal.Events()[0].Attendees() {
+		attendees = append(attendees, a.Email())
+	}
+	if strings.Join(attendees, ",") != "bob@example.com,alice@example.com" {
+		t.Errorf("attendees = %v, want bob (owner) and alice by their e-mails\n%s", attendees, reviews[0].File.Content)
+	}
+}

@@ -246,13 +246,20 @@ func (b *Bot) issue(ctx context.Context, inc *muster.Incident, a muster.ActionIt
 // ownerEmail is the e-mail of a's owner as the platform tells it, "" when
 // it cannot: the issue is then filed unassigned.
 func (b *Bot) ownerEmail(ctx context.Context, inc *muster.Incident, a muster.ActionItem) string {
+	return b.userEmail(ctx, inc, a.Owner, "tracker: no e-mail for the owner; filed unassigned")
+}
+
+// userEmail is user's e-mail as inc's platform tells it; "" when it
+// cannot (a platform without e-mails, a user without one), and a failed
+// lookup is logged with why it matters.
+func (b *Bot) userEmail(ctx context.Context, inc *muster.Incident, user, why string) string {
 	f, ok := b.platforms[inc.Platform].(EmailFinder)
-	if !ok || a.Owner == "" {
+	if !ok || user == "" {
 		return ""
 	}
-	email, err := f.UserEmail(ctx, a.Owner)
+	email, err := f.UserEmail(ctx, user)
 	if err != nil {
-		b.log.Warn().Err(err).Str("incident", inc.Ref()).Int("item", a.Number).Msg("tracker: no e-mail for the owner; filed unassigned")
+		b.log.Warn().Err(err).Str("incident", inc.Ref()).Str("user", user).Msg(why)
 		return ""
 	}
 	return email

@@ -170,3 +170,45 @@ func TestReadmeCommandsWork(t *testing.T) {
 		t.Errorf("read %d muster commands in README.md and ran %d; the test no longer finds them", read, ran)
 	}
 }
+
+// TestReadmeFirstIncident plays the README's first incident on the
+// console, as a newcomer would type it, with the share channel the
+// README names: it ends with the review invite, the owner's reminder and
+// the published postmortem shared.
+func TestReadmeFirstIncident(t *testing.T) {
+	text := readme(t)
+	i := strings.Index(text, "A first incident, line by line")
+	if i < 0 {
+		t.Fatal("README.md has no first incident")
+	}
+	block := text[i:]
+	start := strings.Index(block, "```text\n")
+	if start < 0 {
+		t.Fatal("README.md's first incident has no ```text block")
+	}
+	block = block[start+len("```text\n"):]
+	block = block[:strings.Index(block, "```")]
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "muster.yaml")
+	raw := "postmortem: {share_channel: postmortems}\nhttp: {listen: \"127.0.0.1:0\"}\nstore: {path: " + filepath.Join(dir, "muster.db") + "}\n"
+	if err := os.WriteFile(cfg, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"console", "--config", cfg}, strings.NewReader(block), &out, &errs, func(string) string { return "" }); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"📅 Postmortem review of INC-1",
+		"INC-1-review.ics",
+		"📝 @alice the postmortem of INC-1 is still a draft",
+		"📘 Postmortem of INC-1 published by @alice",
+		"[#postmortems] muster: 📘 Postmortem: INC-1 · Checkout is returning 500s",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the README's first incident printed no %q", want)
+		}
+	}
+}
