@@ -28,6 +28,9 @@ type Store interface {
 	RoomIncident(ctx context.Context, platform, room string) (int, error)
 	Update(ctx context.Context, id int, fn func(*muster.Incident) ([]muster.Entry, error)) (*muster.Incident, []muster.Entry, error)
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
+	// IncidentsDeclared lists those declared in [from, to), newest
+	// first, at most limit (all when limit <= 0).
+	IncidentsDeclared(ctx context.Context, from, to time.Time, limit int) ([]*muster.Incident, error)
 	// Append is idempotent on key, and never adds a message (MessageID)
 	// the incident's timeline already holds.
 	Append(ctx context.Context, id int, key string, e muster.Entry) (muster.Entry, bool, error)
@@ -98,15 +101,12 @@ type Bot struct {
 	// oldOutboxMoved is set once the outbox of an older muster, one
 	// setting, is moved into items (see moveOldOutbox).
 	oldOutboxMoved atomic.Bool
-	// trackerPolled is when this process last scanned the incidents
-	// for the tracker (followTrackers), UnixNano; 0 before the first.
+	// trackerPolled is when this process last polled the tracker
+	// (pollTrackers), UnixNano; 0 before the first poll.
 	trackerPolled atomic.Int64
-	// pagesCaughtUp is set once the resolved incidents were looked at
-	// for pages owed a resolve (see catchUpPages).
-	pagesCaughtUp atomic.Bool
-	// postmortemsCaughtUp is set once every incident's postmortem
-	// follow-through was scheduled (see catchUpPostmortems).
-	postmortemsCaughtUp atomic.Bool
+	// caughtUp is when this process last looked for follow-through a
+	// dead process left unqueued (catchUp), UnixNano; 0 before the first.
+	caughtUp atomic.Int64
 }
 
 // New returns a bot. Register the platforms before events arrive.

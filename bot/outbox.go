@@ -185,12 +185,12 @@ func (b *Bot) sendOutbox(ctx context.Context, claims Store, now time.Time) error
 		errs = append(errs, err)
 		b.oldOutboxMoved.Store(moved)
 	}
-	errs = append(errs, b.catchUpMirror(ctx), b.followTrackers(ctx, now), b.catchUpPostmortems(ctx, now))
+	errs = append(errs, b.catchUpMirror(ctx), b.pollTrackers(ctx, now))
 	items, err := b.store.Outbox(ctx)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	errs = append(errs, b.catchUpPages(ctx, items))
+	errs = append(errs, b.catchUp(ctx, items, now))
 	blocked := map[string]bool{} // platform NUL room: an earlier post waits
 	for _, it := range items {
 		switch it.Kind {

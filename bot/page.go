@@ -143,45 +143,30 @@ func (b *Bot) addPageItem(ctx context.Context, inc *muster.Incident, p muster.Pa
 	}
 }
 
-// catchUpPages queues what a process that died after saving a change
-// left undone: the pages an incident owes but has no record of (it died
-// before recording them), and the pages recorded as owed whose items are
-// missing (it died between the record and the item). It looks at the
-// open incidents at every tick and, once per process, at the resolved
-// ones too, whose triggered pages are owed a resolve. items is the outbox
-// as read before the incidents, so an item sent and removed since has
-// its record moved on already.
-func (b *Bot) catchUpPages(ctx context.Context, items []outbox.Item) error {
+// catchUpPages queues the pages inc owes that a process that died after
+// saving a change left undone: pages owed but not recorded (it died
+// before recording them), and pages recorded as owed whose items are
+// missing (it died between the record and the item). have holds the
+// keys of the outbox as read before inc, so an item sent and removed
+// since has its record moved on already.
+func (b *Bot) catchUpPages(ctx context.Context, inc *muster.Incident, have map[string]bool, now time.Time) {
 	if !b.pages() {
-		return nil
+		return
 	}
-	have := map[string]bool{}
-	for _, it := range items {
-		have[it.Key] = true
+	sev, _, _ := b.cfg.Severities.Find(inc.Severity)
+	if inc.Clone().QueuePages(sev, b.cfg.Paging.Services, paging.Key, now) {
+		b.queuePages(ctx, inc) // records them, and queues every waiting one
+		return
 	}
-	all := !b.pagesCaughtUp.Load()
-	list, err := b.store.Incidents(ctx, !all)
-	if err != nil {
-		return fmt.Errorf("paging: list incidents: %w", err)
-	}
-	for _, inc := range list {
-		sev, _, _ := b.cfg.Severities.Find(inc.Severity)
-		if inc.Clone().QueuePages(sev, b.cfg.Paging.Services, paging.Key, b.now()) {
-			b.queuePages(ctx, inc) // records them, and queues every waiting one
-			continue
+	for _, p := range inc.Pages {
+		pl := pagePayload{Incident: inc.ID, Service: p.Service, Provider: p.Provider, Action: actionTrigger}
+		if p.State == muster.PageResolving {
+			pl.Action = actionResolve
 		}
-		for _, p := range inc.Pages {
-			pl := pagePayload{Incident: inc.ID, Service: p.Service, Provider: p.Provider, Action: actionTrigger}
-			if p.State == muster.PageResolving {
-				pl.Action = actionResolve
-			}
-			if p.Waiting() && !have[pageKey(pl)] {
-				b.addPageItem(ctx, inc, p)
-			}
+		if p.Waiting() && !have[pageKey(pl)] {
+			b.addPageItem(ctx, inc, p)
 		}
 	}
-	b.pagesCaughtUp.Store(true)
-	return nil
 }
 
 // sendPageItem makes one page call: a trigger or a resolve.

@@ -140,26 +140,6 @@ func (b *Bot) schedulePostmortem(ctx context.Context, inc *muster.Incident, now 
 	}
 }
 
-// catchUpPostmortems schedules, once per process, the follow-through of
-// every incident that has some left: a resolve whose scheduling was cut
-// short by a crash is followed through all the same.
-func (b *Bot) catchUpPostmortems(ctx context.Context, now time.Time) error {
-	if b.postmortemsCaughtUp.Load() {
-		return nil
-	}
-	all, err := b.store.Incidents(ctx, false)
-	if err != nil {
-		return fmt.Errorf("postmortem follow-through: list incidents: %w", err)
-	}
-	for _, inc := range all {
-		if _, ok := postmortemNext(inc, b.cfg.Postmortem, now); ok {
-			b.schedulePostmortem(ctx, inc, now)
-		}
-	}
-	b.postmortemsCaughtUp.Store(true)
-	return nil
-}
-
 // sendPostmortemItem posts what one incident's follow-through owes now,
 // then makes its item due at the next step, or removes it.
 func (b *Bot) sendPostmortemItem(ctx context.Context, claims Store, it outbox.Item, now time.Time) error {
@@ -248,7 +228,7 @@ func (b *Bot) postmortemStep(ctx context.Context, claims Store, p Platform, id i
 		switch step {
 		case StepReview:
 			pm.ReviewPosted = true
-			pm.Review, _ = calendar.ProposeReview(inc.ResolvedAt, b.cfg.Postmortem.Location, b.cfg.Postmortem.Window)
+			pm.Review, _ = b.proposeReview(inc, now)
 		case StepRemind:
 			pm.LastReminder = now
 			pm.Reminders++
@@ -334,6 +314,25 @@ func (b *Bot) sendPostmortemStep(ctx context.Context, p Platform, inc *muster.In
 	return muster.Entry{Kind: muster.EntryPostmortem, At: now, Text: text}, nil
 }
 
+// proposeReview is the review's start for inc, inside the review window
+// after its resolve when that is still ahead of now; a step that comes
+// late (the platform was down, no replica led) proposes the first slot
+// that is still ahead, never one already past, and says it is not in the
+// window.
+func (b *Bot) proposeReview(inc *muster.Incident, now time.Time) (time.Time, bool) {
+	cfg := b.cfg.Postmortem
+	start, inWindow := calendar.ProposeReview(inc.ResolvedAt, cfg.Location, cfg.Window)
+	if start.Before(now) {
+		from := cfg.Window.From
+		if from <= 0 {
+			from = calendar.DefaultFrom
+		}
+		start, _ = calendar.ProposeReview(now.Add(-from), cfg.Location, cfg.Window)
+		inWindow = false
+	}
+	return start, inWindow
+}
+
 // reviewMessage proposes the review with its invite attached: the
 // platforms post files (Slack uploads it; the console prints it).
 func (b *Bot) reviewMessage(ctx context.Context, inc *muster.Incident, now time.Time) (muster.Message, error) {
@@ -342,7 +341,7 @@ func (b *Bot) reviewMessage(ctx context.Context, inc *muster.Incident, now time.
 	if loc == nil {
 		loc = time.UTC
 	}
-	start, inWindow := calendar.ProposeReview(inc.ResolvedAt, loc, cfg.Window)
+	start, inWindow := b.proposeReview(inc, now)
 	length := cfg.Window.Length
 	if length <= 0 {
 		length = calendar.DefaultLength

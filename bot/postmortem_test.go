@@ -427,3 +427,52 @@ func TestReviewInviteAsksThePlatformForEmails(t *testing.T) {
 		t.Errorf("attendees = %v, want bob (owner) and alice by their e-mails\n%s", attendees, reviews[0].File.Content)
 	}
 }
+
+// TestLateReviewIsProposedAhead: when no replica led from a Friday
+// resolve until Tuesday evening, the review posted then is proposed for
+// the first working slot still ahead (Wednesday 09:00), never for the
+// Monday already past, and the post says it is outside the window.
+func TestLateReviewIsProposedAhead(t *testing.T) {
+	t.Parallel()
+	h := postmortemHarness(t)
+	inc := resolvedFriday(h, "sev2 Checkout down")
+	tuesday := time.Date(2026, 12, 8, 17, 0, 0, 0, berlin(t))
+	h.tickAt(tuesday)
+	reviews := h.fp.posts(inc.Room, "📅")
+	if len(reviews) != 1 {
+		t.Fatalf("%d review posts, want 1", len(reviews))
+	}
+	if !strings.Contains(reviews[0].Title, "Wed 2026-12-09 09:00–10:00 CET") || !strings.Contains(reviews[0].Text, "first working slot after") {
+		t.Errorf("late review = %q / %q; want Wednesday 09:00, said to be after the window", reviews[0].Title, reviews[0].Text)
+	}
+	wednesday := time.Date(2026, 12, 9, 9, 0, 0, 0, berlin(t))
+	if got := h.incident(inc.ID).Postmortem.Review; !got.Equal(wednesday) {
+		t.Errorf("recorded review %s, want %s", got, wednesday)
+	}
+}
+
+// TestResolveSavedByADeadReplicaIsFollowedThrough: another replica saved
+// a resolve and died before scheduling its follow-through; the leader,
+// which has been running all along, finds it within the hour and
+// proposes the review.
+func TestResolveSavedByADeadReplicaIsFollowedThrough(t *testing.T) {
+	t.Parallel()
+	h := postmortemHarness(t)
+	fri := friday5pm(t)
+	h.clock.Set(fri.Add(-2 * time.Hour))
+	inc := h.declare("sev2 Checkout down")
+	h.command("bob", inc.Room, "ic")
+	h.tickAt(fri.Add(-time.Hour))
+	if _, _, err := h.db.Update(h.ctx, inc.ID, func(i *muster.Incident) ([]muster.Entry, error) {
+		e, err := i.Resolve("Rolled back", "bob", fri)
+		return []muster.Entry{e}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for m := 1; m <= 61; m++ {
+		h.tickAt(fri.Add(time.Duration(m) * time.Minute))
+	}
+	if n := len(h.fp.posts(inc.Room, "📅")); n != 1 {
+		t.Errorf("%d review posts an hour after a resolve saved by a dead replica, want 1", n)
+	}
+}

@@ -85,9 +85,10 @@ func trackerItemKey(p trackerPayload) string {
 }
 
 // Files reports whether inc's action items go to the tracker: the one
-// rule the commands mark new items by and the bot files them by.
+// rule the commands mark new items by and the bot files them by. A
+// drill's items stay in muster: a rehearsal fills no real backlog.
 func (c TrackerConfig) Files(inc *muster.Incident) bool {
-	return c.Tracker != nil && inc != nil && (!inc.Private || c.FilePrivate)
+	return c.Tracker != nil && inc != nil && !inc.Drill && (!inc.Private || c.FilePrivate)
 }
 
 func (b *Bot) files(inc *muster.Incident) bool { return b.cfg.Tracker.Files(inc) }
@@ -378,35 +379,28 @@ func (b *Bot) applyTracker(ctx context.Context, inc *muster.Incident, n int, key
 	return nil
 }
 
-// followTrackers scans the incidents when this process first leads and
-// then every PollEvery: it queues the filing of each item still wanted in
-// the tracker (its queueing was lost with a process that died after
-// saving the item; a filing queued already is not queued twice) and,
-// unless the poll is off, reads the state of each filed item not done and
-// marks done those closed there. A failed read is logged and left for
-// the next poll.
-func (b *Bot) followTrackers(ctx context.Context, now time.Time) error {
+// pollTrackers reads, every PollEvery, the state of each filed item not
+// done, and marks done those closed in the tracker. A failed read is
+// logged and left for the next poll.
+func (b *Bot) pollTrackers(ctx context.Context, now time.Time) error {
 	every := b.cfg.Tracker.PollEvery
-	if b.cfg.Tracker.Tracker == nil {
+	if b.cfg.Tracker.Tracker == nil || every <= 0 {
 		return nil
 	}
-	if last := b.trackerPolled.Load(); last != 0 && (every <= 0 || now.Sub(time.Unix(0, last)) < every) {
+	if last := b.trackerPolled.Load(); last != 0 && now.Sub(time.Unix(0, last)) < every {
 		return nil
 	}
 	b.trackerPolled.Store(now.UnixNano())
 	all, err := b.store.Incidents(ctx, false)
 	if err != nil {
-		return fmt.Errorf("tracker: list incidents: %w", err)
+		return fmt.Errorf("tracker poll: list incidents: %w", err)
 	}
 	for _, inc := range all {
 		if !b.files(inc) {
 			continue
 		}
 		for _, a := range inc.Actions {
-			if a.Tracker.Wanted && !a.Tracker.Filed() {
-				b.queueTrackerOp(ctx, trackerPayload{Incident: inc.ID, Item: a.Number, Op: opCreate})
-			}
-			if every <= 0 || a.Done || !a.Tracker.Filed() {
+			if a.Done || !a.Tracker.Filed() {
 				continue
 			}
 			st, err := b.cfg.Tracker.Tracker.State(ctx, toRef(a.Tracker))
@@ -422,6 +416,21 @@ func (b *Bot) followTrackers(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// catchUpFilings queues the filing of each of inc's items still wanted in
+// the tracker whose filing is not waiting: its queueing was lost with a
+// process that died after saving the item.
+func (b *Bot) catchUpFilings(ctx context.Context, inc *muster.Incident, have map[string]bool) {
+	if !b.files(inc) {
+		return
+	}
+	for _, a := range inc.Actions {
+		p := trackerPayload{Incident: inc.ID, Item: a.Number, Op: opCreate}
+		if a.Tracker.Wanted && !a.Tracker.Filed() && !have[trackerItemKey(p)] {
+			b.queueTrackerOp(ctx, p)
+		}
+	}
 }
 
 func toRef(t muster.TrackerIssue) tracker.Ref {

@@ -219,3 +219,19 @@ func TestTrackerPrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerDrillFilesNothing: a drill's action items stay in muster.
+func TestTrackerDrillFilesNothing(t *testing.T) {
+	t.Parallel()
+	h, ft := tracked(t, false)
+	inc := h.declare("drill sev2 Checkout failover rehearsal")
+	h.command("alice", inc.Room, "action Add a canary stage")
+	h.mustTick(time.Second)
+	h.mustTick(time.Minute)
+	if created, _ := ft.counts(); created != 0 {
+		t.Errorf("%d issues filed for a drill", created)
+	}
+	if a := h.incident(inc.ID).Actions; len(a) != 1 || a[0].Tracker.Wanted {
+		t.Errorf("drill's items %+v; want one, not wanted in the tracker", a)
+	}
+}

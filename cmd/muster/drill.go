@@ -41,7 +41,16 @@ func drill(ctx context.Context, cfg *config.Config, path string, opts Options) e
 	}
 	defer os.RemoveAll(dir)
 	cfg.Store = config.Store{Backend: "bbolt", Path: filepath.Join(dir, "muster.db")}
+	// A game day reaches nothing outside this process: its incidents
+	// are numbered from INC-1 again, so a tracker issue or a Statuspage
+	// incident found by its key could be a real incident's.
 	cfg.Webhooks.URLs, cfg.Digest.Channel, cfg.Templates.ExportDir = nil, "", ""
+	cfg.Trackers.Jira, cfg.Trackers.GitHub = config.JiraTracker{}, config.GitHubTracker{}
+	cfg.StatusPage.Atlassian = config.Atlassian{}
+	cfg.PagerDuty.APIToken, cfg.Opsgenie.APIKey = "", ""
+	for i := range cfg.Services {
+		cfg.Services[i].PagerDuty, cfg.Services[i].Opsgenie = nil, nil
+	}
 	start := sc.Start
 	if start.IsZero() {
 		start = opts.Now().UTC().Truncate(time.Minute)

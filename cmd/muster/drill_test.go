@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/muster-bot/muster/tracker/jira/fakejira"
 )
 
 // TestDrillScenario plays the shipped example game day: the whole flow
@@ -90,5 +96,41 @@ func TestDrillScenarioFails(t *testing.T) {
 	}
 	if code, out, _ := runArgs(t, "help", "drill"); code != 0 || !strings.Contains(out, "Usage: muster drill [flags] <scenario.yaml>") {
 		t.Errorf("muster help drill: exit %d\n%s", code, out)
+	}
+}
+
+// TestDrillReachesNoTracker: a game day adds and closes an action item
+// on its INC-1, a number a real incident has too; with the team's Jira
+// configured and its token in the environment, the drill files nothing,
+// finds nothing and closes nothing there.
+func TestDrillReachesNoTracker(t *testing.T) {
+	fj := fakejira.New(t, "bot@example.com", "jira-token", "OPS", func() time.Time { return t0 })
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "muster.yaml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, "trackers:\n  jira:\n    url: %s\n    project: OPS\n", fj.URL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scenario := filepath.Join(dir, "drill.yaml")
+	if err := os.WriteFile(scenario, []byte(`name: Tracker
+start: 2026-12-07T09:00:00Z
+steps:
+  - say: {as: alice, text: "/incident declare drill sev2 Checkout is slow"}
+  - say: {as: alice, text: "/incident action Alert on checkout p99 above 1s @bob p1"}
+  - wait: 5m
+  - say: {as: alice, text: "/incident action done 1"}
+  - wait: 5m
+  - say: {as: alice, text: "/incident resolve Rehearsed"}
+  - wait: 20m
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	env := map[string]string{"JIRA_USER": "bot@example.com", "JIRA_API_TOKEN": "jira-token"}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"drill", "--config", cfg, scenario}, strings.NewReader(""), &out, &errs, func(k string) string { return env[k] }); code != 0 {
+		t.Fatalf("muster drill: exit %d\n%s\n%s", code, errs.String(), out.String())
+	}
+	if calls := fj.Calls(); len(calls) != 0 {
+		t.Errorf("the drill called Jira %d times, first %s %s", len(calls), calls[0].Method, calls[0].Path)
 	}
 }
