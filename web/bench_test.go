@@ -46,6 +46,15 @@ func BenchmarkPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The public status page without its cache (status.cache_for 0):
+	// every request reads the store, as the first after a change does.
+	status, err := web.NewStatus(db, web.StatusConfig{Components: []web.StatusComponent{{Name: "API"}, {Name: "Checkout"}}}, func() time.Time { return t0 }, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	status.Register(mux)
+	mux.Handle("/", srv)
 	for _, page := range []struct{ name, path string }{
 		{"list", "/"},
 		{"list-resolved-SEV1", "/?status=resolved&severity=SEV1"},
@@ -53,11 +62,13 @@ func BenchmarkPages(b *testing.B) {
 		{"list-dates", "/?from=2025-06-01&to=2025-06-30&severity=SEV2"},
 		{"incident-1000-entries", fmt.Sprintf("/incidents/%d", h.Long)},
 		{"insights-year", "/insights?window=365d"},
+		{"status", "/status"},
+		{"status-json", "/status.json"},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			timed(b, func() {
 				rec := httptest.NewRecorder()
-				srv.ServeHTTP(rec, httptest.NewRequest("GET", page.path, nil))
+				mux.ServeHTTP(rec, httptest.NewRequest("GET", page.path, nil))
 				if rec.Code != http.StatusOK {
 					b.Fatalf("GET %s: %d", page.path, rec.Code)
 				}
