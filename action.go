@@ -61,5 +61,19 @@ type TrackerIssue struct {
 	Wanted bool `json:"wanted,omitempty"`
 }
 
+// Today is the date now has in loc, as due dates are kept: midnight UTC
+// of that date. Late on the 1st in New York it is already the 2nd in UTC,
+// and a due date of the 1st is still today there, not past.
+func Today(now time.Time, loc *time.Location) time.Time {
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Overdue reports whether the item is not done and its due date is
+// before today, a date as Today gives it.
+func (a ActionItem) Overdue(today time.Time) bool {
+	return !a.Done && !a.Due.IsZero() && a.Due.Before(today)
+}
+
 // Filed reports whether the item has an issue in the tracker.
 func (t TrackerIssue) Filed() bool { return t.Key != "" }

@@ -33,7 +33,7 @@ func (inc *Incident) publishRefused(what string) error {
 	case inc.Private:
 		return Errorf(EINVALID, "%s is private: %s.", inc.Ref(), what)
 	case inc.Drill:
-		return Errorf(EINVALID, "%s is a drill: %s. Rehearse the wording with `update <text>`; it stays in the room.", inc.Ref(), what)
+		return Errorf(EINVALID, "%s is a drill: %s. Rehearse the wording with `update <text>`: it goes to the room and to the announcement thread, marked %s.", inc.Ref(), what, DrillMark)
 	}
 	return nil
 }

@@ -68,6 +68,13 @@ func (inc *Incident) startPostmortem() {
 	}
 }
 
+// noPostmortem reports whether the incident was resolved as a false alarm
+// before a review was posted: ResolveFalseAlarm cleared its draft, and
+// none comes unless it is reopened.
+func (inc *Incident) noPostmortem() bool {
+	return inc.FalseAlarm && !inc.Open() && inc.Postmortem.Status == PostmortemNone
+}
+
 // SetPostmortemOwner names who writes the postmortem and is reminded of
 // it. It may be named before the resolve; the resolve keeps it.
 func (inc *Incident) SetPostmortemOwner(user, by string, at time.Time) (Entry, error) {
@@ -76,6 +83,8 @@ func (inc *Incident) SetPostmortemOwner(user, by string, at time.Time) (Entry, e
 		return Entry{}, Errorf(EINVALID, "Name the postmortem's owner, e.g. `postmortem owner @alex`.")
 	case inc.Postmortem.Status == PostmortemPublished:
 		return Entry{}, Errorf(ECONFLICT, "The postmortem of %s is published already; it needs no owner now.", inc.Ref())
+	case inc.noPostmortem():
+		return Entry{}, Errorf(ECONFLICT, "%s was resolved as a false alarm: it has no postmortem to own; `reopen` it if something was wrong.", inc.Ref())
 	case inc.Postmortem.Owner == user:
 		return Entry{}, Errorf(ECONFLICT, "%s already owns the postmortem of %s.", Mention(user), inc.Ref())
 	}
@@ -89,6 +98,9 @@ func (inc *Incident) SetPostmortemOwner(user, by string, at time.Time) (Entry, e
 func (inc *Incident) PublishPostmortem(by string, at time.Time) (Entry, error) {
 	switch inc.Postmortem.Status {
 	case PostmortemNone:
+		if inc.noPostmortem() {
+			return Entry{}, Errorf(ECONFLICT, "%s was resolved as a false alarm: it has no postmortem to publish; `reopen` it if something was wrong.", inc.Ref())
+		}
 		return Entry{}, Errorf(ECONFLICT, "%s is not resolved; its postmortem starts at `resolve`.", inc.Ref())
 	case PostmortemPublished:
 		return Entry{}, Errorf(ECONFLICT, "The postmortem of %s was published already, at %s.", inc.Ref(), inc.Postmortem.PublishedAt.UTC().Format("2006-01-02 15:04 UTC"))

@@ -30,10 +30,10 @@ func (b *Bot) RemindActions(ctx context.Context, now time.Time) error {
 	}
 	type owner struct{ platform, user string }
 	overdue := map[owner][]overdueItem{}
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	today := muster.Today(now, now.Location())
 	for _, inc := range all {
 		for _, a := range inc.Actions {
-			if a.Done || a.Owner == "" || a.Due.IsZero() || !a.Due.Before(today) {
+			if a.Owner == "" || !a.Overdue(today) {
 				continue
 			}
 			o := owner{inc.Platform, a.Owner}

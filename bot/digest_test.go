@@ -270,3 +270,54 @@ func (lostLead) SwapSetting(context.Context, string, string, string) (bool, erro
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newYork(tb testing.TB) *time.Location {
+	tb.Helper()
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return loc
+}
+
+// seedDueDates declares an incident on Sunday 6 December with two action
+// items, one due that day and one due Monday the 7th, and resolves it at
+// 02:00 UTC on the 7th: 21:00 on the 6th in New York.
+func seedDueDates(t *testing.T, h *harness) {
+	t.Helper()
+	h.clock.Set(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
+	h.declare("sev3 Queue backlog")
+	h.command("alice", lobby, "ic INC-1")
+	h.command("alice", lobby, "action INC-1 Drain the queue @bob due 2026-12-07")
+	h.command("alice", lobby, "action INC-1 Alert on queue depth @carol due 2026-12-06")
+	h.clock.Set(time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC))
+	h.command("alice", lobby, "resolve INC-1")
+}
+
+// TestDigestDatesWestOfUTC: at 09:00 on Monday 7 December in New York an
+// item due that day is not overdue yet (due dates are kept as UTC
+// midnight), and an incident resolved at 21:00 local on the 6th reads as
+// resolved on the 6th.
+func TestDigestDatesWestOfUTC(t *testing.T) {
+	h := newHarness(t)
+	seedDueDates(t, h)
+	d := weekly(t)
+	d.Location = newYork(t)
+	slot := time.Date(2026, 12, 7, 9, 0, 0, 0, d.Location)
+	h.clock.Set(slot)
+	if err := h.bot.SendDigest(h.ctx, h.db, d, slot, slot); err != nil {
+		t.Fatal(err)
+	}
+	got := digestText(h.fp.ok("Post", digestRoom)[0].Msg)
+	for _, want := range []string{
+		"Overdue action items: • INC-1 #2 Alert on queue depth — <@carol>, due 2026-12-06\n",
+		"Postmortems not yet published: • INC-1 — Queue backlog (resolved 2026-12-06)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("digest lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Drain the queue") {
+		t.Errorf("the item due today is listed as overdue:\n%s", got)
+	}
+}

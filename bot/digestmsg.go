@@ -46,8 +46,8 @@ func (b *Bot) digestMessage(ctx context.Context, s DigestStore, d Digest, slot, 
 		muster.Field{Label: "Time to resolve (median)", Value: digestTimes(week, before, (*muster.Incident).TimeToResolve, func(i *muster.Incident) bool { return !i.ResolvedAt.IsZero() })},
 	)
 	msg.Fields = append(msg.Fields,
-		muster.Field{Label: "Postmortems not yet published", Value: orNone(unpublished(digestable(all)))},
-		muster.Field{Label: "Overdue action items", Value: orNone(overdueLines(digestable(all), now.In(loc)))},
+		muster.Field{Label: "Postmortems not yet published", Value: orNone(unpublished(digestable(all), loc))},
+		muster.Field{Label: "Overdue action items", Value: orNone(overdueLines(digestable(all), muster.Today(now, loc)))},
 	)
 	msg.Footer = "Private incidents and drills are not in the digest. `stats 30d` has the figures in any room."
 	return msg, nil
@@ -106,24 +106,25 @@ func digestTimes(week, before []*muster.Incident, of func(*muster.Incident) time
 
 // unpublished lists the resolved incidents whose postmortem is still a
 // draft. (Incidents resolved before muster kept a postmortem's state have
-// none, and are not listed.)
-func unpublished(list []*muster.Incident) []string {
+// none, and are not listed.) The date of resolution is the one it had in
+// loc, the digest's time zone.
+func unpublished(list []*muster.Incident, loc *time.Location) []string {
 	var lines []string
 	for _, inc := range list {
 		if !inc.Open() && inc.Postmortem.Status == muster.PostmortemDraft {
-			lines = append(lines, fmt.Sprintf("• %s — %s (resolved %s)", inc.Ref(), inc.Title, inc.ResolvedAt.Format(time.DateOnly)))
+			lines = append(lines, fmt.Sprintf("• %s — %s (resolved %s)", inc.Ref(), inc.Title, inc.ResolvedAt.In(loc).Format(time.DateOnly)))
 		}
 	}
 	return lines
 }
 
-// overdueLines lists the action items past their due date and not done.
-func overdueLines(list []*muster.Incident, now time.Time) []string {
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+// overdueLines lists the action items past their due date and not done on
+// today (as muster.Today gives it in the digest's time zone).
+func overdueLines(list []*muster.Incident, today time.Time) []string {
 	var lines []string
 	for _, inc := range list {
 		for _, a := range inc.Actions {
-			if a.Done || a.Due.IsZero() || !a.Due.Before(today) {
+			if !a.Overdue(today) {
 				continue
 			}
 			owner := "no owner"

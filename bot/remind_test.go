@@ -579,6 +579,31 @@ func TestOverdueActionItems(t *testing.T) {
 	}
 }
 
+// TestOverdueActionItemsWestOfUTC: at 09:00 on Monday 7 December in New
+// York only the item due on the 6th is overdue; the one due on the 7th
+// (kept as UTC midnight, hours before local midnight) is due today.
+func TestOverdueActionItemsWestOfUTC(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	seedDueDates(t, h)
+	if err := h.bot.RemindActions(h.ctx, time.Date(2026, 12, 7, 9, 0, 0, 0, newYork(t))); err != nil {
+		t.Fatal(err)
+	}
+	all, err := h.db.Incidents(h.ctx, false)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("incidents: %v, %v", all, err)
+	}
+	var got []string
+	for _, c := range h.fp.ok("Post", all[0].Room) {
+		if strings.HasPrefix(c.Msg.Text, "📋") {
+			got = append(got, c.Msg.Text+"\n"+c.Msg.Footer)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "<@carol>, 1 action item of yours is overdue") || !strings.Contains(got[0], "#2 Alert on queue depth (due 2026-12-06, 1 days ago)") {
+		t.Fatalf("reminders = %q, want one for carol's item due on the 6th", got)
+	}
+}
+
 // TestReminderAfterClockSetBack: a clock set back an hour leaves the last
 // update or reminder in the future; the next reminder must still come one
 // cadence after the tick that noticed, not when the clock catches up.

@@ -45,7 +45,7 @@ func (c *Runner) action(ctx context.Context, r *Request) (*Outcome, error) {
 			if err != nil {
 				return nil, c.malformed("action", "%q is not a due date; write it as YYYY-MM-DD.", args[i+1])
 			}
-			if today := today(item.CreatedAt, c.location()); due.Before(today) {
+			if today := muster.Today(item.CreatedAt, c.location()); due.Before(today) {
 				return nil, c.malformed("action", "%s is in the past; give a due date from today (%s in %s) on.", args[i+1], today.Format(time.DateOnly), c.location())
 			}
 			item.Due = due
@@ -86,14 +86,6 @@ func actionDetails(a muster.ActionItem) string {
 		priority = "priority " + strings.ToUpper(string(a.Priority))
 	}
 	return "; " + due + ", " + priority
-}
-
-// today is the date t has in loc, the configured time zone, as due dates
-// are kept: midnight UTC of that date. Late on the 1st in New York it is
-// already the 2nd in UTC, and a due date of the 1st must still be taken.
-func today(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // looksLikePriority matches p or P followed by digits: p5, P12.

@@ -66,6 +66,11 @@ func TestDrillPublishesNothing(t *testing.T) {
 		if muster.ErrorCode(err) != muster.EINVALID || !strings.Contains(muster.ErrorMessage(err), "INC-1 is a drill") {
 			t.Errorf("%s: %v", text, err)
 		}
+		// A drill's updates are threaded under its announcement too: the
+		// reply must not promise they stay in the room.
+		if want := "Rehearse the wording with `update <text>`: it goes to the room and to the announcement thread, marked 🧪 DRILL."; !strings.HasSuffix(muster.ErrorMessage(err), want) {
+			t.Errorf("%s: %q, want it to end %q", text, muster.ErrorMessage(err), want)
+		}
 	}
 	inc := e.incident(1)
 	if len(inc.Public) != 0 || len(inc.ComponentLog) != 0 || inc.Publishes() || inc.StatuspageBehind() {

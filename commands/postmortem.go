@@ -92,6 +92,11 @@ func (c *Runner) postmortemOwner(ctx context.Context, r *Request, who string) (*
 		text += "; the draft starts at resolve."
 	}
 	out.Room = []muster.Message{{Text: text}}
+	if owner != r.Event.User {
+		// The owner is made a participant, but on a private incident only
+		// the war room's members see the reminders posted there.
+		out.Invite = []string{owner}
+	}
 	return out, nil
 }
 

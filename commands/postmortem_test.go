@@ -96,3 +96,45 @@ func TestPrivatePostmortemPublishSaysItStays(t *testing.T) {
 		t.Errorf("publish of a private postmortem: %q", out.Room[0].Text)
 	}
 }
+
+// TestPostmortemOwnerInvited: the new owner of a private incident's
+// postmortem is invited to its war room, where the reminders are posted,
+// as a role holder named by someone else is.
+func TestPostmortemOwnerInvited(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev2 private Key leaked")
+	e.must("alice", 1, "ic")
+	e.must("alice", 1, "resolve")
+	out := e.must("alice", 1, "postmortem owner @dave")
+	if len(out.Invite) != 1 || out.Invite[0] != "dave" {
+		t.Errorf("postmortem owner @dave: invite %q, want dave", out.Invite)
+	}
+	if out := e.must("alice", 1, "postmortem owner @alice"); len(out.Invite) != 0 {
+		t.Errorf("postmortem owner by the owner named: invite %q, want none", out.Invite)
+	}
+}
+
+// TestFalseAlarmHasNoPostmortem: an incident resolved as a false alarm has
+// no postmortem; publishing it or naming its owner says so, and how to
+// get one back, instead of claiming it is not resolved.
+func TestFalseAlarmHasNoPostmortem(t *testing.T) {
+	e := newEnv(t)
+	e.must("alice", 0, "declare sev2 Checkout 5xx")
+	e.must("alice", 1, "ic")
+	e.must("alice", 1, "resolve false-alarm canary noise")
+	for _, tc := range []struct{ text, want string }{
+		{"postmortem publish", "INC-1 was resolved as a false alarm: it has no postmortem to publish; `reopen` it if something was wrong."},
+		{"postmortem owner @bob", "INC-1 was resolved as a false alarm: it has no postmortem to own; `reopen` it if something was wrong."},
+	} {
+		_, err := e.run("alice", 1, tc.text)
+		if muster.ErrorCode(err) != muster.ECONFLICT || muster.ErrorMessage(err) != tc.want {
+			t.Errorf("%q: %v, want %q", tc.text, err, tc.want)
+		}
+	}
+	if pm := e.incident(1).Postmortem; pm.Owner != "" {
+		t.Errorf("owner %q named on a false alarm", pm.Owner)
+	}
+	e.must("alice", 1, "reopen")
+	e.must("alice", 1, "resolve")
+	e.must("alice", 1, "postmortem publish")
+}

@@ -444,6 +444,16 @@ func TestPostmortemWhatWentPoorlyFromTheRecord(t *testing.T) {
 			"- The public status page went longer than 30m without a post (SEV1's public_every) once; longest gap: 1h. _(from the record)_",
 			"- **2026-11-22 03:24 UTC**: Still looking. _(from the record)_",
 		}, nil},
+		{"a failed page, from the incident's pages", func(inc *muster.Incident, r *recorder) {
+			r.add(inc.Assign(role("ic"), "U02BOB", "U02BOB", at(0)))
+			r.add(inc.PostUpdate("u", "U02BOB", at(20)))
+			inc.Pages = []muster.PageRecord{
+				{Service: "payments", Provider: muster.ProviderPagerDuty, State: muster.PageFailed, At: at(3)},
+				{Service: "search", Provider: muster.ProviderOpsgenie, State: muster.PageAcknowledged, At: at(4)},
+			}
+			r.add(inc.Resolve("", "U02BOB", at(30)))
+		}, []string{"- Paging the on-call of payments through PagerDuty failed (given up 2026-11-22 03:07 UTC). _(from the record)_"},
+			[]string{"search", "Opsgenie"}},
 		{"nothing went poorly", func(inc *muster.Incident, r *recorder) {
 			r.add(inc.Assign(role("ic"), "U02BOB", "U02BOB", at(0)))
 			r.add(inc.PostUpdate("u", "U02BOB", at(20)))

@@ -62,8 +62,8 @@ func contributing(k muster.EntryKind) bool {
 }
 
 // poorly measures what went poorly: time without an Incident Commander,
-// missed update slots, escalations, a stale public page. Failed pages join
-// them once the incident records its pages.
+// missed update slots, escalations, a stale public page, pages that
+// failed.
 func poorly(inc *muster.Incident, ladder muster.Severities, cadence muster.Cadence) []string {
 	var lines []string
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)+" "+FromRecord) }
@@ -86,9 +86,11 @@ func poorly(inc *muster.Incident, ladder muster.Severities, cadence muster.Caden
 	if line := publicStaleness(inc, ladder); line != "" {
 		add("%s", line)
 	}
-	// Failed pages: when the incident records the pages it sent
-	// (Incident.Pages), each one that failed or was acknowledged late
-	// is a line here.
+	for _, p := range inc.Pages {
+		if p.State == muster.PageFailed {
+			add("Paging the on-call of %s through %s failed (given up %s).", oneLine(p.Service), muster.ProviderName(p.Provider), stamp(p.At))
+		}
+	}
 	return lines
 }
 
