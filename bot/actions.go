@@ -41,8 +41,8 @@ func (b *Bot) RemindActions(ctx context.Context, now time.Time) error {
 			if p, ok := b.platforms[inc.Platform]; ok && inc.Room != "" {
 				where = inc.Title + " in " + b.link(p, inc) // a link to the war room where the platform has one
 			}
-			overdue[o] = append(overdue[o], overdueItem{inc: inc, line: fmt.Sprintf("• %s #%d %s (due %s, %d days ago) — %s", inc.Ref(), a.Number, a.Text,
-				a.Due.Format(time.DateOnly), int(today.Sub(a.Due).Hours()/24), where)})
+			overdue[o] = append(overdue[o], overdueItem{inc: inc, line: fmt.Sprintf("• %s #%d %s (due %s, %s ago) — %s", inc.Ref(), a.Number, a.Text,
+				a.Due.Format(time.DateOnly), days(int(today.Sub(a.Due).Hours()/24)), where)})
 		}
 	}
 	owners := make([]owner, 0, len(overdue))
@@ -143,4 +143,12 @@ func (b *Bot) StartActionReminders(ctx context.Context, spec string) (stop func(
 	}
 	c.Start()
 	return func() { <-c.Stop().Done() }, nil
+}
+
+// days is n days, in words.
+func days(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
 }

@@ -599,7 +599,7 @@ func TestOverdueActionItemsWestOfUTC(t *testing.T) {
 			got = append(got, c.Msg.Text+"\n"+c.Msg.Footer)
 		}
 	}
-	if len(got) != 1 || !strings.Contains(got[0], "<@carol>, 1 action item of yours is overdue") || !strings.Contains(got[0], "#2 Alert on queue depth (due 2026-12-06, 1 days ago)") {
+	if len(got) != 1 || !strings.Contains(got[0], "<@carol>, 1 action item of yours is overdue") || !strings.Contains(got[0], "#2 Alert on queue depth (due 2026-12-06, 1 day ago)") {
 		t.Fatalf("reminders = %q, want one for carol's item due on the 6th", got)
 	}
 }
