@@ -31,6 +31,7 @@ func (db *DB) IncidentsDeclared(ctx context.Context, from, to time.Time, limit i
 	}
 	var list []*muster.Incident
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var raw []stored
 		incidents := tx.Bucket([]byte(bucketIncidents))
 		low, high := declaredKey(from, 0), declaredKey(to, 0)
 		c := tx.Bucket([]byte(bucketDeclared)).Cursor()
@@ -41,7 +42,7 @@ func (db *DB) IncidentsDeclared(ctx context.Context, from, to time.Time, limit i
 			k, _ = c.Prev()
 		}
 		for ; k != nil && string(k) >= string(low); k, _ = c.Prev() {
-			if limit > 0 && len(list) >= limit {
+			if limit > 0 && len(raw) >= limit {
 				break
 			}
 			if len(k) != 16 {
@@ -52,13 +53,11 @@ func (db *DB) IncidentsDeclared(ctx context.Context, from, to time.Time, limit i
 			if v == nil {
 				return fmt.Errorf("declaration index names INC-%d, which is not stored", binary.BigEndian.Uint64(id))
 			}
-			inc, err := decodeIncident(id, v)
-			if err != nil {
-				return err
-			}
-			list = append(list, inc)
+			raw = append(raw, stored{id, v})
 		}
-		return nil
+		var err error
+		list, err = decodeAll(raw) // in the transaction: v is the file's memory
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list incidents declared in a window: %w", err)

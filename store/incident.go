@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/muster-bot/muster"
 	bolt "go.etcd.io/bbolt"
@@ -194,11 +197,16 @@ func (db *DB) Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident,
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		incidents := tx.Bucket([]byte(bucketIncidents))
 		if !openOnly {
-			return incidents.ForEach(func(k, v []byte) error {
-				inc, err := decodeIncident(k, v)
-				list = append(list, inc)
+			var raw []stored
+			if err := incidents.ForEach(func(k, v []byte) error {
+				raw = append(raw, stored{k, v})
+				return nil
+			}); err != nil {
 				return err
-			})
+			}
+			var err error
+			list, err = decodeAll(raw) // in the transaction: v is the file's memory
+			return err
 		}
 		// The open bucket holds the open incidents themselves, so this
 		// reads its few pages rather than a page per open incident
@@ -228,6 +236,39 @@ func loadIncident(tx *bolt.Tx, id int) (*muster.Incident, error) {
 		return nil, muster.Errorf(muster.ENOTFOUND, "There is no incident INC-%d.", id)
 	}
 	return decodeIncident(k, v)
+}
+
+// stored is an incident as the file holds it: its key and its JSON.
+type stored struct{ k, v []byte }
+
+// parallelFrom is how many incidents make a list worth decoding on every
+// CPU: decoding is nearly all the time a long window's page takes
+// (insights over a year reads thousands).
+const parallelFrom = 256
+
+// decodeAll decodes raw in order, on every CPU when it is long.
+func decodeAll(raw []stored) ([]*muster.Incident, error) {
+	list := make([]*muster.Incident, len(raw))
+	workers := min(runtime.GOMAXPROCS(0), len(raw)/parallelFrom+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(raw); i += workers {
+				inc, err := decodeIncident(raw[i].k, raw[i].v)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				list[i] = inc
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return list, nil
 }
 
 func decodeIncident(k, v []byte) (*muster.Incident, error) {
