@@ -94,12 +94,7 @@ func digestTimes(week, before []*muster.Incident, of func(*muster.Incident) time
 		if len(ds) == 0 {
 			return "—"
 		}
-		slices.Sort(ds)
-		m := ds[len(ds)/2]
-		if len(ds)%2 == 0 {
-			m = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
-		}
-		return fmt.Sprintf("%s (n=%d)", muster.FormatDuration(m), len(ds))
+		return fmt.Sprintf("%s (n=%d)", muster.FormatDuration(muster.Median(ds)), len(ds))
 	}
 	return fmt.Sprintf("%s last week · %s the four weeks before", median(week), median(before))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,16 +222,11 @@ func meanMedian(ds []time.Duration) string {
 	if len(ds) == 0 {
 		return "no data"
 	}
-	slices.Sort(ds)
 	var sum time.Duration
 	for _, d := range ds {
 		sum += d
 	}
-	median := ds[len(ds)/2]
-	if len(ds)%2 == 0 {
-		median = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
-	}
-	return fmt.Sprintf("mean %s, median %s (n=%d)", muster.FormatDuration(sum/time.Duration(len(ds))), muster.FormatDuration(median), len(ds))
+	return fmt.Sprintf("mean %s, median %s (n=%d)", muster.FormatDuration(sum/time.Duration(len(ds))), muster.FormatDuration(muster.Median(ds)), len(ds))
 }
 
 // share is "7 of 9 (78%)", or "no updates came due".

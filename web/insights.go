@@ -320,15 +320,9 @@ func spreadOf(ds []time.Duration) spread {
 	if len(ds) == 0 {
 		return spread{}
 	}
-	ds = slices.Clone(ds)
-	slices.Sort(ds)
-	n := len(ds)
-	med := ds[n/2]
-	if n%2 == 0 {
-		med = (ds[n/2-1] + ds[n/2]) / 2
-	}
-	rank := int(math.Ceil(0.9 * float64(n)))
-	return spread{N: n, Median: med, P90: ds[rank-1]}
+	sorted := slices.Sorted(slices.Values(ds))
+	rank := int(math.Ceil(0.9 * float64(len(ds))))
+	return spread{N: len(ds), Median: muster.Median(ds), P90: sorted[rank-1]}
 }
 
 // draw lays out the charts of v's tables.
