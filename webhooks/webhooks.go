@@ -37,6 +37,7 @@ import (
 // satisfies it, and so does the etcd store's view fenced by the lead
 // (etcd.DB.Fenced), through which the leader runs delivery.
 type Store interface {
+	Incident(ctx context.Context, id int) (*muster.Incident, error)
 	Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error)
 	EntriesAfter(ctx context.Context, id, after, limit int) ([]muster.Entry, error)
 	Setting(ctx context.Context, key string) (string, error)
@@ -137,7 +138,20 @@ type queue struct {
 	// states holds, per incident, its state as of the cursor, so that a
 	// timeline is replayed once per process, not once per delivery.
 	states map[int]state
+	// watch holds the incidents the next step reads besides the open
+	// ones: those open at the last step (their resolve is still to be
+	// sent) and those with more to send than one step sends.
+	watch map[int]bool
+	// swept is when the queue last read every incident; zero before.
+	swept time.Time
 }
+
+// sweepEvery is how often a queue reads every incident, for what happens
+// to one neither open nor watched (a role or a service changed on an
+// incident resolved long ago, a change made while no replica led). The
+// steps between read the open and watched ones alone, so that a long
+// history costs delivery nothing every second.
+const sweepEvery = time.Hour
 
 type backoff struct {
 	at   time.Time
@@ -198,41 +212,81 @@ func (d *Deliverer) Step(ctx context.Context, db Store) {
 // incident. Private incidents are never sent out.
 func (q *queue) step(ctx context.Context, db Store) {
 	log := q.d.log.With().Int("webhook", q.index).Str("url", q.shown).Logger()
-	incidents, err := db.Incidents(ctx, false)
+	now := q.d.now()
+	sweep := q.swept.IsZero() || now.Sub(q.swept) >= sweepEvery
+	incidents, err := q.incidents(ctx, db, sweep)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Warn().Err(err).Msg("webhook delivery: list incidents")
 		}
 		return
 	}
+	if sweep {
+		q.swept = now
+	}
+	watch := map[int]bool{}
 	for _, inc := range incidents {
 		if inc.Private {
 			continue
 		}
-		if err := q.deliver(ctx, db, inc); err != nil && ctx.Err() == nil {
+		more, err := q.deliver(ctx, db, inc)
+		if err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Str("incident", inc.Ref()).Msg("webhook delivery failed; will retry")
 		}
+		if inc.Open() || more || err != nil {
+			watch[inc.ID] = true
+		}
 	}
+	q.watch = watch
 }
 
-func (q *queue) deliver(ctx context.Context, db Store, inc *muster.Incident) error {
+// incidents are what a step reads: every incident when it sweeps, else
+// the open ones and those watched.
+func (q *queue) incidents(ctx context.Context, db Store, sweep bool) ([]*muster.Incident, error) {
+	if sweep {
+		return db.Incidents(ctx, false)
+	}
+	list, err := db.Incidents(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int]bool{}
+	for _, inc := range list {
+		seen[inc.ID] = true
+	}
+	for id := range q.watch {
+		if seen[id] {
+			continue
+		}
+		inc, err := db.Incident(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("read watched INC-%d: %w", id, err)
+		}
+		list = append(list, inc)
+	}
+	return list, nil
+}
+
+// deliver sends what inc holds after the queue's cursor, at most a batch;
+// more reports that a full batch was read, so more may wait.
+func (q *queue) deliver(ctx context.Context, db Store, inc *muster.Incident) (more bool, err error) {
 	key := fmt.Sprintf("webhook.%d.%d", q.index, inc.ID)
 	now := q.d.now()
 	if b, ok := q.retry[inc.ID]; ok && now.Before(b.at) {
-		return nil
+		return true, nil // waits for its retry
 	}
 	raw, err := db.Setting(ctx, key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	cursor, _ := strconv.Atoi(raw)
-	entries, err := db.EntriesAfter(ctx, inc.ID, cursor, 100)
+	entries, err := db.EntriesAfter(ctx, inc.ID, cursor, deliveryBatch)
 	if err != nil || len(entries) == 0 {
-		return err
+		return false, err
 	}
 	st, err := q.stateAt(ctx, db, inc, cursor)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, e := range entries {
 		next := st
@@ -243,18 +297,21 @@ func (q *queue) deliver(ctx context.Context, db Store, inc *muster.Incident) err
 				b.wait = min(max(2*b.wait, time.Second), 5*time.Minute)
 				b.at = now.Add(b.wait)
 				q.retry[inc.ID] = b
-				return err
+				return true, err
 			}
 		}
 		if err := db.SetSetting(ctx, key, strconv.Itoa(e.Seq)); err != nil {
-			return err
+			return true, err
 		}
 		st = next
 		q.states[inc.ID] = st
 	}
 	delete(q.retry, inc.ID)
-	return nil
+	return len(entries) == deliveryBatch, nil
 }
+
+// deliveryBatch is how many entries of one incident a step reads.
+const deliveryBatch = 100
 
 // stateAt is the incident's state right after entry seq: kept from the
 // last delivery, or replayed from the start of the timeline.

@@ -164,3 +164,82 @@ func TestDrillEventsAreMarked(t *testing.T) {
 		t.Fatalf("drill events: %+v", rec.got)
 	}
 }
+
+// sweeps counts the reads of every incident.
+type sweeps struct {
+	*store.DB
+	mu  sync.Mutex
+	all int
+}
+
+func (s *sweeps) Incidents(ctx context.Context, openOnly bool) ([]*muster.Incident, error) {
+	if !openOnly {
+		s.mu.Lock()
+		s.all++
+		s.mu.Unlock()
+	}
+	return s.DB.Incidents(ctx, openOnly)
+}
+
+// TestDeliveryReadsTheHistoryHourly: after its first step a queue reads
+// the open incidents and those it watches, not the whole history: an
+// incident resolved since the last step still has its resolve sent at
+// once, and a role given on an incident resolved long ago goes out at
+// the hourly sweep.
+func TestDeliveryReadsTheHistoryHourly(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	sev := muster.DefaultSeverities()
+	old, oldFirst, _ := muster.NewIncident("Old outage", sev[1], false, "alice", now)
+	must(t, db.Create(ctx, old, oldFirst))
+	inc, first, _ := muster.NewIncident("Checkout down", sev[0], false, "alice", now)
+	must(t, db.Create(ctx, inc, first))
+	update := func(id int, fn func(*muster.Incident) (muster.Entry, error)) {
+		t.Helper()
+		if _, _, err := db.Update(ctx, id, func(i *muster.Incident) ([]muster.Entry, error) {
+			e, err := fn(i)
+			return []muster.Entry{e}, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(old.ID, func(i *muster.Incident) (muster.Entry, error) { return i.Resolve("fixed", "bob", now) })
+
+	rec := &receiver{t: t}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	counted := &sweeps{DB: db}
+	d := webhooks.New(webhooks.Config{URLs: []string{srv.URL}, Secret: "s3cret", Client: srv.Client()}, func() time.Time { return now }, zerolog.Nop())
+	d.Step(ctx, counted)
+	want := []string{"INC-1 declared", "INC-1 resolved", "INC-2 declared"}
+	if got := rec.events(); !equal(got, want) {
+		t.Fatalf("first step: %v, want %v", got, want)
+	}
+
+	update(inc.ID, func(i *muster.Incident) (muster.Entry, error) { return i.Resolve("rolled back", "bob", now) })
+	ic, _ := muster.DefaultRoles().Find("ic")
+	update(old.ID, func(i *muster.Incident) (muster.Entry, error) { return i.Assign(ic, "carol", "carol", now) })
+	for range 5 {
+		now = now.Add(time.Second)
+		d.Step(ctx, counted)
+	}
+	want = append(want, "INC-2 resolved")
+	if got := rec.events(); !equal(got, want) {
+		t.Errorf("seconds later: %v, want %v (the resolve at once, the old incident's role at the sweep)", got, want)
+	}
+	if counted.all != 1 {
+		t.Errorf("%d reads of every incident in five seconds, want the first step's alone", counted.all)
+	}
+
+	now = now.Add(time.Hour)
+	d.Step(ctx, counted)
+	want = append(want, "INC-1 role")
+	if got := rec.events(); !equal(got, want) {
+		t.Errorf("an hour later: %v, want %v", got, want)
+	}
+}
