@@ -224,7 +224,7 @@ func TestScreenshots(t *testing.T) {
 	s.message("Ev2", "UCAROL", room.ID, ts(), "Rollback started, ETA 5 minutes", 0)
 	s.clock.Advance(9 * time.Minute)
 	s.command("UBOB", room.ID, "status mitigated", "m")
-	s.command("UBOB", room.ID, "action add Alert on checkout 5xx rate above 2%", "a1")
+	s.command("UBOB", room.ID, "action Alert on checkout 5xx rate above 2% @UBOB p1", "a1")
 	s.message("Ev3", "UALICE", room.ID, ts(), "Error rate back to 0.1%", 0)
 	s.command("UBOB", room.ID, "public Some customers could not check out. A fix is in place and we are monitoring.", "p1")
 	s.command("UBOB", room.ID, "component checkout degraded", "c1")
