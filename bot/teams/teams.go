@@ -83,6 +83,13 @@ type Platform struct {
 	serviceURL string
 	names      map[string]string // user id → display name, for mentions
 	work       sync.WaitGroup
+
+	// roster is the team's members by lowercased e-mail and user
+	// principal name, read at rosterAt (see UsersByEmail); one read at a
+	// time.
+	rosterMu sync.Mutex
+	roster   *roster
+	rosterAt time.Time
 }
 
 // New returns the Teams platform.

@@ -29,17 +29,22 @@ func (a *App) signIn() (web.SignIn, error) {
 }
 
 // chatPeople finds a signed-in person's chat users by e-mail: Slack's by
-// users.lookupByEmail; the console's, whose users are plain names, by the
-// address's local part (alice@example.com is the console's alice). Teams
-// users are not matched: that would need the Graph permission
-// User.Read.All, which the Teams app does not ask for, so on the web they
-// see the incidents that are not private.
+// users.lookupByEmail; Teams' in the team's roster (e-mail or user
+// principal name); the console's, whose users are plain names, by the
+// address's local part (alice@example.com is the console's alice).
 type chatPeople struct{ a *App }
 
 func (p chatPeople) UsersByEmail(ctx context.Context, email string) ([]muster.Event, error) {
 	var out []muster.Event
 	if p.a.slack != nil {
 		users, err := p.a.slack.UsersByEmail(ctx, email)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, users...)
+	}
+	if p.a.teams != nil {
+		users, err := p.a.teams.UsersByEmail(ctx, email)
 		if err != nil {
 			return nil, err
 		}

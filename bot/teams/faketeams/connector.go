@@ -175,6 +175,54 @@ func (s *Server) handlePutActivity(w http.ResponseWriter, r *http.Request, args 
 
 // handleMembers is GET v3/conversations/{id}/members: the members of the
 // channel's team.
+// handlePagedMembers answers GET /v3/conversations/{id}/pagedmembers as
+// the Bot Connector does: a page of the team's roster ({"members": …,
+// "continuationToken": …}), pageSize between 50 and 500 (outside, moved
+// to the nearer bound; default 200), the token naming the next page.
+func (s *Server) handlePagedMembers(w http.ResponseWriter, r *http.Request, args []string) {
+	if !s.checkConnectorAuth(w, r) {
+		return
+	}
+	size := 200
+	if v := r.URL.Query().Get("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			connectorError(w, http.StatusBadRequest, "BadArgument", "pageSize is not a number.")
+			return
+		}
+		size = min(max(n, 50), 500)
+	}
+	from := 0
+	if v := r.URL.Query().Get("continuationToken"); v != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(v, "page-"))
+		if err != nil || n < 0 {
+			connectorError(w, http.StatusBadRequest, "BadArgument", "continuationToken is not valid.")
+			return
+		}
+		from = n
+	}
+	s.mu.Lock()
+	teamID, ok := s.channels[channelOf(args[0])]
+	var members []Member
+	if ok {
+		members = append(members, s.teams[teamID].members...)
+	}
+	s.mu.Unlock()
+	if !ok {
+		connectorError(w, http.StatusNotFound, "ConversationNotFound", "Conversation not found.")
+		return
+	}
+	page := map[string]any{"members": []Member{}}
+	if from < len(members) {
+		to := min(from+size, len(members))
+		page["members"] = members[from:to]
+		if to < len(members) {
+			page["continuationToken"] = "page-" + strconv.Itoa(to)
+		}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
 func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request, args []string) {
 	if !s.checkConnectorAuth(w, r) {
 		return

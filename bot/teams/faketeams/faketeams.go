@@ -35,13 +35,14 @@ const (
 	RouteActivitiesPost      = "activities.post"
 	RouteActivitiesPut       = "activities.put"
 	RouteMembers             = "members"
+	RoutePagedMembers        = "members.paged"
 	RouteGraphChannels       = "graph.channels"
 	RouteGraphChannelsList   = "graph.channels.list"
 )
 
 var routeNames = []string{
 	RouteOpenID, RouteKeys, RouteToken, RouteConversationsCreate,
-	RouteActivitiesPost, RouteActivitiesPut, RouteMembers,
+	RouteActivitiesPost, RouteActivitiesPut, RouteMembers, RoutePagedMembers,
 	RouteGraphChannels, RouteGraphChannelsList,
 }
 
@@ -189,6 +190,8 @@ func (s *Server) match(method, path string) (string, handlerFunc, []string) {
 		return RouteActivitiesPut, s.handlePutActivity, []string{seg[3], seg[5]}
 	case is("GET", "connector", "v3", "conversations", "*", "members"):
 		return RouteMembers, s.handleMembers, []string{seg[3]}
+	case is("GET", "connector", "v3", "conversations", "*", "pagedmembers"):
+		return RoutePagedMembers, s.handlePagedMembers, []string{seg[3]}
 	case is("POST", "graph", "v1.0", "teams", "*", "channels"):
 		return RouteGraphChannels, s.handleCreateChannel, []string{seg[3]}
 	case is("GET", "graph", "v1.0", "teams", "*", "channels"):

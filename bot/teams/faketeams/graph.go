@@ -21,6 +21,10 @@ type Channel struct {
 type Member struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Email and UserPrincipalName are what the roster tells of a member
+	// of a Microsoft Entra tenant (TeamsChannelAccount).
+	Email             string `json:"email,omitempty"`
+	UserPrincipalName string `json:"userPrincipalName,omitempty"`
 }
 
 type team struct {
@@ -64,10 +68,16 @@ func (s *Server) AddChannel(teamID, channelID, name string) {
 // AddMember adds a member to a team; the connector lists them for every
 // conversation in the team's channels.
 func (s *Server) AddMember(teamID, userID, name string) {
+	s.AddPerson(teamID, Member{ID: userID, Name: name})
+}
+
+// AddPerson puts m, with its e-mail and user principal name, on the
+// team's roster.
+func (s *Server) AddPerson(teamID string, m Member) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.teamLocked(teamID)
-	t.members = append(t.members, Member{ID: userID, Name: name})
+	t.members = append(t.members, m)
 }
 
 // Channels returns the team's channels in the order they were made.
