@@ -9,12 +9,14 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/muster-bot/muster/bot/teams/faketeams"
 	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/internal/fakeoidc"
 )
@@ -293,4 +295,44 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Error("a script can read the session cookie; it must be HttpOnly")
 	}
 	b.checkLoopbackOnly(t)
+}
+
+// TestTeamsSignInShowsMembersTheirPrivateIncidents: on Teams, a person
+// signed in through the provider is matched to their Teams id by the
+// team's roster (e-mail, or user principal name when the roster gives no
+// e-mail): alice sees the private incident she declared, bob the one he
+// took a note in, carol neither, and for her each is the 404 of a missing one.
+func TestTeamsSignInShowsMembersTheirPrivateIncidents(t *testing.T) {
+	provider, err := fakeoidc.New(oidcClient, oidcSecret, time.Now) // the Teams app's clock starts now
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(provider.Close)
+	yaml := fmt.Sprintf("web:\n  public_url: {base}\n  oidc:\n    issuer: %s\n    client_id: %s\n    allowed_domains: [example.com]\n", provider.Issuer(), oidcClient)
+	a := startTeamsAppWith(t, teamGroup, yaml, map[string]string{"MUSTER_OIDC_CLIENT_SECRET": oidcSecret})
+	s := &signInApp{slackApp: a.slackApp, provider: provider}
+	thread := generalCh + ";messageid=100"
+	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", thread, a.tf.ServiceURL(), "declare sev1 private Leaked signing key"), a.token())
+	a.app.teams.Drain()
+	a.send(faketeams.Mention(teamsBot, "Muster", "29:bob", "Bob", thread, a.tf.ServiceURL(), "note Rotating the key now"), a.token())
+	a.app.teams.Drain()
+	eventually(t, "bob's note is recorded", func() bool {
+		inc, err := a.app.db.Incident(context.Background(), 1)
+		return err == nil && slices.Contains(inc.Participants, "29:bob")
+	})
+
+	for _, who := range []struct {
+		email string
+		sees  bool
+	}{{"alice@example.com", true}, {"BOB@example.com", true}, {"carol@example.com", false}} {
+		provider.SignInAs(fakeoidc.User{Email: who.email, Verified: true})
+		c := visitor(t)
+		code, body, _ := s.open(c, "/incidents/1")
+		switch {
+		case who.sees && (code != http.StatusOK || !strings.Contains(body, "Leaked signing key")):
+			t.Errorf("%s opens the private incident they are a member of: %d", who.email, code)
+		case !who.sees && (code != http.StatusNotFound || strings.Contains(body, "Leaked")):
+			t.Errorf("%s opens a private incident they have no part in: %d", who.email, code)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -25,6 +26,14 @@ const (
 	announceCh    = "19:incidents@thread.tacv2"
 )
 
+// teamPeople are on the fake team's roster: alice by her e-mail, bob by
+// his user principal name alone.
+var teamPeople = []faketeams.Member{
+	{ID: "29:alice", Name: "Alice", Email: "alice@example.com", UserPrincipalName: "alice@example.com"},
+	{ID: "29:bob", Name: "Bob", UserPrincipalName: "bob@example.com"},
+	{ID: "29:carol", Name: "Carol", Email: "carol@example.com"},
+}
+
 type teamsApp struct {
 	*slackApp // the same harness: app, clock, url, shutdown
 	tf        *faketeams.Server
@@ -32,12 +41,14 @@ type teamsApp struct {
 
 func startTeamsApp(t *testing.T) *teamsApp {
 	t.Helper()
-	return startTeamsAppWith(t, teamGroup)
+	return startTeamsAppWith(t, teamGroup, "", nil)
 }
 
 // startTeamsAppWith starts the app with teams.team_id set to team ("" for
-// war rooms as threads, without Graph).
-func startTeamsAppWith(t *testing.T, team string) *teamsApp {
+// war rooms as threads, without Graph), more configuration ({base} in it
+// is the app's address) and more environment; the fake team has people with e-mail addresses on its
+// roster (see teamPeople).
+func startTeamsAppWith(t *testing.T, team, moreYAML string, moreEnv map[string]string) *teamsApp {
 	t.Helper()
 	tf := faketeams.New()
 	t.Cleanup(tf.Close)
@@ -45,16 +56,21 @@ func startTeamsAppWith(t *testing.T, team string) *teamsApp {
 	tf.AddTeam(teamGroup)
 	tf.AddChannel(teamGroup, generalCh, "General")
 	tf.AddChannel(teamGroup, announceCh, "Incidents")
-	yaml := fmt.Sprintf("store:\n  path: %s\nreminders:\n  tick: 24h\nteams:\n  team_id: %q\n  announce_channel_id: %q\n  graph_url: %s\n  login_url: %s\n  openid_metadata_url: %s\n  service_url: %s\n",
-		filepath.Join(t.TempDir(), "muster.db"), team, announceCh, tf.GraphURL(), tf.LoginURL(), tf.OpenIDMetadataURL(), tf.ServiceURL())
-	env := map[string]string{"TEAMS_APP_ID": teamsAppID, "TEAMS_APP_PASSWORD": teamsPassword, "TEAMS_TENANT_ID": faketeams.TenantID}
-	cfg, err := config.Parse([]byte(yaml), "teams.yaml", func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config: %v", err)
+	for _, m := range teamPeople {
+		tf.AddPerson(teamGroup, m)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	moreYAML = strings.ReplaceAll(moreYAML, "{base}", "http://"+ln.Addr().String())
+	yaml := fmt.Sprintf("store:\n  path: %s\nreminders:\n  tick: 24h\nteams:\n  team_id: %q\n  announce_channel_id: %q\n  graph_url: %s\n  login_url: %s\n  openid_metadata_url: %s\n  service_url: %s\n",
+		filepath.Join(t.TempDir(), "muster.db"), team, announceCh, tf.GraphURL(), tf.LoginURL(), tf.OpenIDMetadataURL(), tf.ServiceURL()) + moreYAML
+	env := map[string]string{"TEAMS_APP_ID": teamsAppID, "TEAMS_APP_PASSWORD": teamsPassword, "TEAMS_TENANT_ID": faketeams.TenantID}
+	maps.Copy(env, moreEnv)
+	cfg, err := config.Parse([]byte(yaml), "teams.yaml", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
 	}
 	clock := &fakeClock{now: time.Now()}
 	app, err := New(cfg, Options{Listener: ln, Now: clock.Now, Stdout: io.Discard, Stderr: testLog{t}, Getenv: func(k string) string { return env[k] }})
@@ -226,7 +242,7 @@ func (l testLog) Write(p []byte) (int, error) {
 // TestTeamsThreadsWithoutGraph: without teams.team_id, a war room is a
 // thread in the incidents channel, and that thread is the timeline.
 func TestTeamsThreadsWithoutGraph(t *testing.T) {
-	a := startTeamsAppWith(t, "")
+	a := startTeamsAppWith(t, "", "", nil)
 	svc := a.tf.ServiceURL()
 	a.send(faketeams.Mention(teamsBot, "Muster", "29:alice", "Alice", generalCh+";messageid=100", svc, "declare sev2 Search is slow"), a.token())
 	var room string
