@@ -200,8 +200,8 @@ func cadenceLine(c muster.Cadence) string {
 	return fmt.Sprintf("%s; reminders %d, escalations %d, snoozes %d", s, c.Reminders, c.Escalations, c.Snoozes)
 }
 
-// syncBuffer is the console's transcript, written under the console's
-// lock and read between steps.
+// syncBuffer is a buffer written and read from several goroutines: the
+// drill's transcript of the console, and the tests' logs.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

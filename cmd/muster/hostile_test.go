@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,28 +17,11 @@ import (
 	"github.com/muster-bot/muster/config"
 )
 
-// logBuffer holds the app's log for a test to read while the app writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
+// syncBuffer holds the app's log for a test to read while the app writes.
 // startSlackHTTPApp is startSlackApp with the log kept and opts given (the
 // listener and clock are set here); ready says whether to wait for
 // /readyz to answer 200.
-func startSlackHTTPApp(t *testing.T, fake *fakeslack.Server, extraYAML string, opts Options, ready bool) (*slackApp, *logBuffer) {
+func startSlackHTTPApp(t *testing.T, fake *fakeslack.Server, extraYAML string, opts Options, ready bool) (*slackApp, *syncBuffer) {
 	t.Helper()
 	yaml := fmt.Sprintf("store:\n  path: %s\nreminders:\n  tick: 24h\n%s", filepath.Join(t.TempDir(), "muster.db"), extraYAML)
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": signingSecret, "SLACK_API_URL": fake.URL()}
@@ -54,7 +35,7 @@ func startSlackHTTPApp(t *testing.T, fake *fakeslack.Server, extraYAML string, o
 		t.Fatal(err)
 	}
 	clock := &fakeClock{now: t0}
-	logs := &logBuffer{}
+	logs := &syncBuffer{}
 	opts.Listener, opts.Now, opts.Stdout, opts.Stderr, opts.Getenv = ln, clock.Now, io.Discard, logs, getenv
 	app, err := New(cfg, opts)
 	if err != nil {

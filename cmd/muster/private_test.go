@@ -251,12 +251,12 @@ func (o *teamsOutside) incident(t *testing.T) (*muster.Incident, int) {
 // press from outside is the event such a press makes, sent from the lobby.
 type consoleOutside struct {
 	app *App
-	out *logBuffer // what the console printed
+	out *syncBuffer // what the console printed
 }
 
 func startConsoleOutside(t *testing.T) outside {
 	cfg := testConfig(t, t.TempDir())
-	out := &logBuffer{}
+	out := &syncBuffer{}
 	app, err := New(cfg, Options{Console: true, Stdin: strings.NewReader(""), Stdout: out, Stderr: testLog{t},
 		Getenv: func(string) string { return "" }, Now: func() time.Time { return t0 }})
 	if err != nil {

@@ -32,7 +32,7 @@ const (
 type signInApp struct {
 	*slackApp
 	provider *fakeoidc.Server
-	logs     *logBuffer
+	logs     *syncBuffer
 }
 
 func startSignInApp(t *testing.T) *signInApp {
@@ -62,7 +62,7 @@ func startSignInApp(t *testing.T) *signInApp {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	logs := &logBuffer{}
+	logs := &syncBuffer{}
 	app, err := New(cfg, Options{Listener: ln, Now: clock.Now, Stdout: io.Discard, Stderr: logs, Getenv: getenv})
 	if err != nil {
 		t.Fatalf("new app: %v", err)
