@@ -15,14 +15,16 @@ import (
 // queued. The incident itself says what it owes (pages recorded or due,
 // a postmortem not followed through, items wanted in the tracker), so the
 // leader looks for such work and queues it: the open incidents' pages at
-// every tick, since a page is urgent, and the rest of the recent
-// incidents at the first tick and then every catchUpEvery.
+// every tick when paging is on, since a page is urgent, and everything
+// owed by the open and recently declared incidents at the first tick and
+// then every catchUpEvery.
 const (
 	catchUpEvery = time.Hour
-	// followHorizon bounds that look to the incidents declared since:
-	// work a crash left owed longer ago than this is not looked for, so
-	// the leader never reads a whole history.
-	followHorizon = 90 * 24 * time.Hour
+	// followHorizon bounds that look to the open incidents and those
+	// declared since: nearly all of an incident's changes come within
+	// two weeks of its declaration, and the leader must never read a
+	// whole history (a year is thousands of incidents held at once).
+	followHorizon = 14 * 24 * time.Hour
 )
 
 // catchUp queues the owed work that items, the outbox as read before the
@@ -32,17 +34,21 @@ func (b *Bot) catchUp(ctx context.Context, items []outbox.Item, now time.Time) e
 	for _, it := range items {
 		have[it.Key] = true
 	}
+	last := b.caughtUp.Load()
+	whole := last == 0 || now.Sub(time.Unix(0, last)) >= catchUpEvery
+	if !whole && !b.pages() {
+		return nil
+	}
 	list, err := b.store.Incidents(ctx, true)
 	if err != nil {
 		return fmt.Errorf("catch up: list open incidents: %w", err)
 	}
-	whole := false
-	if last := b.caughtUp.Load(); last == 0 || now.Sub(time.Unix(0, last)) >= catchUpEvery {
+	if whole {
 		recent, err := b.store.IncidentsDeclared(ctx, now.Add(-followHorizon), now.Add(time.Second), 0)
 		if err != nil {
 			return fmt.Errorf("catch up: list the recent incidents: %w", err)
 		}
-		list, whole = union(list, recent), true
+		list = union(list, recent)
 		b.caughtUp.Store(now.UnixNano())
 	}
 	for _, inc := range list {
