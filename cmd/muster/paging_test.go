@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot/slack/fakeslack"
-	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/paging/opsgenie/fakeopsgenie"
 	"github.com/muster-bot/muster/paging/pagerduty/fakepagerduty"
 )
@@ -80,32 +77,8 @@ services:
 		"PAGERDUTY_WEBHOOK_SECRET": pdSecret, "OPSGENIE_API_KEY": ogKey,
 	}
 	getenv := func(k string) string { return env[k] }
-	cfg, err := config.Parse([]byte(yaml), "test.yaml", getenv)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &fakeClock{now: t0}
-	app, err := New(cfg, Options{Listener: ln, Now: clock.Now, Stdout: io.Discard, Stderr: io.Discard, Getenv: getenv})
-	if err != nil {
-		t.Fatalf("new app: %v", err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	s := &slackApp{t: t, app: app, fake: fake, clock: clock, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: stop}
-	go func() { s.done <- app.Run(ctx) }()
-	t.Cleanup(func() { s.shutdown() })
-	eventually(t, "the app is ready", func() bool {
-		resp, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return s
+	return runSlackApp(t, fake, clock, yaml, getenv)
 }
 
 func triggers(pd *fakepagerduty.Server, action string) []fakepagerduty.Event {

@@ -67,6 +67,15 @@ func startSlackApp(t testing.TB, fake *fakeslack.Server, env map[string]string, 
 		}
 		return env[k]
 	}
+	clock := &fakeClock{now: t0}
+	return runSlackApp(t, fake, clock, yaml, getenv)
+}
+
+// runSlackApp starts the whole program on yaml and getenv, talking to
+// fake Slack, on 127.0.0.1, and waits until it is ready; it is shut down
+// when the test ends.
+func runSlackApp(t testing.TB, fake *fakeslack.Server, clock *fakeClock, yaml string, getenv func(string) string) *slackApp {
+	t.Helper()
 	cfg, err := config.Parse([]byte(yaml), "test.yaml", getenv)
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -75,7 +84,6 @@ func startSlackApp(t testing.TB, fake *fakeslack.Server, env map[string]string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: t0}
 	app, err := New(cfg, Options{Listener: ln, Now: clock.Now, Stdout: io.Discard, Stderr: io.Discard, Getenv: getenv})
 	if err != nil {
 		t.Fatalf("new app: %v", err)

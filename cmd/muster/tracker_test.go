@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/muster-bot/muster"
 	"github.com/muster-bot/muster/bot/slack/fakeslack"
-	"github.com/muster-bot/muster/config"
 	"github.com/muster-bot/muster/tracker/github/fakegithub"
 	"github.com/muster-bot/muster/tracker/jira/fakejira"
 )
@@ -32,31 +30,7 @@ func startTrackerApp(t *testing.T, fake *fakeslack.Server, clock *fakeClock, pat
 		all[k] = v
 	}
 	getenv := func(k string) string { return all[k] }
-	cfg, err := config.Parse([]byte(yaml), "test.yaml", getenv)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := New(cfg, Options{Listener: ln, Now: clock.Now, Stdout: io.Discard, Stderr: io.Discard, Getenv: getenv})
-	if err != nil {
-		t.Fatalf("new app: %v", err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	s := &slackApp{t: t, app: app, fake: fake, clock: clock, url: "http://" + ln.Addr().String(), done: make(chan error, 1), stop: stop}
-	go func() { s.done <- app.Run(ctx) }()
-	t.Cleanup(func() { s.shutdown() })
-	eventually(t, "the app is ready", func() bool {
-		resp, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return s
+	return runSlackApp(t, fake, clock, yaml, getenv)
 }
 
 // get fetches a page of the app and returns its body.
